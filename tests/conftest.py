@@ -1,0 +1,7 @@
+"""Shared pytest wiring: each area keeps its fixtures in a plugin module under tests/support/."""
+
+pytest_plugins = [
+    "tests.support.zoom_sim",
+    "tests.support.db",
+    "tests.support.slack",
+]

@@ -1,0 +1,1 @@
+"""Fixtures for tests (filled in by the owner of this area)."""
