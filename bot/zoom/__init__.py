@@ -1,1 +1,59 @@
+"""Zoom REST client (httpx) for roombot. The simulator lives in ``bot.zoom.simulator``."""
 
+from bot.zoom.auth import JwtAuth, ServerToServerOAuth, TokenProvider, provider_for
+from bot.zoom.client import ZoomClient
+from bot.zoom.control import EventsRoomControl, JsonRpcRoomControl, RoomControl, control_room_id
+from bot.zoom.errors import (
+    ZoomAuthError,
+    ZoomError,
+    ZoomFieldError,
+    ZoomNotFound,
+    ZoomRateLimited,
+    ZoomRoomOffline,
+    ZoomUnavailable,
+    ZoomValidationError,
+    parse_retry_after,
+)
+from bot.zoom.models import (
+    AccountSecuritySettings,
+    ControlAck,
+    LockSettings,
+    Meeting,
+    Room,
+    RoomProfile,
+    SecuritySettings,
+    UserSecuritySettings,
+)
+from bot.zoom.ratelimit import CategoryRateLimiter
+from bot.zoom.settings import ZoomSettings
+
+__all__ = [
+    "AccountSecuritySettings",
+    "CategoryRateLimiter",
+    "ControlAck",
+    "EventsRoomControl",
+    "JsonRpcRoomControl",
+    "JwtAuth",
+    "LockSettings",
+    "Meeting",
+    "Room",
+    "RoomControl",
+    "RoomProfile",
+    "SecuritySettings",
+    "ServerToServerOAuth",
+    "TokenProvider",
+    "UserSecuritySettings",
+    "ZoomAuthError",
+    "ZoomClient",
+    "ZoomError",
+    "ZoomFieldError",
+    "ZoomNotFound",
+    "ZoomRateLimited",
+    "ZoomRoomOffline",
+    "ZoomSettings",
+    "ZoomUnavailable",
+    "ZoomValidationError",
+    "control_room_id",
+    "parse_retry_after",
+    "provider_for",
+]

@@ -1,0 +1,183 @@
+"""Access tokens for the Zoom REST API: Server-to-Server OAuth (current) and legacy JWT apps.
+
+Both providers are thread-safe and cache their token. ``invalidate(token)`` is how the client reports a
+``401 code 124``: only the first report for a given token drops it, so many threads hitting the same
+expired token still cause exactly one refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable, Optional, Protocol
+
+import httpx
+import jwt
+
+from bot.zoom.errors import ZoomAuthError, ZoomUnavailable, error_from_response
+from bot.zoom.settings import ZoomSettings
+
+log = logging.getLogger("bot.zoom")
+
+Clock = Callable[[], float]
+
+# Refresh this long before Zoom's ``expires_in`` runs out (capped at a tenth of the lifetime), so a token
+# never expires between being handed out and reaching Zoom.
+REFRESH_MARGIN_SECONDS = 120.0
+JWT_LIFETIME_SECONDS = 90
+
+
+class TokenProvider(Protocol):
+    def token(self) -> str:
+        """A bearer token that is valid now (fetching or minting one if needed)."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """Zoom rejected ``token``; the next ``token()`` call must produce a different one."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values to scrub from logs and errors (current token, client secret...)."""
+        ...
+
+
+class ServerToServerOAuth:
+    """``grant_type=account_credentials``: client id/secret as HTTP Basic, params as a form body.
+
+    Zoom's S2S tokens last an hour and have no refresh token; a new one is simply requested.
+    """
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        http: httpx.Client,
+        *,
+        clock: Clock = time.monotonic,
+        timeout: Optional[httpx.Timeout] = None,
+    ) -> None:
+        if not (settings.account_id and settings.client_id and settings.client_secret):
+            raise ValueError("Server-to-Server OAuth needs account_id, client_id and client_secret")
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._timeout = timeout or httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+        self._lock = threading.Lock()
+        self._token: Optional[str] = None
+        self._refresh_at = 0.0
+        self.fetch_count = 0  # how many tokens this provider has requested (for `roombot check` and tests)
+
+    def __repr__(self) -> str:
+        return f"ServerToServerOAuth(account_id={self._settings.account_id!r}, oauth_url={self._settings.oauth_url!r})"
+
+    def token(self) -> str:
+        # Holding the lock across the fetch is the point: one refresh at a time, the others reuse its result.
+        with self._lock:
+            if self._token is None or self._clock() >= self._refresh_at:
+                self._token, self._refresh_at = self._fetch()
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def secrets(self) -> tuple[str, ...]:
+        current = self._token
+        return tuple(s for s in (self._settings.client_secret, current) if s)
+
+    def _fetch(self) -> tuple[str, float]:
+        settings = self._settings
+        request = "POST /oauth/token"
+        secrets = self.secrets()
+        try:
+            response = self._http.post(
+                settings.oauth_url,
+                data={"grant_type": "account_credentials", "account_id": settings.account_id or ""},
+                auth=httpx.BasicAuth(settings.client_id or "", settings.client_secret or ""),
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+            )
+        except httpx.TimeoutException as exc:
+            raise ZoomUnavailable(f"Zoom token endpoint timed out ({type(exc).__name__})", request=request) from None
+        except httpx.TransportError as exc:
+            raise ZoomUnavailable(f"Zoom token endpoint unreachable ({type(exc).__name__})", request=request) from None
+        body = _json_or_none(response)
+        if response.status_code != 200:
+            raise error_from_response(
+                response.status_code,
+                body,
+                response.headers,
+                request=request,
+                now=datetime.now(timezone.utc),
+                secrets=secrets,
+                oauth=True,
+            )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ZoomAuthError("Zoom token response had no access_token", status=200, request=request)
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        margin = min(REFRESH_MARGIN_SECONDS, lifetime / 10)
+        self.fetch_count += 1
+        log.info("Zoom S2S OAuth token obtained (valid %.0fs, scopes: %s)", lifetime, body.get("scope", "?"))
+        return token, self._clock() + lifetime - margin
+
+
+class JwtAuth:
+    """Legacy JWT app: an HS256 token ``{iss: api_key, exp: now + 90s}`` signed with the API secret.
+
+    Zoom disabled JWT apps in September 2023; this stays for old tenants and for the simulator.
+    """
+
+    def __init__(self, settings: ZoomSettings, *, clock: Clock = time.time, lifetime: int = JWT_LIFETIME_SECONDS) -> None:
+        if not (settings.api_key and settings.api_secret):
+            raise ValueError("JWT auth needs api_key and api_secret")
+        self._settings = settings
+        self._clock = clock
+        self._lifetime = lifetime
+        self._lock = threading.Lock()
+        self._token: Optional[str] = None
+        self._expires_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"JwtAuth(api_key={self._settings.api_key!r})"
+
+    def token(self) -> str:
+        with self._lock:
+            now = self._clock()
+            if self._token is None or now >= self._expires_at - self._lifetime / 3:
+                expires_at = int(now) + self._lifetime
+                self._token = jwt.encode(
+                    {"iss": self._settings.api_key, "exp": expires_at},
+                    self._settings.api_secret or "",
+                    algorithm="HS256",
+                    headers={"typ": "JWT"},
+                )
+                self._expires_at = float(expires_at)
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._settings.api_secret, self._token) if s)
+
+
+def provider_for(settings: ZoomSettings, http: httpx.Client, *, clock: Clock = time.monotonic) -> TokenProvider:
+    """The provider matching ``settings.auth_mode`` (raises ConfigError when no credentials are set)."""
+    if settings.auth_mode == "s2s":
+        return ServerToServerOAuth(settings, http, clock=clock)
+    return JwtAuth(settings)
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
