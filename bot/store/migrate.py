@@ -1,0 +1,175 @@
+"""Alembic, driven from Python: ``roombot migrate`` and the schema check ``serve`` runs before starting.
+
+The migration scripts live in the top-level ``migrations/`` directory of the source tree (next to
+``alembic.ini``, so the plain ``alembic`` command works too).  ``ROOMBOT_MIGRATIONS_DIR`` points elsewhere
+when the package is installed without its source tree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Engine
+
+from bot.config_errors import ConfigError
+from bot.store.db import DEFAULT_DATABASE_URL, create_engine_for_url, safe_url_text
+from bot.store.models import OCCURRENCE_OVERLAP_CONSTRAINT
+
+DATABASE_URL_VARIABLE = "DATABASE_URL"
+MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+MIGRATE_COMMAND = "roombot migrate"
+
+
+class SchemaOutOfDate(ConfigError):
+    """The database schema is not the one this code needs; ``str()`` names the command that fixes it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(DATABASE_URL_VARIABLE, problem)
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def database_url_from_environment(environ: dict[str, str] | None = None) -> str:
+    return (os.environ if environ is None else environ).get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
+
+
+def migrations_directory() -> Path:
+    directory = Path(os.environ.get(MIGRATIONS_DIR_VARIABLE) or REPOSITORY_ROOT / "migrations")
+    if not (directory / "env.py").is_file():
+        raise ConfigError(
+            MIGRATIONS_DIR_VARIABLE,
+            f"no Alembic migrations found in {directory}; run roombot from its source tree "
+            f"or point {MIGRATIONS_DIR_VARIABLE} at the migrations/ directory",
+        )
+    return directory
+
+
+def alembic_config(url: str | URL | None = None, *, engine: Engine | None = None) -> Config:
+    """An Alembic ``Config`` equivalent to alembic.ini, for ``url`` (or an existing ``engine``)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_directory()))
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option("truncate_slug_length", "40")
+    config.set_main_option("timezone", "UTC")
+    if url is not None:
+        rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+        config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))  # ConfigParser interpolation
+    if engine is not None:
+        config.attributes["engine"] = engine  # env.py uses it instead of building its own
+    return config
+
+
+def head_revisions(config: Config | None = None) -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(config or alembic_config()).get_heads())
+
+
+def _current_heads(engine: Engine) -> tuple[str, ...]:
+    with engine.connect() as connection:
+        return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def _with_engine(url: str | URL | None, engine: Engine | None) -> tuple[Engine, bool]:
+    if engine is not None:
+        return engine, False
+    return create_engine_for_url(url or database_url_from_environment()), True
+
+
+def current_revision(url: str | URL | None = None, *, engine: Engine | None = None) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    engine, owned = _with_engine(url, engine)
+    try:
+        heads = _current_heads(engine)
+    finally:
+        if owned:
+            engine.dispose()
+    return ",".join(heads) if heads else None
+
+
+def upgrade_to_head(url: str | URL | None = None, *, engine: Engine | None = None) -> UpgradeResult:
+    engine, owned = _with_engine(url, engine)
+    try:
+        before = _current_heads(engine)
+        command.upgrade(alembic_config(engine=engine), "heads")
+        after = _current_heads(engine)
+    finally:
+        if owned:
+            engine.dispose()
+    return UpgradeResult(",".join(before) or None, ",".join(after) or None)
+
+
+def downgrade_to(target: str, url: str | URL | None = None, *, engine: Engine | None = None) -> None:
+    engine, owned = _with_engine(url, engine)
+    try:
+        command.downgrade(alembic_config(engine=engine), target)
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def is_up_to_date(url: str | URL | None = None, *, engine: Engine | None = None) -> bool:
+    engine, owned = _with_engine(url, engine)
+    try:
+        return set(_current_heads(engine)) == set(head_revisions())
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def require_up_to_date(url: str | URL | None = None, *, engine: Engine | None = None) -> None:
+    """Raise :class:`SchemaOutOfDate` (one line naming ``roombot migrate``) unless the schema is at head.
+
+    Raises ``DatabaseUnavailable`` when the database cannot be reached.
+    """
+    engine, owned = _with_engine(url, engine)
+    try:
+        current = set(_current_heads(engine))
+        where = safe_url_text(engine.url)
+    finally:
+        if owned:
+            engine.dispose()
+    heads = set(head_revisions())
+    if current == heads:
+        return
+    script = ScriptDirectory.from_config(alembic_config())
+    unknown = sorted(revision for revision in current if script.get_revision(revision) is None) if current else []
+    if unknown:
+        raise SchemaOutOfDate(
+            f"the database at {where} is at revision {', '.join(unknown)}, which this version of roombot does not "
+            "know (was it migrated by a newer version?); upgrade roombot, or restore a matching database"
+        )
+    state = f"at revision {', '.join(sorted(current))}" if current else "empty (no roombot tables)"
+    raise SchemaOutOfDate(
+        f"the database at {where} is {state} but this version of roombot needs {', '.join(sorted(heads))}; "
+        f"run `{MIGRATE_COMMAND}` (with the same {DATABASE_URL_VARIABLE}) and start again"
+    )
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate filter: leave out what SQLAlchemy cannot model or reflect.
+
+    The occurrences exclusion constraint is declared on the model (``ddl_if`` PostgreSQL) and created by
+    the migration, but PostgreSQL reflects only the GiST index behind it, which would otherwise show up
+    as an index to drop on every autogenerate.
+    """
+    if type_ == "index" and name == OCCURRENCE_OVERLAP_CONSTRAINT:
+        return False
+    return True
