@@ -1,1 +1,46 @@
+"""Meeting references and Rooms-compatible passcodes: pure domain logic, no I/O (SPEC §6, §7)."""
 
+from bot.meetings.links import (
+    MAX_INPUT_CHARS,
+    CommandSplit,
+    MeetingReference,
+    parse_meeting_reference,
+    parse_message,
+    split_reference_and_passcode,
+)
+from bot.meetings.passcodes import (
+    ROOMS_PASSCODE_ALPHABET,
+    ROOMS_PASSCODE_MAX_LENGTH,
+    Compatibility,
+    PasscodeRequirement,
+    UnsatisfiableRequirement,
+    describe_violations,
+    generate_passcode,
+    is_rooms_compatible,
+    requirement_violations,
+    rooms_compatibility,
+    unsatisfiable_reason,
+)
+from bot.meetings.urls import ZOOM_DOMAINS, is_zoom_host
+
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "ROOMS_PASSCODE_ALPHABET",
+    "ROOMS_PASSCODE_MAX_LENGTH",
+    "ZOOM_DOMAINS",
+    "CommandSplit",
+    "Compatibility",
+    "MeetingReference",
+    "PasscodeRequirement",
+    "UnsatisfiableRequirement",
+    "describe_violations",
+    "generate_passcode",
+    "is_rooms_compatible",
+    "is_zoom_host",
+    "parse_meeting_reference",
+    "parse_message",
+    "requirement_violations",
+    "rooms_compatibility",
+    "split_reference_and_passcode",
+    "unsatisfiable_reason",
+]

@@ -1,0 +1,161 @@
+"""Reading pasted text: Slack's escaping, the tokens that may be links, and the plain-text parts of a Zoom
+invitation (Meeting ID / Passcode lines in several languages, one-tap dial strings, SIP and H.323 lines).
+
+Every digit class here is ASCII-only (`[0-9]`, never `\\d`): Python's `\\d` also matches full-width and
+Arabic-Indic digits, which Zoom does not accept as a meeting number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Characters people (and calendar exports) put between digit groups or words that are spaces in effect.
+_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000"), " ")
+_SLACK_MARKUP = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
+_OPENERS = "([{\"'<«“‘"
+_CLOSERS = ".,;:!?)]}\"'>»”’…"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_BARE_HOST_LINK = re.compile(r"^[^\s/?#\\]+\.[A-Za-z]{2,}(?::[0-9]{1,5})?[/?]")
+_DIAL_SCHEMES = ("sip:", "sips:", "tel:", "h323:")
+
+ID_LABELS = (
+    "meeting id", "meeting-id", "meeting number", "webinar id", "webinar-id", "conference id",
+    "id de réunion", "id de la réunion", "n° de réunion", "nº de réunion", "numéro de réunion",
+    "id de reunión", "id de la reunión", "id da reunião", "id riunione", "id della riunione",
+    "besprechungs-id", "konferenz-id", "vergader-id", "vergadering-id", "identyfikator spotkania",
+    "идентификатор конференции", "toplantı kimliği", "ミーティングid", "ミーティング id", "ウェビナーid",
+    "会议号", "会议 id", "會議號碼", "會議 id", "회의 id",
+)
+PASSCODE_LABELS = (
+    "passcode", "password", "pass code", "kenncode", "passwort", "code secret", "mot de passe",
+    "código de acceso", "contraseña", "código de acesso", "senha", "codice d'accesso", "wachtwoord",
+    "toegangscode", "kod dostępu", "hasło", "код доступа", "пароль", "parola", "şifre", "パスコード",
+    "パスワード", "密码", "密碼", "암호", "비밀번호",
+)
+_WEBINAR_LABELS = ("webinar id", "webinar-id", "ウェビナーid")
+
+
+def _alternation(labels: tuple[str, ...]) -> str:
+    # Longest first so "meeting id" is not cut short by a shorter label sharing its start.
+    return "|".join(re.escape(label).replace(r"\ ", r"\s*") for label in sorted(labels, key=len, reverse=True))
+
+
+_ID_LINE = re.compile(
+    rf"(?<![^\W_])({_alternation(ID_LABELS)})(?:\s*\([^)\n]{{0,30}}\))?[ \t]*[:：]?[ \t]*"
+    r"([0-9](?:[0-9]|[ \-\u2010-\u2015.](?=[0-9]))*)",
+    re.IGNORECASE,
+)
+_PASSCODE_LINE = re.compile(
+    rf"(\(?)(?<![^\W_])(?:{_alternation(PASSCODE_LABELS)})[ \t]*[:：][ \t]*([^\s]+)", re.IGNORECASE
+)
+_GLUED_LABEL = re.compile(r"(?<=\S)(\(?(?:passcode|password)\s*[:：])", re.IGNORECASE)
+_ONE_TAP = re.compile(
+    r"\+?[0-9]{5,15},,([0-9]+)#(?:,+\*([0-9A-Za-z]+)#|,+0#,+([0-9A-Za-z]+)#)?", re.ASCII
+)
+_SIP = re.compile(r"(?<![0-9.])([0-9]+)(?:\.([0-9A-Za-z]+))?@zoomcrc\.com\b", re.ASCII | re.IGNORECASE)
+_H323 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}##([0-9]+)(?:#([0-9A-Za-z]+))?", re.ASCII)
+
+
+@dataclass
+class InvitationFacts:
+    """Meeting ids and passcodes stated in plain text, in the order they appear."""
+
+    meeting_ids: list[str] = field(default_factory=list)
+    id_problems: list[str] = field(default_factory=list)
+    webinar: bool = False
+    labelled_passcode: str | None = None
+    dial_passcode: str | None = None  # from SIP, H.323 or one-tap strings, in that order of trust
+
+    @property
+    def found_anything(self) -> bool:
+        return bool(self.meeting_ids or self.id_problems or self.labelled_passcode or self.dial_passcode)
+
+
+def normalise(text: str) -> str:
+    """Undo Slack's message formatting and make space-like characters plain spaces.
+
+    Slack sends links as `<url|label>` (the label is only what people see: the url is what opens) and escapes
+    `&`, `<`, `>` as entities; real `<`/`>` in a payload are always Slack markup."""
+    text = _SLACK_MARKUP.sub(lambda m: f" {m.group(1)} ", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = text.translate(_SPACE_LIKE)
+    return _GLUED_LABEL.sub(r" \1", text)
+
+
+def strip_token(token: str) -> str:
+    """Remove the brackets and sentence punctuation that wrap a pasted link (`(https://…).`)."""
+    token = token.lstrip(_OPENERS)
+    while token and token[-1] in _CLOSERS:
+        token = token[:-1]
+    return token
+
+
+def link_tokens(text: str) -> list[str]:
+    """Whitespace-separated tokens that are, or pretend to be, links; bare `host/path` tokens get `https://`."""
+    found: list[str] = []
+    for raw in text.split():
+        token = strip_token(raw)
+        lowered = token.lower()
+        if not token or lowered.startswith(_DIAL_SCHEMES):
+            continue
+        if _SCHEME.match(token) and (":" in token[:20]):
+            if lowered.startswith(("http:", "https:", "zoommtg:", "zoomus:")) or "zoom" in lowered:
+                found.append(token)
+            continue
+        if "\\" in token and "zoom" in lowered:
+            found.append("https://" + token)  # let the URL layer refuse it with the backslash reason
+        elif _BARE_HOST_LINK.match(token):
+            found.append("https://" + token)
+    return found
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"[^0-9]", "", value)
+
+
+def _id_problem(digits: str) -> str | None:
+    if 9 <= len(digits) <= 11:
+        return None
+    return f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}."
+
+
+def scan_invitation(text: str) -> InvitationFacts:
+    facts = InvitationFacts()
+
+    def add_id(digits: str) -> None:
+        problem = _id_problem(digits)
+        if problem:
+            facts.id_problems.append(problem)
+        elif digits not in facts.meeting_ids:
+            facts.meeting_ids.append(digits)
+
+    for line in text.splitlines():
+        for match in _ID_LINE.finditer(line):
+            add_id(_digits(match.group(2)))
+            if match.group(1).lower().replace(" ", "") in {label.replace(" ", "") for label in _WEBINAR_LABELS}:
+                facts.webinar = True
+        if facts.labelled_passcode is None:
+            match = _PASSCODE_LINE.search(line)
+            if match:
+                value = match.group(2)
+                if match.group(1) == "(" and value.endswith(")"):
+                    value = value[:-1]
+                facts.labelled_passcode = value or None
+    dial: list[tuple[str, str | None]] = []
+    dial += [(m.group(1), m.group(2)) for m in _SIP.finditer(text)]
+    dial += [(m.group(1), m.group(2)) for m in _H323.finditer(text)]
+    dial += [(m.group(1), m.group(2) or m.group(3)) for m in _ONE_TAP.finditer(text)]
+    for meeting_digits, passcode in dial:
+        add_id(meeting_digits)
+        if passcode and facts.dial_passcode is None:
+            facts.dial_passcode = passcode
+    return facts
+
+
+def has_non_ascii_digits(text: str) -> bool:
+    return any(ch.isdecimal() and not ch.isascii() for ch in text)
+
+
+def remove_labelled_passcode(text: str) -> str:
+    return _PASSCODE_LINE.sub(" ", text)

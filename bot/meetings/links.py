@@ -1,0 +1,235 @@
+"""One parser from whatever a user pasted to a meeting reference (SPEC §6).
+
+Accepted input, in the order the parser looks for it:
+1. Links: `https://<zoom host>/j|s|w|wc|my/…`, `zoommtg://`/`zoomus://` with `confno=`, Outlook SafeLinks and
+   Google `/url?q=` wrappers (unwrapped, then checked again), Slack's `<url|label>` form.
+2. Invitation text: Meeting ID / Passcode lines (several languages), one-tap dial strings, SIP, H.323.
+3. The command form `<meeting id> [passcode]` or `<link> [passcode]` (see `split_reference_and_passcode`).
+
+The passcode comes, in order of trust, from: the command form's trailing token, the first labelled
+Passcode/Password line, then a SIP/H.323/one-tap string.  The `pwd=` value of a link is an encrypted token,
+never the passcode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+from bot.meetings.invitations import (
+    has_non_ascii_digits,
+    link_tokens,
+    normalise,
+    remove_labelled_passcode,
+    scan_invitation,
+    strip_token,
+)
+from bot.meetings.urls import LinkFacts, parse_link
+
+MAX_INPUT_CHARS = 10_000  # a whole pasted invitation is ~3,000 characters; anything far larger is not one
+MIN_ID_DIGITS, MAX_ID_DIGITS = 9, 11
+Kind = Literal["meeting", "webinar", "personal", "invalid"]
+SPEC_KEYS = ("meeting_id", "pwd_token", "passcode", "personal_link", "host", "kind")
+UNEXPECTED_FAILURE = "Could not read that meeting reference; paste the Zoom link exactly as you received it."
+
+# Zoom prints ids as 3-3-3, 3-3-4 or 3-4-4 digit groups; used only to settle an ambiguous `<id> <passcode>`.
+_ZOOM_GROUPINGS = {(3, 3, 3), (3, 3, 4), (3, 4, 4)}
+_DIGIT_TOKEN = re.compile(r"^[0-9]+(?:[\-\u2010-\u2015.][0-9]+)*$")
+_PHONE_LIKE = re.compile(r"^\+[0-9][0-9 \-().]{6,}$")
+
+
+@dataclass(frozen=True)
+class MeetingReference:
+    meeting_id: str | None = None
+    pwd_token: str | None = None
+    passcode: str | None = None
+    personal_link: str | None = None
+    host: str | None = None
+    kind: Kind = "invalid"
+    reason: str | None = None  # why invalid, in words a user understands; never contains a passcode
+
+    @property
+    def is_valid(self) -> bool:
+        return self.kind != "invalid"
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Exactly the six SPEC §6 keys."""
+        return {key: getattr(self, key) for key in SPEC_KEYS}
+
+    def canonical_join_url(self) -> str | None:
+        """The link this reference stands for, without the passcode and without tracking parameters."""
+        if not self.is_valid:
+            return None
+        host = self.host or "zoom.us"
+        if self.kind == "personal" and self.personal_link:
+            return f"https://{host}/my/{self.personal_link}"
+        if not self.meeting_id:
+            return None
+        path = "w" if self.kind == "webinar" else "j"
+        url = f"https://{host}/{path}/{self.meeting_id}"
+        if self.pwd_token:
+            url += "?pwd=" + quote(self.pwd_token, safe="")
+        return url
+
+
+def invalid(reason: str) -> MeetingReference:
+    return MeetingReference(kind="invalid", reason=reason)
+
+
+@dataclass(frozen=True)
+class CommandSplit:
+    """`split_reference_and_passcode` result: the reference text, the trailing passcode, or why neither."""
+
+    reference: str
+    passcode: str | None = None
+    meeting_id: str | None = None  # set when the reference part is a bare id
+    problem: str | None = None
+
+
+def _digit_groups(tokens: list[str]) -> tuple[int, ...]:
+    return tuple(len(group) for token in tokens for group in re.split(r"[^0-9]", token) if group)
+
+
+def split_reference_and_passcode(text: str) -> CommandSplit:
+    """Split the text after `/room join <room>` into `<meeting link | meeting id> [passcode]`.
+
+    The rule, for one line of text:
+    - `<link> <token>`: the token is the passcode.
+    - `<digit groups> [<token>]`: the leading digit groups (spaces, dashes or dots inside) are the id when they
+      add up to 9–11 digits, and at most one token may follow, which is the passcode.  When the groups could
+      be read two ways (`123 456 789 12`: a 9-digit id plus passcode `12`, or an 11-digit id), Zoom's own
+      grouping (3-3-3, 3-3-4, 3-4-4) decides; if it does not, the input is refused as ambiguous.
+    - anything else is left whole for the link and invitation parsers.
+    A passcode never contains spaces; the `pwd=` value of a link is never accepted as one.
+    """
+    stripped = text.strip()
+    tokens = stripped.split()
+    if "\n" in stripped or not tokens:
+        return CommandSplit(reference=stripped)
+    first = strip_token(tokens[0])
+    if len(tokens) == 2 and link_tokens(tokens[0]) and not link_tokens(tokens[1]):
+        return _with_passcode(CommandSplit(reference=first), tokens[1])
+    lead = 0
+    while lead < len(tokens) and _DIGIT_TOKEN.match(tokens[lead]):
+        lead += 1
+    if lead == 0:
+        return CommandSplit(reference=stripped)
+    candidates = []
+    for count in range(1, lead + 1):
+        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:count])
+        if MIN_ID_DIGITS <= len(digits) <= MAX_ID_DIGITS and len(tokens) - count <= 1:
+            candidates.append((count, digits))
+    if len(candidates) > 1:
+        zoom_shaped = [c for c in candidates if len(_digit_groups(tokens[: c[0]])) == 1
+                       or _digit_groups(tokens[: c[0]]) in _ZOOM_GROUPINGS]
+        candidates = zoom_shaped if len(zoom_shaped) == 1 else []
+        if not candidates:
+            return CommandSplit(reference=stripped, problem="That meeting ID and passcode can be read two ways; "
+                                "write the meeting ID without spaces, then the passcode.")
+    if not candidates:
+        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:lead])
+        if len(tokens) - lead > 1:
+            return CommandSplit(reference=stripped, problem="After the meeting ID give one passcode, "
+                                "without spaces in it.")
+        return CommandSplit(reference=stripped, problem=f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}.")
+    count, digits = candidates[0]
+    split = CommandSplit(reference=" ".join(tokens[:count]), meeting_id=digits)
+    return _with_passcode(split, tokens[count]) if count < len(tokens) else split
+
+
+def _with_passcode(split: CommandSplit, token: str) -> CommandSplit:
+    if token.lower().startswith("pwd="):
+        return CommandSplit(reference=split.reference, meeting_id=split.meeting_id, problem=(
+            "The pwd= part of a link is an encrypted token, not the passcode; give the passcode from the invitation."))
+    return CommandSplit(reference=split.reference, meeting_id=split.meeting_id, passcode=token)
+
+
+def parse_meeting_reference(text: str, *, trailing_passcode: bool = True) -> MeetingReference:
+    """Parse the text after `/room join <room>` (or, with `trailing_passcode=False`, a whole Slack message
+    for the message shortcut, where a word after a link is not a passcode).  Never raises."""
+    try:
+        return _parse(text, trailing_passcode)
+    except Exception:  # the contract is "never raises"; property tests check this branch is never taken
+        return invalid(UNEXPECTED_FAILURE)
+
+
+def parse_message(text: str) -> MeetingReference:
+    """For the "Send a room to this meeting" message shortcut: a whole message, no command-form passcode."""
+    return parse_meeting_reference(text, trailing_passcode=False)
+
+
+def _parse(text: str, trailing_passcode: bool) -> MeetingReference:
+    if not isinstance(text, str):
+        return invalid("Nothing to read: paste a Zoom meeting link or meeting ID.")
+    if len(text) > MAX_INPUT_CHARS:
+        return invalid(f"That text is too long (over {MAX_INPUT_CHARS:,} characters); paste just the meeting link.")
+    text = normalise(text)
+    if not text.strip():
+        return invalid("Nothing to read: paste a Zoom meeting link or meeting ID.")
+
+    links = [facts for token in link_tokens(text) if (facts := parse_link(token)) is not None]
+    fatal = next((facts for facts in links if facts.fatal), None)
+    if fatal is not None:
+        return invalid(fatal.problem or UNEXPECTED_FAILURE)
+    usable = [facts for facts in links if facts.is_zoom and not facts.problem]
+    invitation = scan_invitation(text)
+
+    split = CommandSplit(reference=text.strip())
+    if not links and not invitation.found_anything:
+        split = split_reference_and_passcode(text)
+    elif links and not invitation.found_anything and trailing_passcode:
+        split = split_reference_and_passcode(text)
+    elif not usable and not invitation.meeting_ids and invitation.labelled_passcode:
+        split = split_reference_and_passcode(remove_labelled_passcode(text))  # "812 3456 7890 Passcode: x"
+    if split.problem:
+        return invalid(split.problem)
+    if split.meeting_id and split.passcode is not None and not trailing_passcode:
+        return invalid("Paste the meeting link or the meeting ID by itself.")
+
+    meeting_ids = [facts.meeting_id for facts in usable if facts.meeting_id]
+    meeting_ids += invitation.meeting_ids
+    if split.meeting_id:
+        meeting_ids.append(split.meeting_id)
+    distinct = list(dict.fromkeys(meeting_ids))
+    if len(distinct) > 1:
+        return invalid(f"That text mentions more than one meeting ({', '.join(distinct[:3])}); paste just one.")
+    personal = next((facts for facts in usable if facts.personal_link), None)
+    if not distinct and personal is None:
+        return invalid(_why_nothing_found(text, links, invitation.id_problems))
+
+    source: LinkFacts | None = next((facts for facts in usable if facts.meeting_id), None) or personal
+    passcode = split.passcode if trailing_passcode else None
+    passcode = passcode or invitation.labelled_passcode or invitation.dial_passcode
+    if personal is not None and (source is personal or not distinct):
+        kind: Kind = "personal"
+    elif invitation.webinar or (source is not None and source.webinar):
+        kind = "webinar"
+    else:
+        kind = "meeting"
+    return MeetingReference(
+        meeting_id=distinct[0] if distinct else None,
+        pwd_token=source.pwd_token if source else None,
+        passcode=passcode,
+        personal_link=personal.personal_link if personal else None,
+        host=source.host if source else None,
+        kind=kind,
+    )
+
+
+def _why_nothing_found(text: str, links: list[LinkFacts], id_problems: list[str]) -> str:
+    for facts in links:
+        if facts.problem:
+            return facts.problem
+    if id_problems:
+        return id_problems[0]
+    if has_non_ascii_digits(text):
+        return ("The meeting ID uses digits that are not plain 0-9 (such as full-width or Arabic-Indic "
+                "numerals); type it with 0-9.")
+    stripped = text.strip()
+    if _PHONE_LIKE.match(stripped):
+        return "That looks like a phone number, not a meeting ID; paste the Zoom link or the 9-11 digit meeting ID."
+    if re.search(r"(?i)\b(?:https?://|www\.)", stripped):
+        return "That is not a Zoom meeting link; paste a link that starts with https://zoom.us/ (or your company's Zoom address)."
+    return "No Zoom meeting link or meeting ID found; paste the Zoom link or the 9-11 digit meeting ID."

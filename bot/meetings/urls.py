@@ -1,0 +1,216 @@
+"""Strict parsing of one URL-looking token into what a Zoom link says.
+
+We deliberately do not use `urllib.parse.urlsplit` for the authority: it treats `\\` as an ordinary character
+(`https://evil.com\\@zoom.us/` has hostname `zoom.us` for urlsplit but `evil.com` for every browser), and it
+accepts userinfo, which phishing links use to put a trusted name before the real host.  Instead a token is
+rejected outright when it contains a backslash or userinfo, and the host is compared label-by-label against
+an allowlist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+ZOOM_DOMAINS: tuple[str, ...] = ("zoom.us", "zoom.com", "zoomgov.com", "zoom-x.de")
+WEB_SCHEMES = frozenset({"http", "https"})
+APP_SCHEMES = frozenset({"zoommtg", "zoomus"})
+# Pseudo-hosts seen in app links (`zoomus://zoomus/join?confno=…`): they name the app, not a server.
+APP_PSEUDO_HOSTS = frozenset({"", "zoomus", "zoommtg"})
+MAX_UNWRAP_DEPTH = 3
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.ASCII)
+_PORT = re.compile(r"^[0-9]{1,5}$", re.ASCII)
+_MEETING_ID_IN_PATH = re.compile(r"^/(j|s|w|wc)/([0-9]+)(?=$|[/?#(\[]|[^0-9A-Za-z])", re.ASCII | re.IGNORECASE)
+_WC_JOIN = re.compile(r"^/wc/join/([0-9]+)", re.ASCII | re.IGNORECASE)
+_PERSONAL = re.compile(r"^/my/([A-Za-z0-9][A-Za-z0-9._\-]{0,63})(?=$|[/?#])", re.ASCII)
+_REGISTRATION = re.compile(r"^/(meeting|webinar)/register/", re.IGNORECASE)
+_JOINISH_PATH = re.compile(r"^/(j|s|w|wc|my|join|meeting|webinar)(/|$|\?)", re.IGNORECASE)
+_PWD_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=\-]{1,256}$", re.ASCII)
+_GOOGLE_HOST = re.compile(r"^(www\.)?google\.(com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$", re.ASCII)
+_SAFELINKS_SUFFIX = ".safelinks.protection.outlook.com"
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    """What one link says.  `problem` set means the link must not be used; `fatal` means the whole input is
+    refused even if other parts of it look fine (the link imitates Zoom, so the text cannot be trusted)."""
+
+    host: str | None = None
+    meeting_id: str | None = None
+    id_digits_problem: str | None = None
+    pwd_token: str | None = None
+    personal_link: str | None = None
+    webinar: bool = False
+    problem: str | None = None
+    fatal: bool = False
+    is_zoom: bool = False
+
+
+def is_zoom_host(host: str) -> bool:
+    """Exact match or subdomain, compared on label boundaries: `evilzoom.us` and `zoom.us.evil.com` fail."""
+    return any(host == domain or host.endswith("." + domain) for domain in ZOOM_DOMAINS)
+
+
+def _looks_like_zoom(host: str, path_and_query: str) -> bool:
+    """A foreign link that would fool a person: mentions zoom, or has Zoom's join-path shape."""
+    squashed = re.sub(r"[^a-z0-9]", "", host.lower())
+    return "zoom" in squashed or bool(_JOINISH_PATH.match(path_and_query)) or "confno=" in path_and_query.lower()
+
+
+def _split_query(query: str) -> list[tuple[str, str]]:
+    """`a=1&b=2` into pairs, percent-decoding once, keeping `+` literal (pwd tokens are base64-ish).
+
+    Google Calendar sometimes encodes the `=` of the inner link (`?pwd%3Dabc&sa=D`); an item without `=` whose
+    decoded form has one is split after decoding."""
+    pairs: list[tuple[str, str]] = []
+    for item in query.split("&"):
+        if not item:
+            continue
+        if "=" in item:
+            key, value = item.split("=", 1)
+            pairs.append((unquote(key).lower(), unquote(value)))
+            continue
+        decoded = unquote(item)
+        if "=" in decoded:
+            key, value = decoded.split("=", 1)
+            pairs.append((key.lower(), value))
+        else:
+            pairs.append((decoded.lower(), ""))
+    return pairs
+
+
+def _first(pairs: list[tuple[str, str]], key: str) -> str | None:
+    return next((value for name, value in pairs if name == key), None)
+
+
+def _parse_authority(authority: str) -> tuple[str | None, str | None]:
+    """Return (host, problem) for the part between `//` and the path."""
+    if "@" in authority:
+        return None, "The link hides its real address behind an '@' (a user name before the host), a common phishing trick."
+    if authority.startswith("["):
+        return None, "The link points at a raw IP address, not a Zoom address."
+    host, _, port = authority.partition(":")
+    if port and not _PORT.match(port):
+        return None, "The link's address is malformed."
+    if not host.isascii():
+        return None, "The link's address uses non-ASCII look-alike characters, so it is not a real Zoom address."
+    host = host.lower().rstrip(".")
+    if "%" in host or not host:
+        return None, "The link's address is malformed."
+    if not all(_HOST_LABEL.match(label) for label in host.split(".")):
+        return None, "The link's address is malformed."
+    return host, None
+
+
+def _describe_host(host: str) -> str:
+    return host if len(host) <= 60 else host[:57] + "..."
+
+
+def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
+    """Parse one whitespace-free token that starts with a scheme (or a bare host and path, already prefixed
+    with `https://` by the caller).  Returns None for links that are neither Zoom nor pretend to be."""
+    match = _SCHEME.match(token)
+    if not match:
+        return None
+    scheme = match.group(1).lower()
+    rest = token[match.end():]
+    mentions_zoom = "zoom" in token.lower()
+    if scheme not in WEB_SCHEMES and scheme not in APP_SCHEMES:
+        if mentions_zoom:
+            return LinkFacts(problem=f"'{scheme}:' links are not meeting links; paste the https:// Zoom link.", fatal=True)
+        return None
+    if "\\" in token:
+        return LinkFacts(problem="The link contains a backslash, which browsers read differently from how it looks; paste the link exactly as Zoom gave it.", fatal=True)
+    if not rest.startswith("//"):
+        return LinkFacts(problem="The link is malformed (it should start with https://).", fatal=mentions_zoom) if mentions_zoom else None
+    rest = rest[2:]
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority, path_and_query = rest[:cut], rest[cut:]
+    path_and_query = path_and_query.split("#", 1)[0]
+    path, _, query = path_and_query.partition("?")
+    path = path or "/"
+    joinish = bool(_JOINISH_PATH.match(path)) or "confno=" in query.lower()
+    host, problem = _parse_authority(authority)
+    if scheme in APP_SCHEMES and authority.lower() in APP_PSEUDO_HOSTS:
+        host, problem = None, None
+    elif problem:
+        return LinkFacts(problem=problem, fatal=mentions_zoom or joinish)
+    assert host is not None or scheme in APP_SCHEMES
+    pairs = _split_query(query)
+
+    if host is not None and not is_zoom_host(host):
+        inner = _unwrap(host, path, pairs)
+        if inner is not None:
+            if depth >= MAX_UNWRAP_DEPTH:
+                return LinkFacts(problem="The link is wrapped in too many redirect layers.", fatal=True)
+            facts = parse_link(inner, depth + 1)
+            if facts is not None:
+                return facts
+            return None
+        if _looks_like_zoom(host, path_and_query) or scheme in APP_SCHEMES:
+            return LinkFacts(
+                problem=f"The link goes to {_describe_host(host)}, which is not a Zoom address "
+                f"(Zoom links end in {', '.join(ZOOM_DOMAINS[:-1])} or {ZOOM_DOMAINS[-1]}).",
+                fatal=joinish or scheme in APP_SCHEMES,
+            )
+        return None
+    return _zoom_link_facts(host, path, pairs)
+
+
+def _unwrap(host: str, path: str, pairs: list[tuple[str, str]]) -> str | None:
+    """The target of an Outlook SafeLinks or Google redirect wrapper, or None if this is no such wrapper."""
+    if host.endswith(_SAFELINKS_SUFFIX):
+        return _first(pairs, "url")
+    if _GOOGLE_HOST.match(host) and path == "/url":
+        return _first(pairs, "q") or _first(pairs, "url")
+    return None
+
+
+def _pwd_from(pairs: list[tuple[str, str]]) -> str | None:
+    token = _first(pairs, "pwd")
+    if token is None:
+        return None
+    # A token glued to invitation text ("…ZmeNs6FQ.1Passcode:") keeps only its Zoom-shaped head.
+    glued = re.match(r"^([A-Za-z0-9_\-]+\.[0-9])[A-Za-z]", token, re.ASCII)
+    if glued:
+        token = glued.group(1)
+    return token if _PWD_TOKEN.match(token) else None
+
+
+def _id_facts(digits: str) -> tuple[str | None, str | None]:
+    if 9 <= len(digits) <= 11:
+        return digits, None
+    return None, f"A Zoom meeting ID has 9 to 11 digits; the one in this link has {len(digits)}."
+
+
+def _zoom_link_facts(host: str | None, path: str, pairs: list[tuple[str, str]]) -> LinkFacts:
+    pwd = _pwd_from(pairs)
+    personal = _PERSONAL.match(path)
+    if personal:
+        return LinkFacts(host=host, personal_link=personal.group(1).rstrip("."), pwd_token=pwd, is_zoom=True)
+    if _REGISTRATION.match(path):
+        return LinkFacts(
+            host=host,
+            is_zoom=True,
+            problem="This is a registration page, not a join link: register first, then paste the join link "
+            "from the confirmation email.",
+        )
+    in_path = _MEETING_ID_IN_PATH.match(path)
+    wc_join = _WC_JOIN.match(path)
+    confno = _first(pairs, "confno")
+    if in_path:
+        digits, webinar = in_path.group(2), in_path.group(1).lower() == "w"
+    elif wc_join:
+        digits, webinar = wc_join.group(1), False
+    elif confno is not None and re.fullmatch(r"[0-9]+", confno, re.ASCII):
+        digits, webinar = confno, False
+    else:
+        return LinkFacts(host=host, is_zoom=True, problem="This Zoom link is not a meeting link (no meeting ID in it).")
+    meeting_id, problem = _id_facts(digits)
+    return LinkFacts(
+        host=host, meeting_id=meeting_id, id_digits_problem=problem, pwd_token=pwd, webinar=webinar, is_zoom=True,
+        problem=problem,
+    )
