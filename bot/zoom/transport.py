@@ -153,7 +153,9 @@ class ZoomTransport:
         )
         if isinstance(error, ZoomRateLimited) and not error.daily:
             error.category = error.category or call.category
-            self.limiter.pause(error.category, error.retry_after_seconds or BACKOFF_INITIAL)
+            if error.retry_after_seconds:
+                # Other threads sending in this category would only collect more 429s meanwhile.
+                self.limiter.pause(error.category, error.retry_after_seconds)
         return error
 
     def secrets(self, extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -174,7 +176,7 @@ class ZoomTransport:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, ZoomRateLimited) and exc.retry_after_seconds is not None:
             return exc.retry_after_seconds + tenacity.wait_random(0, RETRY_AFTER_JITTER)(state)
-        backoff = tenacity.wait_exponential_jitter(initial=BACKOFF_INITIAL, max=BACKOFF_MAX, jitter=BACKOFF_JITTER)
+        backoff = tenacity.wait_exponential_jitter(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX, jitter=BACKOFF_JITTER)
         return backoff(state)
 
     def _log_retry(self, call: ZoomCall, state: tenacity.RetryCallState) -> None:
