@@ -1,0 +1,63 @@
+"""``create_app``: the one factory for the Slack (Bolt) application.  No module-level app, no I/O here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import Settings
+from bot.config_errors import ConfigError
+from bot.services import Services
+from bot.slack import errors, middleware
+from bot.slack.listeners import register_listeners
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, client: Optional[WebClient] = None, services: Optional[Services] = None) -> App:
+    """Build the sync Bolt ``App`` for one workspace.
+
+    * Token and signing secret come from ``settings`` (single workspace, no OAuth install flow).
+    * The Web API client talks to ``settings.slack_api_url`` (a local fake in tests) and retries once on
+      HTTP 429, honouring ``Retry-After``.
+    * ``auth.test`` is not called here (``token_verification_enabled=False``) but on the first request, so
+      building the app needs no network; ``roombot check`` verifies the token up front.
+    * ``process_before_response=False``: Bolt answers Slack as soon as a listener calls ``ack()`` and the
+      listener keeps working in Bolt's thread pool (long-running server, not FaaS).
+    * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
+      handler, which answers honestly instead of Slack's generic failure.
+    """
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN", "missing; the Slack app cannot start without a bot token")
+    if not settings.slack_signing_secret and not settings.socket_mode:
+        # Bolt would only notice at the first request; say it at start-up instead.
+        raise ConfigError("SLACK_SIGNING_SECRET", "missing; HTTP mode needs it to verify requests from Slack")
+    services = services if services is not None else Services()
+    if client is None:
+        client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+
+    app = App(
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret or "",
+        client=client,
+        process_before_response=False,
+        raise_error_for_unhandled_request=True,
+        token_verification_enabled=False,
+    )
+    if app.oauth_flow is not None:
+        # Bolt turns on its OAuth install flow by itself when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in
+        # the environment, and then ignores the bot token.  Settings.from_env refuses that too.
+        raise ConfigError("SLACK_CLIENT_ID", "unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: roombot is a "
+                          "single-workspace app and Bolt would ignore SLACK_BOT_TOKEN")
+    errors.register(app)
+    app.use(middleware.provide(settings, services))
+    app.use(middleware.skip_slack_retries)
+    register_listeners(app)
+    for extension in services.slack_extensions:
+        extension(app)
+    return app

@@ -1,0 +1,191 @@
+"""Process-wide settings, read once from the environment variables named in SPEC §3.
+
+``Settings.from_env`` is the only place that reads the environment.  Every problem is reported as a
+``ConfigError`` whose text is one line starting with the variable to fix (start-up code prints it and
+exits 2), and never contains the variable's value, because most of these values are secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.config_errors import ConfigError
+from bot.zoom.settings import ZoomSettings
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# Relative on purpose: SPEC §3 says "SQLite file in the working directory", i.e. wherever roombot runs.
+DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
+DEFAULT_PORT = 3000
+
+# Slack user ids: U… for ordinary users, W… for Enterprise Grid users.
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration.  ``repr`` shows which secrets are set, never their values."""
+
+    slack_signing_secret: Optional[str] = None
+    slack_bot_token: Optional[str] = None
+    slack_app_token: Optional[str] = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: Optional[str] = None
+    admins: frozenset[str] = frozenset()
+    port: int = DEFAULT_PORT
+    zoom: ZoomSettings = field(default_factory=ZoomSettings)
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode (no public URL needed) when an app-level token is configured; HTTP mode otherwise."""
+        return self.slack_app_token is not None
+
+    def is_admin(self, slack_user_id: str | None) -> bool:
+        return slack_user_id is not None and slack_user_id in self.admins
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, so log scrubbing and leak tests can look for them."""
+        own = (self.slack_signing_secret, self.slack_bot_token, self.slack_app_token, self.secret_key)
+        return tuple(value for value in own if value) + self.zoom.secrets()
+
+    def __repr__(self) -> str:
+        def secret(value: Optional[str]) -> str:
+            return "'***'" if value else "None"
+
+        return (
+            "Settings("
+            f"slack_signing_secret={secret(self.slack_signing_secret)}, "
+            f"slack_bot_token={secret(self.slack_bot_token)}, "
+            f"slack_app_token={secret(self.slack_app_token)}, "
+            f"slack_api_url={self.slack_api_url!r}, "
+            f"database_url={redact_url_password(self.database_url)!r}, "
+            f"secret_key={secret(self.secret_key)}, "
+            f"admins={sorted(self.admins)!r}, "
+            f"port={self.port!r}, "
+            f"zoom={self.zoom!r})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        require_slack: bool,
+        require_secret_key: bool,
+        require_zoom: bool = True,
+    ) -> "Settings":
+        """Read and validate every setting; raise ``ConfigError`` naming the first bad variable.
+
+        ``require_slack`` is for ``serve``/``check``; ``require_secret_key`` is false only for ``demo``,
+        which makes up its own key; ``require_zoom`` is passed on to ``ZoomSettings.from_env``.
+        """
+
+        def get(name: str) -> Optional[str]:
+            value = environ.get(name)
+            value = value.strip() if value is not None else None
+            return value or None
+
+        signing_secret = get("SLACK_SIGNING_SECRET")
+        bot_token = get("SLACK_BOT_TOKEN")
+        app_token = get("SLACK_APP_TOKEN")
+        if require_slack:
+            if bot_token is None:
+                raise ConfigError(
+                    "SLACK_BOT_TOKEN",
+                    "missing; copy the Bot User OAuth Token (xoxb-…) from the Slack app's OAuth & Permissions page",
+                )
+            if signing_secret is None:
+                raise ConfigError(
+                    "SLACK_SIGNING_SECRET",
+                    "missing; copy the Signing Secret from the Slack app's Basic Information page",
+                )
+        if bot_token is not None and not bot_token.startswith("xoxb-"):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN",
+                "must be a bot token starting with xoxb- (user tokens xoxp- and app tokens xapp- do not work here)",
+            )
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN",
+                "must be an app-level token starting with xapp- (with connections:write), or unset for HTTP mode",
+            )
+
+        if get("SLACK_CLIENT_ID") and get("SLACK_CLIENT_SECRET"):
+            # Bolt would silently switch to its multi-workspace OAuth flow and ignore SLACK_BOT_TOKEN.
+            raise ConfigError(
+                "SLACK_CLIENT_ID",
+                "unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: roombot is a single-workspace app "
+                "and uses SLACK_BOT_TOKEN",
+            )
+
+        secret_key = get("ROOMBOT_SECRET_KEY")
+        if require_secret_key and secret_key is None:
+            raise ConfigError(
+                "ROOMBOT_SECRET_KEY",
+                "missing; it encrypts stored passcodes (generate one with: "
+                'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")',
+            )
+
+        return cls(
+            slack_signing_secret=signing_secret,
+            slack_bot_token=bot_token,
+            slack_app_token=app_token,
+            slack_api_url=_slack_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+            database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            secret_key=secret_key,
+            admins=_admins(environ.get("ROOMBOT_ADMINS", "")),
+            port=_port(get("PORT")),
+            zoom=ZoomSettings.from_env(environ, require_credentials=require_zoom),
+        )
+
+
+def redact_url_password(url: str) -> str:
+    """``postgresql://bot:pw@db/x`` → ``postgresql://bot:***@db/x``, for logs and ``repr``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+
+
+def _slack_api_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("SLACK_API_URL", "must be an http(s) URL such as https://slack.com/api/")
+    # slack_sdk appends the method name to the base URL, so the trailing slash is significant.
+    return value if value.endswith("/") else value + "/"
+
+
+def _database_url(value: str) -> str:
+    if "://" not in value:
+        raise ConfigError(
+            "DATABASE_URL",
+            "must be an SQLAlchemy URL such as sqlite:///roombot.sqlite3 or postgresql+psycopg://user@host/db",
+        )
+    return value
+
+
+def _admins(value: str) -> frozenset[str]:
+    admins = [item.strip() for item in value.split(",") if item.strip()]
+    for admin in admins:
+        if not _SLACK_USER_ID.match(admin):
+            raise ConfigError(
+                "ROOMBOT_ADMINS",
+                "must list Slack user ids separated by commas (like U012AB3CD, shown under a profile's "
+                "'Copy member ID'); names and @handles do not work",
+            )
+    return frozenset(admins)
+
+
+def _port(value: Optional[str]) -> int:
+    if value is None:
+        return DEFAULT_PORT
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError("PORT", "must be a TCP port number between 1 and 65535")
+    return int(value)

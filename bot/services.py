@@ -1,0 +1,47 @@
+"""The container of collaborators that the Slack app, the web entry point and the worker share.
+
+Built once at start-up (``roombot serve``, ``demo``, tests) and passed to ``create_app``/``create_wsgi_app``.
+Every field is optional so each area can be wired as it lands; listeners reach it through
+``bot.slack.context.services_of(context)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+
+from bot.slack.subcommands import SubcommandRegistry
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk.models.blocks import Block
+
+# A health check returns normally (None or True) when its dependency works, and raises or returns False
+# when it does not.  It runs on every GET /healthz, so it must be cheap (e.g. `SELECT 1`).
+HealthCheck = Callable[[], Optional[bool]]
+# Given a Slack user id, blocks for that user's App Home tab (e.g. "Rooms", "Your bookings").
+HomeSection = Callable[[str], Sequence["Block"]]
+# Adds listeners (actions, views, shortcuts) to the app; called by create_app.
+SlackExtension = Callable[["App"], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    zoom: Any = None  # bot.zoom client
+    session_factory: Any = None  # SQLAlchemy sessionmaker for the store
+    secret_box: Any = None  # encrypts passcodes at rest
+    dispatcher: Any = None  # the dispatch flow (SPEC §7)
+    clock: Callable[[], datetime] = utc_now  # injectable for tests of time-dependent replies
+    # `/room <name>` handlers; see bot.slack.subcommands.
+    subcommands: SubcommandRegistry = field(default_factory=SubcommandRegistry)
+    # name -> check, reported by GET /healthz (e.g. "database", "zoom").
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    # Sections of the App Home tab, in order, below the shell's header.
+    home_sections: list[HomeSection] = field(default_factory=list)
+    # `register(app)` functions of other areas (buttons, modals, shortcuts), run by create_app.
+    slack_extensions: list[SlackExtension] = field(default_factory=list)

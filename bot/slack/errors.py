@@ -1,0 +1,152 @@
+"""The one place where failures become replies: ``@app.error`` for every listener and middleware.
+
+Whatever goes wrong, the requester gets a short ephemeral message that says what happened and what to do —
+never a traceback, an exception text or a secret.  Three kinds of failure:
+
+* ``UserFacingError`` — raised on purpose ("no room called Boardrom"); its ``user_message`` is shown as is.
+* Requests nothing handles (a button or shortcut whose feature has not shipped) — an honest
+  "not available yet", because Slack would otherwise show the user a vague failure.
+* Anything else — logged with a short reference, and the user gets that reference.
+
+If the listener failed before ``ack()``, the reply goes in the HTTP response when Slack shows that body
+(slash commands, view submissions); otherwise it is posted through the payload's ``response_url``, as an
+ephemeral message, or in a modal (global shortcuts), from Bolt's thread pool so the ack is never delayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from concurrent.futures import Executor
+from typing import Any, Mapping, Optional, Sequence
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk.models.blocks import Block
+
+from bot.slack import blocks
+from bot.slack.blocks import SlackMessage, code
+from bot.slack.ids import CallbackId
+
+logger = logging.getLogger(__name__)
+
+SHORTCUT_NAMES: dict[str, str] = {
+    CallbackId.SEND_ROOM_SHORTCUT: "Send a room to this meeting",
+    CallbackId.BOOK_ROOM_SHORTCUT: "Book a room",
+}
+
+
+class UserFacingError(Exception):
+    """A problem the requester can understand and act on.
+
+    ``user_message`` (mrkdwn, written by us — escape anything the user typed with ``blocks.escape_mrkdwn``)
+    is shown ephemerally; ``hint`` says what to do next; ``blocks`` replaces the default layout when the
+    reply needs buttons.  Never put a passcode or other secret in any of them: they are also logged.
+    """
+
+    def __init__(self, user_message: str, *, hint: Optional[str] = None, blocks: Optional[Sequence[Block]] = None):
+        super().__init__(user_message)
+        self.user_message = user_message
+        self.hint = hint
+        self.blocks: Optional[tuple[Block, ...]] = tuple(blocks) if blocks else None
+
+    def to_message(self) -> SlackMessage:
+        if self.blocks:
+            return SlackMessage(text=self.user_message, blocks=self.blocks)
+        return blocks.error_message(self.user_message, hint=self.hint)
+
+
+def register(app: App) -> None:
+    """Install the central error handler (and with it, honest replies to unhandled requests)."""
+    executor: Executor = app.listener_runner.listener_executor
+
+    def handle_roombot_error(
+        error: Exception, body: dict, context: BoltContext, response: Optional[BoltResponse]
+    ) -> Optional[BoltResponse]:
+        message = _message_for(error, body)
+        # Bolt passes a response only while it has not answered Slack yet (failure before ack(), unhandled
+        # request, middleware failure); then whatever we return becomes the HTTP answer.
+        not_acknowledged = response is not None
+        if message is None:
+            return BoltResponse(status=200, body="") if not_acknowledged else None
+        if not_acknowledged and "command" in body:
+            return BoltResponse(status=200, body=message.as_ephemeral_response())
+        if not_acknowledged and body.get("type") == "view_submission":
+            view = blocks.notice_view("roombot", message).to_dict()
+            return BoltResponse(status=200, body={"response_action": "update", "view": view})
+        if not_acknowledged and body.get("type") == "block_suggestion":
+            return BoltResponse(status=200, body={"options": []})
+        executor.submit(_deliver, message, body, context)
+        return BoltResponse(status=200, body="") if not_acknowledged else None
+
+    app.error(handle_roombot_error)
+
+
+def _message_for(error: Exception, body: Mapping[str, Any]) -> Optional[SlackMessage]:
+    if isinstance(error, BoltUnhandledRequestError):
+        return _unhandled_message(body)
+    if isinstance(error, UserFacingError):
+        logger.info("told the user: %s", error.user_message)
+        return error.to_message()
+    reference = uuid.uuid4().hex[:8]
+    # No request body in the log: slash-command text and modal inputs may contain passcodes.
+    logger.error(
+        "unexpected error handling a Slack %s (reference %s)", _describe(body), reference, exc_info=error
+    )
+    return blocks.unexpected_error_message(reference)
+
+
+def _describe(body: Mapping[str, Any]) -> str:
+    if "command" in body:
+        subcommand = str(body.get("text", "")).split(maxsplit=1)[:1]
+        return f"command {body['command']} {''.join(subcommand)[:20]}".rstrip()
+    kind = str(body.get("type", "request"))
+    detail = body.get("callback_id") or (body.get("view") or {}).get("callback_id")
+    actions = body.get("actions") or []
+    if actions:
+        detail = actions[0].get("action_id")
+    if kind == "event_callback":
+        detail = (body.get("event") or {}).get("type")
+    return f"{kind} {detail}" if detail else kind
+
+
+def _unhandled_message(body: Mapping[str, Any]) -> Optional[SlackMessage]:
+    kind = body.get("type")
+    if "command" in body:
+        return blocks.error_message(f"roombot does not handle {code(str(body['command']))}.")
+    if kind in ("shortcut", "message_action"):
+        callback_id = str(body.get("callback_id", ""))
+        name = SHORTCUT_NAMES.get(callback_id, callback_id)
+        return blocks.error_message(
+            f"*{blocks.escape_mrkdwn(name)}* is not available yet.",
+            hint=f"Nothing was done. {code('/room help')} shows what works today.",
+        )
+    if kind == "block_actions":
+        return blocks.error_message(
+            "That button does not work (yet, or any more). Nothing was done.",
+            hint=f"{code('/room help')} shows what works today.",
+        )
+    if kind == "view_submission":
+        return blocks.error_message("This form cannot be submitted yet. Nothing was saved.")
+    # Events, view_closed and the like: nothing to tell anyone, just acknowledge.
+    return None
+
+
+def _deliver(message: SlackMessage, body: Mapping[str, Any], context: BoltContext) -> None:
+    """Post ``message`` where the requester will see it; never raise (this runs detached)."""
+    try:
+        if context.response_url:
+            context.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        elif context.channel_id and context.user_id:
+            context.client.chat_postEphemeral(
+                channel=context.channel_id, user=context.user_id, **message.as_kwargs()
+            )
+        elif body.get("trigger_id"):
+            context.client.views_open(trigger_id=body["trigger_id"], view=blocks.notice_view("roombot", message))
+        elif context.user_id:
+            # A direct message from the app (its Messages tab): no im:write needed to post to a user id.
+            context.client.chat_postMessage(channel=context.user_id, **message.as_kwargs())
+        else:
+            logger.warning("could not tell anyone about a failed Slack %s", _describe(body))
+    except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
+        logger.warning("could not post an error reply for a Slack %s", _describe(body), exc_info=True)

@@ -1,0 +1,60 @@
+"""Every Slack identifier roombot uses, in one place.
+
+Block Kit builders put these ids on buttons, inputs and views; listeners are registered on the same
+constants, so a renamed id cannot silently disconnect a button from its handler.  The shortcut callback
+ids must also match ``manifest.yml`` (checked by tests/slack/test_manifest.py).
+
+They are ``StrEnum`` members: they compare equal to (and serialise as) their plain string values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+SLASH_COMMAND = "/room"
+
+
+class ActionId(StrEnum):
+    """``action_id`` of interactive elements (buttons, inputs)."""
+
+    # Buttons on rooms and results
+    JOIN_MEETING = "join_meeting"  # "Join a meeting…" on a room in /room list
+    NEW_MEETING = "new_meeting"  # create a meeting and send the room into it
+    LEAVE = "leave"
+    RETRY = "retry"
+    REPAIR_PASSCODE = "repair_passcode"  # replace an incompatible passcode (host or admin only)
+    JOIN_ANYWAY = "join_anyway"  # room busy: join with force_accept
+    ENTER_PASSCODE = "enter_passcode"  # opens the passcode modal
+    JOIN_WITHOUT_PASSCODE = "join_without_passcode"
+    CANCEL_BOOKING = "cancel_booking"
+    # Inputs inside modals
+    PASSCODE_INPUT = "passcode_input"
+    ROOM_SELECT = "room_select"
+    MEETING_INPUT = "meeting_input"
+    START_PICKER = "start_picker"
+    DURATION_SELECT = "duration_select"
+    REPEAT_SELECT = "repeat_select"
+
+
+class CallbackId(StrEnum):
+    """``callback_id`` of modals and shortcuts."""
+
+    PASSCODE_MODAL = "passcode_modal"
+    BOOK_MODAL = "book_modal"
+    SEND_ROOM_MODAL = "send_room_modal"  # opened by the message shortcut to pick the room
+    SEND_ROOM_SHORTCUT = "send_room_shortcut"  # message shortcut "Send a room to this meeting"
+    BOOK_ROOM_SHORTCUT = "book_room_shortcut"  # global shortcut "Book a room"
+
+
+class BlockId(StrEnum):
+    """``block_id`` of blocks whose values listeners read back (modal inputs, result cards)."""
+
+    PASSCODE = "passcode"
+    ROOM = "room"
+    MEETING = "meeting"
+    START = "start"
+    DURATION = "duration"
+    REPEAT = "repeat"
+    RESULT_ACTIONS = "result_actions"
+    HELP = "help"
+    ERROR = "error"

@@ -1,0 +1,110 @@
+"""WSGI entry point: ``POST /slack/events`` (Bolt) and ``GET /healthz`` (for load balancers and monitors).
+
+Served by gunicorn's threaded worker in production (``roombot serve``) and by a werkzeug server in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.services import HealthCheck, Services
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+HEALTHZ_PATH = "/healthz"
+HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
+
+
+def create_wsgi_app(
+    settings: Settings,
+    services: Optional[Services] = None,
+    *,
+    client: Optional[WebClient] = None,
+    health_check_timeout: float = HEALTH_CHECK_TIMEOUT_SECONDS,
+) -> "WSGIApplication":
+    services = services if services is not None else Services()
+    slack = SlackRequestHandler(create_app(settings, client=client, services=services), path=SLACK_EVENTS_PATH)
+    return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout)
+
+
+class RoombotWsgi:
+    """Routes the two public paths; everything else is 404."""
+
+    def __init__(
+        self,
+        slack: SlackRequestHandler,
+        health_checks: Mapping[str, HealthCheck],
+        *,
+        health_check_timeout: float,
+    ) -> None:
+        self._slack = slack
+        self._health_checks = health_checks  # read on each request, so checks added later are picked up
+        self._health_check_timeout = health_check_timeout
+        # Checks run in parallel and are abandoned after the timeout, so a hung dependency cannot hang
+        # /healthz itself (the stuck thread finishes or stays stuck on its own).
+        self._check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == SLACK_EVENTS_PATH:
+            if method != "POST":
+                return _respond(start_response, 405, {"error": "POST only"}, extra_headers=[("Allow", "POST")])
+            return self._slack(environ, start_response)
+        if path == HEALTHZ_PATH:
+            if method not in ("GET", "HEAD"):
+                return _respond(start_response, 405, {"error": "GET only"}, extra_headers=[("Allow", "GET, HEAD")])
+            status, report = self.health()
+            body = _respond(start_response, status, report)
+            return [] if method == "HEAD" else body
+        return _respond(start_response, 404, {"error": "not found"})
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """``(200, {"status": "ok", ...})`` when every check passes, else ``(503, {"status": "degraded", ...})``."""
+        futures = {name: self._check_pool.submit(check) for name, check in dict(self._health_checks).items()}
+        checks: dict[str, dict[str, Any]] = {}
+        for name, future in futures.items():
+            try:
+                result = future.result(timeout=self._health_check_timeout)
+            except FutureTimeout:
+                checks[name] = {"ok": False, "error": f"no answer within {self._health_check_timeout:g}s"}
+            except Exception as error:  # noqa: BLE001 — a failing check is the information we report
+                # Only the exception type goes out: messages can carry hosts, URLs or credentials.
+                logger.warning("health check %s failed", name, exc_info=True)
+                checks[name] = {"ok": False, "error": type(error).__name__}
+            else:
+                checks[name] = {"ok": True} if result is not False else {"ok": False, "error": "check failed"}
+        healthy = all(check["ok"] for check in checks.values())
+        return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "checks": checks}
+
+
+def _respond(
+    start_response: "StartResponse",
+    status: int,
+    payload: Mapping[str, Any],
+    *,
+    extra_headers: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"),
+        *extra_headers,
+    ]
+    start_response(f"{status} {reason}", headers)
+    return [body]

@@ -1,0 +1,38 @@
+"""A werkzeug threaded HTTP server on 127.0.0.1 with an OS-chosen port, run in a daemon thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Optional
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+
+class LoopbackServer:
+    def __init__(self, app: "WSGIApplication", *, name: str) -> None:
+        self._app = app
+        self._name = name
+        self._server: Optional[BaseWSGIServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{self._name} is not running")
+        return f"http://127.0.0.1:{self._server.server_port}"
