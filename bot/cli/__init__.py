@@ -14,6 +14,7 @@ import sys
 # subcommand name -> module under bot.cli that implements it
 SUBCOMMANDS: dict[str, str] = {
     # each area adds its own line here
+    "migrate": "migrate",
     "zoom-sim": "zoom_sim",
 }
 

@@ -1,0 +1,230 @@
+"""The dispatch audit trail, once-only keys (Slack retries, double clicks) and passcode-attempt accounting."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from bot.store.models import Dispatch, IdempotencyKey, PasscodeAttempt, Room, ZoomResponse
+from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource, utcnow
+
+# --- dispatches ---------------------------------------------------------------------------------------
+
+
+def start_dispatch(
+    session: Session,
+    *,
+    requested_by: str,
+    channel_id: str | None,
+    source: DispatchSource,
+    action: DispatchAction,
+    room: Room | None,
+    room_name: str | None = None,
+    meeting_id: str | None = None,
+    protocol: str | None = None,
+    passcode_used: bool = False,
+    force_accept: bool = False,
+    slack_message_ts: str | None = None,
+) -> Dispatch:
+    """Record a dispatch before Zoom is called (outcome ``pending``).  ``room`` may be None for a request
+    refused because the room is unknown; ``room_name`` is then what the user typed."""
+    if room is None and not room_name:
+        raise ValueError("a dispatch needs a room or the room name the user typed")
+    dispatch = Dispatch(
+        requested_by=requested_by,
+        channel_id=channel_id,
+        source=source,
+        action=action,
+        room_id=room.id if room else None,
+        room_name=room.name if room else room_name,
+        zoom_room_id=room.zoom_room_id if room else None,
+        meeting_id=meeting_id,
+        protocol=protocol,
+        passcode_used=passcode_used,
+        force_accept=force_accept,
+        slack_message_ts=slack_message_ts,
+        outcome=DispatchOutcome.PENDING,
+    )
+    session.add(dispatch)
+    session.flush()
+    return dispatch
+
+
+def record_zoom_response(
+    session: Session,
+    dispatch: Dispatch,
+    *,
+    step: str,
+    http_method: str | None = None,
+    http_path: str | None = None,
+    http_status: int | None = None,
+    zoom_code: int | None = None,
+    zoom_field: str | None = None,
+    zoom_message: str | None = None,
+    room_status: str | None = None,
+    elapsed_ms: int | None = None,
+) -> ZoomResponse:
+    """Append one Zoom answer to the dispatch.  Query strings are dropped from ``http_path``: they can hold
+    passcodes or tokens, which never belong in the audit."""
+    response = ZoomResponse(
+        dispatch_id=dispatch.id,
+        step=step,
+        http_method=http_method,
+        http_path=http_path.split("?", 1)[0] if http_path else None,
+        http_status=http_status,
+        zoom_code=zoom_code,
+        zoom_field=zoom_field,
+        zoom_message=zoom_message,
+        room_status=room_status,
+        elapsed_ms=elapsed_ms,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def set_dispatch_outcome(
+    session: Session,
+    dispatch: Dispatch,
+    outcome: DispatchOutcome,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Dispatch:
+    """Move a dispatch along (``accepted`` while watching the room); final outcomes stamp ``finished_at``."""
+    dispatch.outcome = outcome
+    if reason is not None:
+        dispatch.reason = reason
+    if outcome not in (DispatchOutcome.PENDING, DispatchOutcome.ACCEPTED):
+        dispatch.finished_at = now or utcnow()
+    session.flush()
+    return dispatch
+
+
+def finish_dispatch(
+    session: Session, dispatch: Dispatch, outcome: DispatchOutcome, reason: str | None = None, *, now: datetime | None = None
+) -> Dispatch:
+    if outcome in (DispatchOutcome.PENDING, DispatchOutcome.ACCEPTED):
+        raise ValueError(f"{outcome.value!r} is not a final outcome")
+    return set_dispatch_outcome(session, dispatch, outcome, reason, now=now)
+
+
+def recent_dispatches(session: Session, *, room_id: int | None = None, limit: int = 20) -> list[Dispatch]:
+    """Newest first, with their Zoom responses loaded (for `/room audit`)."""
+    statement = select(Dispatch).options(selectinload(Dispatch.zoom_responses))
+    if room_id is not None:
+        statement = statement.where(Dispatch.room_id == room_id)
+    return list(session.scalars(statement.order_by(Dispatch.created_at.desc(), Dispatch.id.desc()).limit(limit)))
+
+
+# --- once-only keys -----------------------------------------------------------------------------------
+
+DEFAULT_KEY_TTL = timedelta(days=2)  # Slack retries within minutes; buttons live on for a while
+
+
+def claim_once(session: Session, key: str, *, ttl: timedelta = DEFAULT_KEY_TTL, now: datetime | None = None) -> bool:
+    """True the first time ``key`` is claimed, False for every later claim (until it expires and is purged).
+
+    One ``INSERT … ON CONFLICT DO NOTHING``, so concurrent claimers cannot both win: on PostgreSQL the
+    second waits for the first transaction and then finds the key.  Claim in a short transaction of its
+    own and commit before doing the work, so other instances see the key at once.
+    Keys: ``event:<event_id>``, ``action:<container ts>:<action_id>:<user>``, ``occurrence:<id>``.
+    """
+    now = now or utcnow()
+    values = {"key": key, "created_at": now, "expires_at": now + ttl}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = dialect_insert(IdempotencyKey).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        return session.execute(statement).rowcount == 1
+    try:  # other backends: a savepoint keeps the caller's transaction usable after the duplicate
+        with session.begin_nested():
+            session.execute(insert(IdempotencyKey).values(**values))
+        return True
+    except IntegrityError:
+        return False
+
+
+def release_key(session: Session, key: str) -> None:
+    """Forget a claim (the work failed before doing anything and may be retried)."""
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+
+
+def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or utcnow())))
+    return result.rowcount
+
+
+# --- passcode attempts --------------------------------------------------------------------------------
+
+PASSCODE_WINDOW = timedelta(minutes=30)  # Zoom Rooms' lockout lasts 30 minutes ...
+PASSCODE_ATTEMPT_LIMIT = 3  # ... after 10 failures; stop far earlier
+
+
+def _counted_attempts(room_id: int, since: datetime):  # noqa: ANN202 - a select() statement
+    # Failures and attempts whose result is not known yet count; confirmed successes do not.
+    return (
+        select(PasscodeAttempt)
+        .where(PasscodeAttempt.room_id == room_id, PasscodeAttempt.attempted_at >= since)
+        .where((PasscodeAttempt.succeeded.is_(None)) | (PasscodeAttempt.succeeded.is_(False)))
+    )
+
+
+def count_passcode_attempts(
+    session: Session, room_id: int, *, window: timedelta = PASSCODE_WINDOW, now: datetime | None = None
+) -> int:
+    since = (now or utcnow()) - window
+    return session.scalar(select(func.count()).select_from(_counted_attempts(room_id, since).subquery())) or 0
+
+
+def try_record_passcode_attempt(
+    session: Session,
+    room_id: int,
+    *,
+    dispatch_id: int | None = None,
+    limit: int = PASSCODE_ATTEMPT_LIMIT,
+    window: timedelta = PASSCODE_WINDOW,
+    now: datetime | None = None,
+) -> PasscodeAttempt | None:
+    """Record a passcode join about to be sent, or return None when the room already had ``limit``
+    unsuccessful ones in ``window``.
+
+    On PostgreSQL the room row is locked first so that concurrent dispatches to one room count in turn.
+    On SQLite the count-then-insert is safe because a transaction that read before another writer
+    committed cannot write (it fails with "database is locked"); use ``session_scope(write_lock=True)``
+    to wait instead of failing.
+    """
+    now = now or utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Room.id).where(Room.id == room_id).with_for_update())
+    if count_passcode_attempts(session, room_id, window=window, now=now) >= limit:
+        return None
+    attempt = PasscodeAttempt(room_id=room_id, dispatch_id=dispatch_id, attempted_at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def mark_passcode_attempt(session: Session, attempt_id: int, *, succeeded: bool) -> None:
+    session.execute(update(PasscodeAttempt).where(PasscodeAttempt.id == attempt_id).values(succeeded=succeeded))
+
+
+def passcode_attempts_free_at(
+    session: Session,
+    room_id: int,
+    *,
+    limit: int = PASSCODE_ATTEMPT_LIMIT,
+    window: timedelta = PASSCODE_WINDOW,
+    now: datetime | None = None,
+) -> datetime | None:
+    """When the next passcode join may be sent (None: now) — for "try again after 10:42"."""
+    now = now or utcnow()
+    counted = _counted_attempts(room_id, now - window).order_by(PasscodeAttempt.attempted_at.desc())
+    attempts = list(session.scalars(counted.limit(limit)))
+    if len(attempts) < limit:
+        return None
+    return attempts[-1].attempted_at + window

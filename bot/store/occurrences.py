@@ -1,0 +1,256 @@
+"""The booking worker's side of occurrences: leased claims, finishing, misfires, reminders.
+
+Exactly-once dispatch across instances and restarts:
+
+1. ``claim_due`` in a short transaction: due rows are locked with ``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL (so concurrent workers pass over each other's rows instead of waiting), and each row moves
+   to ``claimed`` with a compare-and-set ``UPDATE … WHERE status/lease condition`` (the only guard
+   SQLite needs: its writers are serialised).  Commit.
+2. Dispatch (outside any transaction; ``claim_once("occurrence:<id>")`` makes the Zoom join idempotent).
+3. ``finish`` in the transaction that also records the dispatch outcome; it only succeeds while the
+   worker still holds the lease.
+A worker that dies leaves a lease that expires; the row is then claimable again — or, when it is more than
+the grace period late, skipped and reported (``misfired``), never joined late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot.store.crypto import Sealed
+from bot.store.models import Booking, Occurrence
+from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus, utcnow
+
+DEFAULT_LEASE = timedelta(minutes=3)
+DEFAULT_GRACE = timedelta(minutes=5)
+FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
+
+
+@dataclass
+class ClaimResult:
+    claimed: list[Occurrence] = field(default_factory=list)
+    misfired: list[Occurrence] = field(default_factory=list)  # skipped as too late: report each once
+
+
+def _claimable(now: datetime):  # noqa: ANN202 - a SQL condition
+    """Scheduled, or claimed by a worker whose lease has run out."""
+    return or_(
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+        and_(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_expires_at < now),
+    )
+
+
+def _lock_candidates(session: Session, condition, limit: int) -> list[int]:  # noqa: ANN001
+    statement = select(Occurrence.id).where(condition).order_by(Occurrence.starts_at, Occurrence.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return list(session.scalars(statement))
+
+
+def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:  # noqa: ANN001, ANN003
+    result = session.execute(
+        update(Occurrence)
+        .where(Occurrence.id == occurrence_id, guard)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _load(session: Session, ids: Sequence[int]) -> list[Occurrence]:
+    if not ids:
+        return []
+    statement = (
+        select(Occurrence)
+        .where(Occurrence.id.in_(ids))
+        .options(selectinload(Occurrence.booking).selectinload(Booking.room))
+        .order_by(Occurrence.starts_at, Occurrence.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement))
+
+
+def claim_due(
+    session: Session,
+    *,
+    worker_id: str,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    grace: timedelta = DEFAULT_GRACE,
+    limit: int = 10,
+) -> ClaimResult:
+    """Claim occurrences whose start has come (and skip those more than ``grace`` late).  Commit soon after."""
+    now = now or utcnow()
+    too_late = now - grace
+    misfired: list[int] = []
+    for occurrence_id in _lock_candidates(session, and_(_claimable(now), Occurrence.starts_at < too_late), limit):
+        if _compare_and_set(
+            session,
+            occurrence_id,
+            _claimable(now),
+            status=OccurrenceStatus.SKIPPED,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=now,
+            outcome_reason=f"missed: more than {int(grace.total_seconds() // 60)} minutes late (no worker was running)",
+        ):
+            misfired.append(occurrence_id)
+    claimed: list[int] = []
+    due = and_(_claimable(now), Occurrence.starts_at <= now, Occurrence.starts_at >= too_late)
+    for occurrence_id in _lock_candidates(session, due, limit):
+        if _compare_and_set(
+            session,
+            occurrence_id,
+            _claimable(now),
+            status=OccurrenceStatus.CLAIMED,
+            lease_owner=worker_id,
+            lease_expires_at=now + lease,
+            claim_count=Occurrence.claim_count + 1,
+        ):
+            claimed.append(occurrence_id)
+    session.flush()
+    return ClaimResult(claimed=_load(session, claimed), misfired=_load(session, misfired))
+
+
+def claim_now(
+    session: Session, occurrence_id: int, *, worker_id: str, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+) -> Occurrence | None:
+    """"Dispatch now" from a reminder: claim a scheduled occurrence before its time.  None if it is gone."""
+    now = now or utcnow()
+    won = _compare_and_set(
+        session,
+        occurrence_id,
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+        status=OccurrenceStatus.CLAIMED,
+        lease_owner=worker_id,
+        lease_expires_at=now + lease,
+        claim_count=Occurrence.claim_count + 1,
+    )
+    return _load(session, [occurrence_id])[0] if won else None
+
+
+def extend_lease(
+    session: Session, occurrence_id: int, *, worker_id: str, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+) -> bool:
+    """Keep a long dispatch's claim alive (while watching the room join).  False: the lease was lost."""
+    return _compare_and_set(
+        session,
+        occurrence_id,
+        and_(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_owner == worker_id),
+        lease_expires_at=(now or utcnow()) + lease,
+    )
+
+
+def finish(
+    session: Session,
+    occurrence_id: int,
+    *,
+    worker_id: str,
+    status: OccurrenceStatus,
+    dispatch_id: int | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record the occurrence's outcome, only while ``worker_id`` holds the lease.  Do it in the same
+    transaction as the dispatch audit's outcome.  A one-off booking is finished with it."""
+    if status not in FINAL_STATUSES:
+        raise ValueError(f"{status.value!r} is not a final occurrence status")
+    now = now or utcnow()
+    won = _compare_and_set(
+        session,
+        occurrence_id,
+        and_(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_owner == worker_id),
+        status=status,
+        dispatch_id=dispatch_id,
+        outcome_reason=reason,
+        finished_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    if won:
+        booking_id = session.scalar(select(Occurrence.booking_id).where(Occurrence.id == occurrence_id))
+        session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id, Booking.rrule.is_(None), Booking.status == BookingStatus.ACTIVE)
+            .values(status=BookingStatus.FINISHED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return won
+
+
+def reclaim_expired(session: Session, *, now: datetime | None = None) -> int:
+    """Return claims whose lease ran out to ``scheduled`` (``claim_due`` also takes them directly)."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Occurrence)
+        .where(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_expires_at < now)
+        .values(status=OccurrenceStatus.SCHEDULED, lease_owner=None, lease_expires_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def skip(session: Session, occurrence_id: int, *, reason: str, now: datetime | None = None) -> bool:
+    """"Skip this one": only a scheduled occurrence can be skipped.  False if it already ran or was claimed."""
+    return _compare_and_set(
+        session,
+        occurrence_id,
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+        status=OccurrenceStatus.SKIPPED,
+        outcome_reason=reason,
+        finished_at=now or utcnow(),
+    )
+
+
+def claim_reminders(
+    session: Session, *, now: datetime | None = None, lead: timedelta = timedelta(minutes=10), limit: int = 20
+) -> list[Occurrence]:
+    """Scheduled occurrences starting within ``lead`` whose reminder nobody has sent: marked as sent here
+    (compare-and-set), so exactly one instance posts each reminder.  Record the message with
+    :func:`set_reminder_message`.  ``new`` bookings' meetings are best created by the same winner."""
+    now = now or utcnow()
+    condition = and_(
+        Occurrence.status == OccurrenceStatus.SCHEDULED,
+        Occurrence.reminder_sent_at.is_(None),
+        Occurrence.starts_at > now,
+        Occurrence.starts_at <= now + lead,
+    )
+    won = [
+        occurrence_id
+        for occurrence_id in _lock_candidates(session, condition, limit)
+        if _compare_and_set(session, occurrence_id, Occurrence.reminder_sent_at.is_(None), reminder_sent_at=now)
+    ]
+    return _load(session, won)
+
+
+def set_reminder_message(session: Session, occurrence_id: int, message_ts: str) -> None:
+    _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, reminder_message_ts=message_ts)
+
+
+def needing_meeting(session: Session, *, now: datetime | None = None, lead: timedelta = timedelta(hours=1)) -> list[Occurrence]:
+    """Occurrences of ``new`` bookings starting within ``lead`` that have no meeting yet."""
+    now = now or utcnow()
+    statement = (
+        select(Occurrence.id)
+        .join(Booking)
+        .where(
+            Booking.meeting_mode == MeetingMode.NEW,
+            Occurrence.status == OccurrenceStatus.SCHEDULED,
+            Occurrence.meeting_id.is_(None),
+            Occurrence.starts_at <= now + lead,
+        )
+    )
+    return _load(session, list(session.scalars(statement)))
+
+
+def set_meeting(session: Session, occurrence_id: int, *, meeting_id: str, passcode: Sealed | None, join_url: str | None) -> bool:
+    """Attach the meeting created for a ``new`` occurrence; False if another instance attached one first
+    (the caller should then delete the meeting it created)."""
+    return _compare_and_set(
+        session, occurrence_id, Occurrence.meeting_id.is_(None), meeting_id=meeting_id, passcode=passcode, join_url=join_url
+    )
