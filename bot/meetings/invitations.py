@@ -18,6 +18,7 @@ _CLOSERS = ".,;:!?)]}\"'>»”’…"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _BARE_HOST_LINK = re.compile(r"^[^\s/?#\\]+\.[A-Za-z]{2,}(?::[0-9]{1,5})?[/?]")
 _DIAL_SCHEMES = ("sip:", "sips:", "tel:", "h323:")
+_EMBEDDED_SCHEME = re.compile(r"(?:https?|zoommtg|zoomus)://", re.IGNORECASE)
 
 ID_LABELS = (
     "meeting id", "meeting-id", "meeting number", "webinar id", "webinar-id", "conference id",
@@ -49,7 +50,7 @@ _ID_LINE = re.compile(
 _PASSCODE_LINE = re.compile(
     rf"(\(?)(?<![^\W_])(?:{_alternation(PASSCODE_LABELS)})[ \t]*[:：][ \t]*([^\s]+)", re.IGNORECASE
 )
-_GLUED_LABEL = re.compile(r"(?<=\S)(\(?(?:passcode|password)\s*[:：])", re.IGNORECASE)
+_GLUED_LABEL = re.compile(r"(?<=[^\s(])(\(?(?:passcode|password)\s*[:：])", re.IGNORECASE)
 _ONE_TAP = re.compile(
     r"\+?[0-9]{5,15},,([0-9]+)#(?:,+\*([0-9A-Za-z]+)#|,+0#,+([0-9A-Za-z]+)#)?", re.ASCII
 )
@@ -91,11 +92,21 @@ def strip_token(token: str) -> str:
     return token
 
 
+def _unwrap_markup(token: str) -> str:
+    """`[Join](https://…)` or `href="https://…"`: start at the embedded link when what precedes it cannot be
+    part of an address or a scheme (no `/ . ? @ : \\`), so `evil.com/?u=https://zoom.us/…` still counts as evil.com."""
+    match = _EMBEDDED_SCHEME.search(token)
+    if match and match.start() > 0 and not re.search(r"[/.?@:\\]", token[: match.start()]):
+        return token[match.start():]
+    return token
+
+
 def link_tokens(text: str) -> list[str]:
     """Whitespace-separated tokens that are, or pretend to be, links; bare `host/path` tokens get `https://`."""
     found: list[str] = []
     for raw in text.split():
-        token = strip_token(raw)
+        # `"`, `<`, `>` and backticks never occur unencoded in a link: they end it (HTML or Markdown around it).
+        token = strip_token(re.split(r"[\"<>`]", _unwrap_markup(raw))[0])
         lowered = token.lower()
         if not token or lowered.startswith(_DIAL_SCHEMES):
             continue

@@ -64,11 +64,11 @@ class MeetingReference:
             return None
         host = self.host or "zoom.us"
         if self.kind == "personal" and self.personal_link:
-            return f"https://{host}/my/{self.personal_link}"
-        if not self.meeting_id:
+            url = f"https://{host}/my/{self.personal_link}"
+        elif self.meeting_id:
+            url = f"https://{host}/{'w' if self.kind == 'webinar' else 'j'}/{self.meeting_id}"
+        else:
             return None
-        path = "w" if self.kind == "webinar" else "j"
-        url = f"https://{host}/{path}/{self.meeting_id}"
         if self.pwd_token:
             url += "?pwd=" + quote(self.pwd_token, safe="")
         return url
