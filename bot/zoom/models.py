@@ -184,7 +184,10 @@ class SecuritySettings:
             waiting_room=first_bool(security.get("waiting_room"), in_meeting.get("waiting_room")),
             meeting_authentication=first_bool(
                 schedule.get("meeting_authentication"),
-                _mapping(body.get("authentication_options")).get("meeting_authentication"),
+                # option=meeting_authentication nests it: authentication_options.meeting_authentication.*
+                _mapping(_mapping(body.get("authentication_options")).get("meeting_authentication")).get(
+                    "meeting_authentication"
+                ),
             ),
             embed_password_in_join_link=first_bool(
                 security.get("embed_password_in_join_link"), schedule.get("embed_password_in_join_link")

@@ -1,0 +1,95 @@
+"""Helpers to point a real ZoomClient at the simulator (fixtures `zoom_sim` / `make_zoom_sim` from tests.support)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.zoom import ZoomClient, ZoomSettings
+from bot.zoom.simulator import SimulatorServer
+
+SIM_ACCOUNT = "sim-account"
+SIM_CLIENT_ID = "sim-client-id"
+SIM_CLIENT_SECRET = "sim-client-secret"
+SIM_API_KEY = "sim-api-key"
+SIM_API_SECRET = "sim-api-secret"
+
+
+def sim_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:
+    base = ZoomSettings(
+        api_url=sim.api_url,
+        oauth_url=sim.oauth_url,
+        account_id=SIM_ACCOUNT,
+        client_id=SIM_CLIENT_ID,
+        client_secret=SIM_CLIENT_SECRET,
+        connect_timeout=2.0,
+        read_timeout=5.0,
+        qps_light=1000,
+        qps_medium=1000,
+        qps_heavy=1000,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+class FakeTime:
+    """Client clock + sleep that never really wait: sleeping moves this clock and the simulator's clock."""
+
+    def __init__(self, sim: SimulatorServer | None = None) -> None:
+        self.now = 10_000.0
+        self.sim = sim
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+        if self.sim is not None and seconds > 0:
+            admin(self.sim, "POST", "/clock/advance", {"seconds": seconds})
+
+
+def admin(sim: SimulatorServer, method: str, path: str, body: Any = None) -> Any:
+    """Call the simulator's admin API (/_sim/...)."""
+    response = httpx.request(method, f"{sim.url}/_sim{path}", json=body, timeout=httpx.Timeout(5.0))
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def zoom_requests(sim: SimulatorServer, path_prefix: str = "", method: str | None = None) -> list[dict[str, Any]]:
+    return [r for r in sim.requests
+            if r["path"].startswith(path_prefix) and (method is None or r["method"] == method)]
+
+
+def token_requests(sim: SimulatorServer) -> list[dict[str, Any]]:
+    return zoom_requests(sim, "/oauth/token")
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., ZoomClient]]:
+    clients: list[ZoomClient] = []
+
+    def factory(sim: SimulatorServer, *, fake: FakeTime | None = None, **overrides: Any) -> ZoomClient:
+        kwargs: dict[str, Any] = {}
+        if fake is not None:
+            kwargs = {"clock": fake.clock, "sleep": fake.sleep}
+        client = ZoomClient(sim_settings(sim, **overrides), **kwargs)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(zoom_sim: SimulatorServer, make_client: Callable[..., ZoomClient]) -> ZoomClient:
+    return make_client(zoom_sim)
