@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import URL, Engine
 
 from bot.config_errors import ConfigError
@@ -148,7 +149,7 @@ def require_up_to_date(url: str | URL | None = None, *, engine: Engine | None = 
     if current == heads:
         return
     script = ScriptDirectory.from_config(alembic_config())
-    unknown = sorted(revision for revision in current if script.get_revision(revision) is None) if current else []
+    unknown = sorted(revision for revision in current if not _is_known_revision(script, revision))
     if unknown:
         raise SchemaOutOfDate(
             f"the database at {where} is at revision {', '.join(unknown)}, which this version of roombot does not "
@@ -159,6 +160,13 @@ def require_up_to_date(url: str | URL | None = None, *, engine: Engine | None = 
         f"the database at {where} is {state} but this version of roombot needs {', '.join(sorted(heads))}; "
         f"run `{MIGRATE_COMMAND}` (with the same {DATABASE_URL_VARIABLE}) and start again"
     )
+
+
+def _is_known_revision(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:  # "Can't locate revision identified by ..."
+        return False
 
 
 def include_object(
