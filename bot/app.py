@@ -41,8 +41,11 @@ def create_app(settings: Settings, *, client: Optional[WebClient] = None, servic
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
 
+    elif not client.token:
+        raise ValueError("create_app: the WebClient passed in must carry the bot token")
+
     app = App(
-        token=settings.slack_bot_token,
+        # The token travels in the client (Bolt takes it from there and warns if both are given).
         signing_secret=settings.slack_signing_secret or "",
         client=client,
         process_before_response=False,

@@ -9,8 +9,9 @@ import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
+from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
@@ -108,3 +109,20 @@ def _respond(
     ]
     start_response(f"{status} {reason}", headers)
     return [body]
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn run in-process (no command-line parsing), building the WSGI app inside the worker process."""
+
+    def __init__(self, load_wsgi: Callable[[], "WSGIApplication"], options: Mapping[str, Any]) -> None:
+        self._load_wsgi = load_wsgi
+        self._options = dict(options)
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> "WSGIApplication":
+        # Called after fork, so Bolt's thread pool and HTTP clients are created in the worker itself.
+        return self._load_wsgi()

@@ -15,6 +15,8 @@ import sys
 SUBCOMMANDS: dict[str, str] = {
     # each area adds its own line here
     "migrate": "migrate",
+    "parse-link": "parse_link",
+    "serve": "serve",
     "zoom-sim": "zoom_sim",
 }
 

@@ -31,7 +31,7 @@ from bot.slack.ids import CallbackId
 logger = logging.getLogger(__name__)
 
 SHORTCUT_NAMES: dict[str, str] = {
-    CallbackId.SEND_ROOM_SHORTCUT: "Send a room to this meeting",
+    CallbackId.SEND_ROOM_SHORTCUT: "Send a room to meeting",  # as named in manifest.yml
     CallbackId.BOOK_ROOM_SHORTCUT: "Book a room",
 }
 

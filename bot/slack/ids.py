@@ -42,7 +42,7 @@ class CallbackId(StrEnum):
     PASSCODE_MODAL = "passcode_modal"
     BOOK_MODAL = "book_modal"
     SEND_ROOM_MODAL = "send_room_modal"  # opened by the message shortcut to pick the room
-    SEND_ROOM_SHORTCUT = "send_room_shortcut"  # message shortcut "Send a room to this meeting"
+    SEND_ROOM_SHORTCUT = "send_room_shortcut"  # message shortcut "Send a room to meeting"
     BOOK_ROOM_SHORTCUT = "book_room_shortcut"  # global shortcut "Book a room"
 
 

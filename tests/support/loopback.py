@@ -20,7 +20,11 @@ class LoopbackServer:
 
     def start(self) -> None:
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True)
+        server = self._server
+        # A short poll interval makes shutdown() return quickly (the default is 0.5 s per server).
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.02), name=self._name, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

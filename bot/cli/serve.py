@@ -1,0 +1,99 @@
+"""`roombot serve`: run the Slack app — HTTP under gunicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any, Mapping, Optional
+
+from bot.config import Settings
+from bot.config_errors import ConfigError
+from bot.services import Services
+
+logger = logging.getLogger("bot.serve")
+
+DEFAULT_THREADS = 8
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the Slack app (HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Serve POST /slack/events and GET /healthz under gunicorn on 0.0.0.0:$PORT, or connect "
+        "to Slack over Socket Mode when SLACK_APP_TOKEN is set. Also runs the booking worker unless "
+        "--no-worker is given.",
+    )
+    parser.add_argument("--no-worker", action="store_true", help="do not run the booking worker in this process")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"gunicorn threads serving Slack requests (default {DEFAULT_THREADS})",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, environ: Optional[Mapping[str, str]] = None) -> int:
+    try:
+        settings = Settings.from_env(os.environ if environ is None else environ, require_slack=True,
+                                     require_secret_key=True)
+    except ConfigError as error:
+        # One line naming the variable (SPEC §3); never a traceback, never the value.
+        print(f"roombot serve: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = build_services(settings)
+    if not args.no_worker:
+        start_booking_worker(settings, services)
+    if settings.socket_mode:
+        return serve_socket_mode(settings, services)
+    return serve_http(settings, services, threads=args.threads)
+
+
+def build_services(settings: Settings) -> Services:
+    """Collaborators for this process.  Zoom client, store and dispatcher are wired here as they land."""
+    return Services()
+
+
+def start_booking_worker(settings: Settings, services: Services) -> None:
+    # The booking worker (SPEC §9) plugs in here; until it exists, say so rather than pretend.
+    logger.warning("the booking worker is not part of this build yet; scheduled bookings will not be dispatched")
+
+
+def serve_socket_mode(settings: Settings, services: Services) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+
+    assert settings.slack_app_token is not None  # socket_mode implies it
+    logger.info("connecting to Slack in Socket Mode (no public URL needed)")
+    SocketModeHandler(create_app(settings, services=services), settings.slack_app_token).start()
+    return 0
+
+
+def serve_http(settings: Settings, services: Services, *, threads: int) -> int:
+    # Imported here: every `roombot` subcommand imports this module to build the parser.
+    from bot.web import GunicornServer, create_wsgi_app
+
+    logger.info("serving POST /slack/events and GET /healthz on 0.0.0.0:%s", settings.port)
+    GunicornServer(lambda: create_wsgi_app(settings, services), gunicorn_options(settings, threads=threads)).run()
+    return 0
+
+
+def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
+    return {
+        "bind": f"0.0.0.0:{settings.port}",
+        # One process: Bolt acks from a thread pool and keeps working after the response, and the booking
+        # worker must not be started once per process.  Scale out with more instances instead.
+        "workers": 1,
+        "worker_class": "gthread",
+        "threads": max(1, threads),
+        # Requests return as soon as ack() is called, so a long timeout only matters for stuck sockets.
+        "timeout": 60,
+        "graceful_timeout": 30,
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "roombot",
+    }
