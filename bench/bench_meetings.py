@@ -1,0 +1,117 @@
+"""Time per input of parsing a meeting reference and checking its passcode, over the shared case table.
+
+Run: `python -m bench.bench_meetings` (or `python bench/bench_meetings.py`) from the repository root.
+
+Printed side by side, measured in the same run:
+- roombot: `parse_meeting_reference` + `rooms_compatibility` of the passcode it found, per input;
+- naive: the one-regex-plus-urlsplit extraction many projects use (it accepts look-alike hosts and reads
+  `pwd` as the passcode, so it is a speed floor, not a correct alternative);
+- the ratio roombot / naive, per group of cases (links, invitations, ids and dial strings, rejections).
+Then passcode generation per call for a default and a strict requirement, against `secrets.token_urlsafe`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.meetings import PasscodeRequirement, generate_passcode, parse_meeting_reference, rooms_compatibility  # noqa: E402
+from tests.meetings.cases import load_cases  # noqa: E402
+
+_NAIVE_URL = re.compile(r"https?://\S*zoom\.us/j/(\d+)\S*")
+
+
+def naive_parse(text: str) -> tuple[str | None, str | None]:
+    match = _NAIVE_URL.search(text)
+    if not match:
+        digits = re.sub(r"\D", "", text)
+        return (digits or None), None
+    query = parse_qs(urlsplit(match.group(0)).query)
+    return match.group(1), (query.get("pwd") or [None])[0]
+
+
+def roombot_parse_and_check(text: str, trailing: bool) -> None:
+    ref = parse_meeting_reference(text, trailing_passcode=trailing)
+    if ref.passcode is not None:
+        rooms_compatibility(ref.passcode)
+
+
+def _group(case: dict[str, Any]) -> str:
+    if case["expect"]["kind"] == "invalid":
+        return "rejections"
+    if "\n" in case["input"]:
+        return "invitations"
+    if "://" in case["input"] or "zoom." in case["input"]:
+        return "links"
+    return "ids and dial strings"
+
+
+def _per_call(func: Callable[[], object], repeat: int) -> float:
+    """Best of 5 runs of `repeat` calls, in microseconds per call (best-of resists noise on shared CPUs)."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            func()
+        best = min(best, time.perf_counter() - start)
+    return best / repeat * 1e6
+
+
+def bench_parsing(repeat: int) -> None:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for case in load_cases():
+        groups.setdefault(_group(case), []).append(case)
+    print(f"{'group':<22}{'cases':>6}{'roombot µs/input':>18}{'naive µs/input':>16}{'ratio':>8}")
+    total_ours = total_naive = 0.0
+    count = 0
+    for name, cases in sorted(groups.items()):
+        def ours() -> None:
+            for case in cases:
+                roombot_parse_and_check(case["input"], case["mode"] == "command")
+
+        def naive() -> None:
+            for case in cases:
+                naive_parse(case["input"])
+
+        ours_us, naive_us = _per_call(ours, repeat) / len(cases), _per_call(naive, repeat) / len(cases)
+        total_ours += ours_us * len(cases)
+        total_naive += naive_us * len(cases)
+        count += len(cases)
+        print(f"{name:<22}{len(cases):>6}{ours_us:>18.1f}{naive_us:>16.1f}{ours_us / naive_us:>7.1f}x")
+    print(f"{'all':<22}{count:>6}{total_ours / count:>18.1f}{total_naive / count:>16.1f}{total_ours / total_naive:>7.1f}x")
+
+
+def bench_generation(repeat: int) -> None:
+    strict = PasscodeRequirement(
+        length=8, have_letter=True, have_number=True, have_special_character=True,
+        have_upper_and_lower_characters=True, consecutive_characters_length=4, weak_enhance_detection=True,
+    )
+    numeric_strict = PasscodeRequirement(only_allow_numeric=True, consecutive_characters_length=2, weak_enhance_detection=True)
+    baseline = _per_call(lambda: secrets.token_urlsafe(8), repeat)
+    print(f"\n{'passcode generation':<40}{'µs/passcode':>12}{'vs token_urlsafe':>18}")
+    print(f"{'secrets.token_urlsafe(8) (baseline)':<40}{baseline:>12.1f}{1.0:>17.1f}x")
+    for label, req in (("default requirement", PasscodeRequirement()), ("strict mixed requirement", strict),
+                       ("digits only, no 2-char runs, weak check", numeric_strict)):
+        us = _per_call(lambda req=req: generate_passcode(req), repeat)
+        print(f"{label:<40}{us:>12.1f}{us / baseline:>17.1f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    repeat = int(args[0]) if args else 50
+    print(f"bot.meetings benchmark (best of 5 x {repeat} repetitions, Python {sys.version.split()[0]})\n")
+    bench_parsing(repeat)
+    bench_generation(repeat * 10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
