@@ -136,7 +136,9 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
         return CommandSplit(reference=stripped, problem=f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}.")
     count, digits = candidates[0]
     split = CommandSplit(reference=" ".join(tokens[:count]), meeting_id=digits)
-    return _with_passcode(split, tokens[count]) if count < len(tokens) else split
+    if count == len(tokens) or link_tokens(tokens[count]):  # "<id> <link>" is two references, not a passcode
+        return split
+    return _with_passcode(split, tokens[count])
 
 
 def _with_passcode(split: CommandSplit, token: str) -> CommandSplit:
@@ -199,7 +201,9 @@ def _parse(text: str, trailing_passcode: bool) -> MeetingReference:
     if not distinct and personal is None:
         return invalid(_why_nothing_found(text, links, invitation.id_problems))
 
-    source: LinkFacts | None = next((facts for facts in usable if facts.meeting_id), None) or personal
+    # The same meeting may be linked twice (with and without pwd=); prefer the link that carries the token.
+    with_id = [facts for facts in usable if facts.meeting_id]
+    source: LinkFacts | None = next((f for f in with_id if f.pwd_token), with_id[0] if with_id else personal)
     passcode = split.passcode if trailing_passcode else None
     passcode = passcode or invitation.labelled_passcode or invitation.dial_passcode
     if personal is not None and (source is personal or not distinct):

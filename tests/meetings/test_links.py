@@ -180,3 +180,14 @@ def test_property_lookalike_hosts_are_refused(domain: str, extra: str) -> None:
             continue
         ref = parse_meeting_reference(f"https://{host}/j/81234567890")
         assert not ref.is_valid and ref.host is None
+
+
+def test_same_meeting_linked_twice_keeps_the_pwd_token() -> None:
+    ref = parse_meeting_reference("https://zoom.us/j/81234567890 https://us02web.zoom.us/j/81234567890?pwd=Tok.1")
+    assert (ref.meeting_id, ref.pwd_token, ref.host, ref.passcode) == ("81234567890", "Tok.1", "us02web.zoom.us", None)
+
+
+def test_id_followed_by_a_link_is_not_a_passcode() -> None:
+    ref = parse_meeting_reference("81234567890 https://zoom.us/j/81234567890")
+    assert ref.passcode is None and ref.meeting_id == "81234567890"
+    assert not parse_meeting_reference("81234567890 https://zoom.us/j/85012345678").is_valid
