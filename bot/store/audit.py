@@ -140,7 +140,8 @@ def claim_once(session: Session, key: str, *, ttl: timedelta = DEFAULT_KEY_TTL, 
     if dialect in ("postgresql", "sqlite"):
         dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = dialect_insert(IdempotencyKey).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        return session.execute(statement).rowcount == 1
+        # RETURNING, not rowcount: drivers do not all report a row count for ON CONFLICT DO NOTHING.
+        return session.execute(statement.returning(IdempotencyKey.key)).first() is not None
     try:  # other backends: a savepoint keeps the caller's transaction usable after the duplicate
         with session.begin_nested():
             session.execute(insert(IdempotencyKey).values(**values))

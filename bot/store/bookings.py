@@ -290,7 +290,7 @@ def _insert_occurrence_if_new(
         # Another instance materialising the same booking at the same moment: the unique key decides.
         statement = postgresql.insert(Occurrence).values(**values)
         statement = statement.on_conflict_do_nothing(index_elements=["booking_id", "starts_at"])
-        return session.execute(statement).rowcount == 1
+        return session.execute(statement.returning(Occurrence.id)).first() is not None
     exists = session.scalar(
         select(Occurrence.id).where(Occurrence.booking_id == booking.id, Occurrence.starts_at == slot[0])
     )
