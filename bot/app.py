@@ -18,6 +18,19 @@ from bot.slack.listeners import register_listeners
 logger = logging.getLogger(__name__)
 
 
+class _DropClientTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that the token of the client we
+    pass wins; it is the same token, so the warning would only alarm operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_BOLT_APP_LOGGER = logging.getLogger("slack_bolt.App")
+if not any(isinstance(f, _DropClientTokenWarning) for f in _BOLT_APP_LOGGER.filters):
+    _BOLT_APP_LOGGER.addFilter(_DropClientTokenWarning())
+
+
 def create_app(settings: Settings, *, client: Optional[WebClient] = None, services: Optional[Services] = None) -> App:
     """Build the sync Bolt ``App`` for one workspace.
 

@@ -96,4 +96,6 @@ def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "roombot",
+        # gunicorn's control socket (a file under ~/.gunicorn) is not needed to run roombot.
+        "control_socket_disable": True,
     }

@@ -1,0 +1,113 @@
+"""`roombot serve`: start-up errors are one line with exit 2; HTTP mode really serves under gunicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import build_parser
+from bot.cli import serve as serve_command
+from tests.support.slack import TEST_BOT_TOKEN, TEST_SIGNING_SECRET, FakeSlackApi, SignedSlackClient
+
+REPO = Path(__file__).resolve().parents[2]
+OUR_PREFIXES = ("SLACK_", "ZOOM_", "ROOMBOT_", "DATABASE_URL", "PORT")
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_PREFIXES)}
+    env.update(values)
+    return env
+
+
+def full_env(fake: FakeSlackApi, port: int, **extra: str) -> dict[str, str]:
+    return clean_env(
+        SLACK_BOT_TOKEN=TEST_BOT_TOKEN,
+        SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
+        SLACK_API_URL=fake.api_url,
+        ROOMBOT_SECRET_KEY="test-key",
+        ZOOM_ACCOUNT_ID="acct",
+        ZOOM_CLIENT_ID="client",
+        ZOOM_CLIENT_SECRET="zoom-secret",
+        PORT=str(port),
+        **extra,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_is_a_subcommand_with_no_worker_flag() -> None:
+    args = build_parser().parse_args(["serve", "--no-worker", "--threads", "4"])
+    assert args.func is serve_command.run and args.no_worker and args.threads == 4
+
+
+def test_config_error_is_one_line_and_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=REPO, env=clean_env(SLACK_SIGNING_SECRET="s3cret-signing"), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()]  # exactly one line
+    assert result.stderr.startswith("roombot serve: SLACK_BOT_TOKEN: missing")
+    assert "Traceback" not in result.stderr and "s3cret-signing" not in result.stderr
+
+
+def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen: list[str] = []
+    monkeypatch.setattr(serve_command, "serve_socket_mode", lambda settings, services: chosen.append("socket") or 0)
+    monkeypatch.setattr(serve_command, "serve_http", lambda settings, services, threads: chosen.append("http") or 0)
+    env = {
+        "SLACK_BOT_TOKEN": TEST_BOT_TOKEN, "SLACK_SIGNING_SECRET": "x", "ROOMBOT_SECRET_KEY": "k",
+        "ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "b", "ZOOM_CLIENT_SECRET": "c",
+    }
+    args = argparse.Namespace(no_worker=True, threads=2)
+    assert serve_command.run(args, env) == 0
+    assert serve_command.run(args, {**env, "SLACK_APP_TOKEN": "xapp-1-test"}) == 0
+    assert chosen == ["http", "socket"]
+
+
+def test_gunicorn_serves_healthz_and_signed_slack_requests(fake_slack: FakeSlackApi) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-worker", "--threads", "2"],
+        cwd=REPO, env=full_env(fake_slack, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()[0]
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+
+        client = SignedSlackClient(fake_slack, TEST_SIGNING_SECRET, lambda: f"{base}/slack/events")
+        try:
+            delivery = client.slash("/room", "help")
+            assert delivery.status_code == 200
+            fake_slack.wait_for(lambda: fake_slack.responses(delivery.response_url), timeout=15, what="help reply")
+            assert client.slash("/room", "help", signed=False).status_code == 401
+        finally:
+            client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output
+    assert TEST_BOT_TOKEN not in output and TEST_SIGNING_SECRET not in output
