@@ -104,7 +104,8 @@ def _clear_requests(state: SimState, parts: list[str], body: Any) -> tuple[int, 
 
 
 def _room(state: SimState, ident: str) -> Room:
-    room = state.room_any_id(ident)
+    # Admin convenience: a room is named by its room_id, its id or its name.
+    room = state.room_any_id(ident) or next((r for r in state.rooms if r.name.lower() == ident.lower()), None)
     if room is None:
         raise AdminError(f"no room {ident!r}")
     return room
