@@ -35,9 +35,9 @@ class ZoomClient:
         self,
         settings: ZoomSettings,
         transport: Optional[httpx.BaseTransport] = None,
-        *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
+        *,
         auth: Optional[TokenProvider] = None,
     ) -> None:
         self.settings = settings
