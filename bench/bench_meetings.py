@@ -7,7 +7,7 @@ Printed side by side, measured in the same run:
 - naive: the one-regex-plus-urlsplit extraction many projects use (it accepts look-alike hosts and reads
   `pwd` as the passcode, so it is a speed floor, not a correct alternative);
 - the ratio roombot / naive, per group of cases (links, invitations, ids and dial strings, rejections).
-Then passcode generation per call for a default and a strict requirement, against `secrets.token_urlsafe`.
+Then the worst inputs we know of at the size limit, and passcode generation per call for a default and a strict requirement, against `secrets.token_urlsafe`.
 """
 
 from __future__ import annotations
@@ -89,6 +89,19 @@ def bench_parsing(repeat: int) -> None:
     print(f"{'all':<22}{count:>6}{total_ours / count:>18.1f}{total_naive / count:>16.1f}{total_ours / total_naive:>7.1f}x")
 
 
+def bench_adversarial() -> None:
+    """Inputs at the size limit built to make regexes or the id/passcode split go quadratic."""
+    limit = 9_990
+    inputs = {
+        "digit groups": "1 " * (limit // 2), "one digit run": "1" * limit, "angle brackets": "<" * limit,
+        "dial-string shards": "1,,1#" * (limit // 5), "repeated labels": "Meeting ID: 1 " * (limit // 14),
+        "zoom links": "https://zoom.us/j/81234567890 " * (limit // 31),
+    }
+    print(f"\n{'10,000-character input':<40}{'ms/input':>12}")
+    for label, text in inputs.items():
+        print(f"{label:<40}{_per_call(lambda text=text: parse_meeting_reference(text), 3) / 1000:>12.1f}")
+
+
 def bench_generation(repeat: int) -> None:
     strict = PasscodeRequirement(
         length=8, have_letter=True, have_number=True, have_special_character=True,
@@ -109,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = int(args[0]) if args else 50
     print(f"bot.meetings benchmark (best of 5 x {repeat} repetitions, Python {sys.version.split()[0]})\n")
     bench_parsing(repeat)
+    bench_adversarial()
     bench_generation(repeat * 10)
     return 0
 

@@ -116,10 +116,12 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
         lead += 1
     if lead == 0:
         return CommandSplit(reference=stripped)
-    candidates = []
+    candidates, digits = [], ""
     for count in range(1, lead + 1):
-        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:count])
-        if MIN_ID_DIGITS <= len(digits) <= MAX_ID_DIGITS and len(tokens) - count <= 1:
+        digits += re.sub(r"[^0-9]", "", tokens[count - 1])
+        if len(digits) > MAX_ID_DIGITS:
+            break  # longer prefixes only get longer
+        if len(digits) >= MIN_ID_DIGITS and len(tokens) - count <= 1:
             candidates.append((count, digits))
     if len(candidates) > 1:
         zoom_shaped = [c for c in candidates if len(_digit_groups(tokens[: c[0]])) == 1
@@ -129,7 +131,7 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
             return CommandSplit(reference=stripped, problem="That meeting ID and passcode can be read two ways; "
                                 "write the meeting ID without spaces, then the passcode.")
     if not candidates:
-        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:lead])
+        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:lead])  # once: linear
         if len(tokens) - lead > 1:
             return CommandSplit(reference=stripped, problem="After the meeting ID give one passcode, "
                                 "without spaces in it.")
