@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -31,7 +30,7 @@ if not any(isinstance(f, _DropClientTokenWarning) for f in _BOLT_APP_LOGGER.filt
     _BOLT_APP_LOGGER.addFilter(_DropClientTokenWarning())
 
 
-def create_app(settings: Settings, *, client: Optional[WebClient] = None, services: Optional[Services] = None) -> App:
+def create_app(settings: Settings, *, client: WebClient | None = None, services: Services | None = None) -> App:
     """Build the sync Bolt ``App`` for one workspace.
 
     * Token and signing secret come from ``settings`` (single workspace, no OAuth install flow).

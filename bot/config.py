@@ -8,8 +8,8 @@ exits 2), and never contains the variable's value, because most of these values 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config_errors import ConfigError
@@ -28,12 +28,12 @@ _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 class Settings:
     """Validated configuration.  ``repr`` shows which secrets are set, never their values."""
 
-    slack_signing_secret: Optional[str] = None
-    slack_bot_token: Optional[str] = None
-    slack_app_token: Optional[str] = None
+    slack_signing_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: Optional[str] = None
+    secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     port: int = DEFAULT_PORT
     zoom: ZoomSettings = field(default_factory=ZoomSettings)
@@ -52,7 +52,7 @@ class Settings:
         return tuple(value for value in own if value) + self.zoom.secrets()
 
     def __repr__(self) -> str:
-        def secret(value: Optional[str]) -> str:
+        def secret(value: str | None) -> str:
             return "'***'" if value else "None"
 
         return (
@@ -78,14 +78,14 @@ class Settings:
         require_slack: bool,
         require_secret_key: bool,
         require_zoom: bool = True,
-    ) -> "Settings":
+    ) -> Settings:
         """Read and validate every setting; raise ``ConfigError`` naming the first bad variable.
 
         ``require_slack`` is for ``serve``/``check``; ``require_secret_key`` is false only for ``demo``,
         which makes up its own key; ``require_zoom`` is passed on to ``ZoomSettings.from_env``.
         """
 
-        def get(name: str) -> Optional[str]:
+        def get(name: str) -> str | None:
             value = environ.get(name)
             value = value.strip() if value is not None else None
             return value or None
@@ -183,7 +183,7 @@ def _admins(value: str) -> frozenset[str]:
     return frozenset(admins)
 
 
-def _port(value: Optional[str]) -> int:
+def _port(value: str | None) -> int:
     if value is None:
         return DEFAULT_PORT
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:

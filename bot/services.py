@@ -2,14 +2,15 @@
 
 Built once at start-up (``roombot serve``, ``demo``, tests) and passed to ``create_app``/``create_wsgi_app``.
 Every field is optional so each area can be wired as it lands; listeners reach it through
-``bot.slack.context.services_of(context)``.
+``bot.slack.middleware.services_of(context)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.slack.subcommands import SubcommandRegistry
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 # A health check returns normally (None or True) when its dependency works, and raises or returns False
 # when it does not.  It runs on every GET /healthz, so it must be cheap (e.g. `SELECT 1`).
-HealthCheck = Callable[[], Optional[bool]]
+HealthCheck = Callable[[], bool | None]
 # Given a Slack user id, blocks for that user's App Home tab (e.g. "Rooms", "Your bookings").
 HomeSection = Callable[[str], Sequence["Block"]]
 # Adds listeners (actions, views, shortcuts) to the app; called by create_app.
@@ -27,7 +28,7 @@ SlackExtension = Callable[["App"], None]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -31,11 +32,11 @@ HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
 
 def create_wsgi_app(
     settings: Settings,
-    services: Optional[Services] = None,
+    services: Services | None = None,
     *,
-    client: Optional[WebClient] = None,
+    client: WebClient | None = None,
     health_check_timeout: float = HEALTH_CHECK_TIMEOUT_SECONDS,
-) -> "WSGIApplication":
+) -> WSGIApplication:
     services = services if services is not None else Services()
     slack = SlackRequestHandler(create_app(settings, client=client, services=services), path=SLACK_EVENTS_PATH)
     return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout)
@@ -58,7 +59,7 @@ class RoombotWsgi:
         # /healthz itself (the stuck thread finishes or stays stuck on its own).
         self._check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
 
-    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == SLACK_EVENTS_PATH:
@@ -93,7 +94,7 @@ class RoombotWsgi:
 
 
 def _respond(
-    start_response: "StartResponse",
+    start_response: StartResponse,
     status: int,
     payload: Mapping[str, Any],
     *,
@@ -114,7 +115,7 @@ def _respond(
 class GunicornServer(BaseApplication):
     """gunicorn run in-process (no command-line parsing), building the WSGI app inside the worker process."""
 
-    def __init__(self, load_wsgi: Callable[[], "WSGIApplication"], options: Mapping[str, Any]) -> None:
+    def __init__(self, load_wsgi: Callable[[], WSGIApplication], options: Mapping[str, Any]) -> None:
         self._load_wsgi = load_wsgi
         self._options = dict(options)
         super().__init__()
@@ -123,6 +124,6 @@ class GunicornServer(BaseApplication):
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> "WSGIApplication":
+    def load(self) -> WSGIApplication:
         # Called after fork, so Bolt's thread pool and HTTP clients are created in the worker itself.
         return self._load_wsgi()

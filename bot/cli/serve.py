@@ -6,7 +6,8 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from bot.config import Settings
 from bot.config_errors import ConfigError
@@ -35,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, environ: Optional[Mapping[str, str]] = None) -> int:
+def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ if environ is None else environ, require_slack=True,
                                      require_secret_key=True)

@@ -7,8 +7,10 @@ mrkdwn, so a pasted ``<!channel>`` cannot ping a channel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Iterable, Optional, Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -69,7 +71,7 @@ def _usage_line(subcommand: Subcommand, available: AbstractSet[str]) -> str:
     return line
 
 
-def help_message(*, available: AbstractSet[str], is_admin: bool, intro: Optional[str] = None) -> SlackMessage:
+def help_message(*, available: AbstractSet[str], is_admin: bool, intro: str | None = None) -> SlackMessage:
     """The `/room help` reply.  Subcommands without a handler are marked, so help never promises too much."""
     everyone = [s for s in CATALOG if not s.admin_only]
     admin = [s for s in CATALOG if s.admin_only]
@@ -111,7 +113,7 @@ def help_message(*, available: AbstractSet[str], is_admin: bool, intro: Optional
 
 
 def did_you_mean_message(
-    typed: str, suggestion: Optional[str], *, available: AbstractSet[str], is_admin: bool
+    typed: str, suggestion: str | None, *, available: AbstractSet[str], is_admin: bool
 ) -> SlackMessage:
     """Reply to an unknown subcommand: name it, suggest the closest known one, then show help."""
     word = typed[:MAX_QUOTED_WORD]
@@ -121,7 +123,7 @@ def did_you_mean_message(
     return help_message(available=available, is_admin=is_admin, intro=intro)
 
 
-def error_message(message: str, *, hint: Optional[str] = None) -> SlackMessage:
+def error_message(message: str, *, hint: str | None = None) -> SlackMessage:
     """A problem, said plainly (``message`` is mrkdwn written by us), with what to do next in ``hint``."""
     blocks: list[Block] = [SectionBlock(block_id=BlockId.ERROR, text=MarkdownTextObject(text=f":warning: {message}"))]
     if hint:

@@ -11,8 +11,9 @@ Routing rules (SPEC §5):
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -33,7 +34,7 @@ class ParsedCommand:
     args: str  # everything after it, stripped, original case
 
 
-def parse_command_text(text: Optional[str]) -> ParsedCommand:
+def parse_command_text(text: str | None) -> ParsedCommand:
     """``"JOIN  Boardroom 123"`` → ``ParsedCommand("join", "Boardroom 123")``.
 
     ``str.split()`` with no separator also splits on non-breaking spaces, which Slack clients insert.
@@ -44,7 +45,7 @@ def parse_command_text(text: Optional[str]) -> ParsedCommand:
     return ParsedCommand(name=parts[0].lower(), args=parts[1].strip() if len(parts) > 1 else "")
 
 
-def suggest_subcommand(word: str) -> Optional[str]:
+def suggest_subcommand(word: str) -> str | None:
     """The known subcommand closest to ``word``, if any is close enough to be a typo of it."""
     matches = difflib.get_close_matches(word.lower(), KNOWN_NAMES, n=1, cutoff=SUGGESTION_CUTOFF)
     return matches[0] if matches else None

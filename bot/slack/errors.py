@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
@@ -44,11 +45,11 @@ class UserFacingError(Exception):
     reply needs buttons.  Never put a passcode or other secret in any of them: they are also logged.
     """
 
-    def __init__(self, user_message: str, *, hint: Optional[str] = None, blocks: Optional[Sequence[Block]] = None):
+    def __init__(self, user_message: str, *, hint: str | None = None, blocks: Sequence[Block] | None = None):
         super().__init__(user_message)
         self.user_message = user_message
         self.hint = hint
-        self.blocks: Optional[tuple[Block, ...]] = tuple(blocks) if blocks else None
+        self.blocks: tuple[Block, ...] | None = tuple(blocks) if blocks else None
 
     def to_message(self) -> SlackMessage:
         if self.blocks:
@@ -61,8 +62,8 @@ def register(app: App) -> None:
     executor: Executor = app.listener_runner.listener_executor
 
     def handle_roombot_error(
-        error: Exception, body: dict, context: BoltContext, response: Optional[BoltResponse]
-    ) -> Optional[BoltResponse]:
+        error: Exception, body: dict, context: BoltContext, response: BoltResponse | None
+    ) -> BoltResponse | None:
         message = _message_for(error, body)
         # Bolt passes a response only while it has not answered Slack yet (failure before ack(), unhandled
         # request, middleware failure); then whatever we return becomes the HTTP answer.
@@ -82,7 +83,7 @@ def register(app: App) -> None:
     app.error(handle_roombot_error)
 
 
-def _message_for(error: Exception, body: Mapping[str, Any]) -> Optional[SlackMessage]:
+def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | None:
     if isinstance(error, BoltUnhandledRequestError):
         return _unhandled_message(body)
     if isinstance(error, UserFacingError):
@@ -110,7 +111,7 @@ def _describe(body: Mapping[str, Any]) -> str:
     return f"{kind} {detail}" if detail else kind
 
 
-def _unhandled_message(body: Mapping[str, Any]) -> Optional[SlackMessage]:
+def _unhandled_message(body: Mapping[str, Any]) -> SlackMessage | None:
     kind = body.get("type")
     if "command" in body:
         return blocks.error_message(f"roombot does not handle {code(str(body['command']))}.")

@@ -7,7 +7,7 @@ rejected with 401 before it gets here.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
@@ -33,7 +33,7 @@ def services_of(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
 
 
-def provide(settings: Settings, services: Services) -> Callable[..., Optional[BoltResponse]]:
+def provide(settings: Settings, services: Services) -> Callable[..., BoltResponse | None]:
     """Middleware that puts ``settings`` and ``services`` into every request's context.
 
     Listeners are plain module-level functions (starter-template style), so this is how they reach the
@@ -50,7 +50,7 @@ def provide(settings: Settings, services: Services) -> Callable[..., Optional[Bo
 
 def skip_slack_retries(
     request: BoltRequest, next: Callable[[], BoltResponse]
-) -> Optional[BoltResponse]:
+) -> BoltResponse | None:
     """Acknowledge a retried delivery without running listeners again, unless the first attempt never ran.
 
     Slack retries Events API deliveries (up to 3 times, adding ``X-Slack-Retry-Num`` and
@@ -67,13 +67,13 @@ def skip_slack_retries(
         return next()
     reason = _first(request.headers.get("x-slack-retry-reason")) or ""
     if reason in REASONS_TO_PROCESS:
-        logger.info("processing Slack retry %s (reason %s): the first attempt did not reach roombot", retry_num, reason)
+        logger.info("processing Slack retry %s (%s): the first attempt did not get through", retry_num, reason)
         return next()
-    logger.info("skipping Slack retry %s (reason %s): the first attempt is already being handled", retry_num, reason or "none")
+    logger.info("skipping Slack retry %s (%s): the first attempt is being handled", retry_num, reason or "no reason")
     return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
 
 
-def _first(values: object) -> Optional[str]:
+def _first(values: object) -> str | None:
     """Bolt stores header values as lists of strings."""
     if isinstance(values, (list, tuple)):
         return values[0] if values else None

@@ -17,8 +17,9 @@ channel with ``request.client``.  To show the requester a problem, raise ``UserF
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # keep `import bot.services` light: no Slack imports at run time
     from slack_bolt.context.respond import Respond
@@ -77,13 +78,13 @@ class SubcommandRequest:
     args: str  # the rest of the text, stripped (may contain a passcode: never log or echo it publicly)
     user_id: str
     channel_id: str
-    team_id: Optional[str]
-    trigger_id: Optional[str]  # valid ~3 s, single use: open a modal first, then do slow work
+    team_id: str | None
+    trigger_id: str | None  # valid ~3 s, single use: open a modal first, then do slow work
     is_admin: bool
-    respond: "Respond"  # posts to the command's response_url (ephemeral unless response_type="in_channel")
-    client: "WebClient"
-    settings: "Settings"
-    services: "Services"
+    respond: Respond  # posts to the command's response_url (ephemeral unless response_type="in_channel")
+    client: WebClient
+    settings: Settings
+    services: Services
     payload: Mapping[str, Any]  # the raw slash-command payload
 
     @property
@@ -122,7 +123,7 @@ class SubcommandRegistry:
         """Decorator form: ``@services.subcommands.handler("join")``."""
         return lambda function: self.register(name, function)
 
-    def get(self, name: str) -> Optional[SubcommandHandler]:
+    def get(self, name: str) -> SubcommandHandler | None:
         return self._handlers.get(name)
 
     def available(self) -> frozenset[str]:

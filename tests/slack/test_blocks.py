@@ -26,7 +26,11 @@ def test_error_message_layout() -> None:
         "response_type": "ephemeral",
         "text": "Boardroom is offline. Try again when it is back.",
         "blocks": [
-            {"type": "section", "block_id": "error", "text": {"type": "mrkdwn", "text": ":warning: Boardroom is offline."}},
+            {
+                "type": "section",
+                "block_id": "error",
+                "text": {"type": "mrkdwn", "text": ":warning: Boardroom is offline."},
+            },
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "Try again when it is back."}]},
         ],
     }

@@ -29,7 +29,8 @@ def counted_events(slack_app_server: SlackAppServers) -> dict[str, int]:
 
 
 def reaction(ts: str) -> dict:
-    return {"type": "reaction_added", "user": "U1", "reaction": "tada", "item": {"type": "message", "channel": "C1", "ts": ts}}
+    item = {"type": "message", "channel": "C1", "ts": ts}
+    return {"type": "reaction_added", "user": "U1", "reaction": "tada", "item": item}
 
 
 def test_timeout_retry_is_acknowledged_without_running_again(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -12,11 +12,11 @@ if TYPE_CHECKING:
 
 
 class LoopbackServer:
-    def __init__(self, app: "WSGIApplication", *, name: str) -> None:
+    def __init__(self, app: WSGIApplication, *, name: str) -> None:
         self._app = app
         self._name = name
-        self._server: Optional[BaseWSGIServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)

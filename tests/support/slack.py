@@ -14,8 +14,9 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -63,7 +64,7 @@ class SlackAppServer:
         self.services = services
         self._server = LoopbackServer(create_wsgi_app(settings, services), name="roombot-app")
 
-    def start(self) -> "SlackAppServer":
+    def start(self) -> SlackAppServer:
         self._server.start()
         return self
 
@@ -85,7 +86,7 @@ class SlackDelivery:
 
     response: httpx.Response
     payload: Mapping[str, Any]
-    response_url: Optional[str] = None
+    response_url: str | None = None
 
     @property
     def status_code(self) -> int:
@@ -111,10 +112,10 @@ class SignedSlackClient:
         body: str,
         content_type: str,
         *,
-        timestamp: Optional[int] = None,
-        signature: Optional[str] = None,
+        timestamp: int | None = None,
+        signature: str | None = None,
         signed: bool = True,
-        headers: Optional[Mapping[str, str]] = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """POST ``body`` to the app; ``timestamp``/``signature`` override the real ones (for negative tests)."""
         sent_headers = {"Content-Type": content_type, **(headers or {})}
@@ -148,8 +149,8 @@ class SignedSlackClient:
         return SlackDelivery(response, payload, response_url)
 
     def block_action(self, action_id: str, value: str = "", *, user_id: str = "U1", channel_id: str = "C1",
-                     block_id: str = "actions", message_ts: Optional[str] = None,
-                     view: Optional[Mapping[str, Any]] = None, **post_options: Any) -> SlackDelivery:
+                     block_id: str = "actions", message_ts: str | None = None,
+                     view: Mapping[str, Any] | None = None, **post_options: Any) -> SlackDelivery:
         """A button click on a message in ``channel_id`` (or in ``view``, a modal, when given)."""
         action = {"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
                   "text": {"type": "plain_text", "text": action_id}, "action_ts": self._ts()}
@@ -200,7 +201,7 @@ class SignedSlackClient:
                    "response_url": response_url, "is_enterprise_install": False, "enterprise": None}
         return self._interactive(payload, response_url, **post_options)
 
-    def event(self, event: Mapping[str, Any], *, event_id: Optional[str] = None, retry_num: Optional[int] = None,
+    def event(self, event: Mapping[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
               retry_reason: str = "http_timeout", **post_options: Any) -> SlackDelivery:
         """An Events API delivery; ``retry_num`` adds Slack's X-Slack-Retry-Num/-Reason headers."""
         payload = {
@@ -222,7 +223,7 @@ class SignedSlackClient:
         return self.event(event, **options)
 
     # ----- internals ------------------------------------------------------------------------------
-    def _interactive(self, payload: Mapping[str, Any], response_url: Optional[str], **post_options: Any) -> SlackDelivery:
+    def _interactive(self, payload: Mapping[str, Any], response_url: str | None, **post_options: Any) -> SlackDelivery:
         body = urlencode({"payload": json.dumps(payload)})
         response = self.post(body, "application/x-www-form-urlencoded", **post_options)
         return SlackDelivery(response, payload, response_url)
@@ -243,7 +244,7 @@ class SlackAppServers:
         self._default_settings = default_settings
         self._servers: list[SlackAppServer] = []
 
-    def __call__(self, services: Optional[Services] = None, *, settings: Optional[Settings] = None) -> SlackAppServer:
+    def __call__(self, services: Services | None = None, *, settings: Settings | None = None) -> SlackAppServer:
         server = SlackAppServer(settings or self._default_settings, services if services is not None else Services())
         self._servers.append(server.start())
         return server

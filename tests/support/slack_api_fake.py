@@ -12,9 +12,10 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
@@ -35,8 +36,8 @@ class SlackCall:
 
     method: str
     params: dict[str, Any]  # query + form + JSON, with JSON-encoded strings (blocks, view) decoded
-    token: Optional[str] = None
-    response_url_id: Optional[str] = None
+    token: str | None = None
+    response_url_id: str | None = None
     at: float = field(default_factory=time.monotonic)
 
 
@@ -46,16 +47,16 @@ class FakeMessage:
     ts: str
     text: str
     blocks: list[Any]
-    ephemeral_to: Optional[str] = None  # user id for ephemeral messages
-    thread_ts: Optional[str] = None
+    ephemeral_to: str | None = None  # user id for ephemeral messages
+    thread_ts: str | None = None
     via: str = "chat.postMessage"
 
 
 @dataclass
 class _ResponseUrl:
-    channel_id: Optional[str]
-    user_id: Optional[str]
-    message_ts: Optional[str]
+    channel_id: str | None
+    user_id: str | None
+    message_ts: str | None
     uses: int = 0
 
 
@@ -75,7 +76,7 @@ DEFAULT_USERS: dict[str, dict[str, str]] = {
 
 
 class FakeSlackApi:
-    def __init__(self, *, bot_token: str = "xoxb-test-token", users: Optional[dict[str, dict[str, str]]] = None):
+    def __init__(self, *, bot_token: str = "xoxb-test-token", users: dict[str, dict[str, str]] | None = None):
         self.bot_token = bot_token
         self._lock = threading.Condition()
         self._calls: list[SlackCall] = []
@@ -90,14 +91,14 @@ class FakeSlackApi:
         self._server = LoopbackServer(self._wsgi, name="fake-slack-api")
 
     # ----- lifecycle -----------------------------------------------------------------------------------
-    def start(self) -> "FakeSlackApi":
+    def start(self) -> FakeSlackApi:
         self._server.start()
         return self
 
     def stop(self) -> None:
         self._server.stop()
 
-    def __enter__(self) -> "FakeSlackApi":
+    def __enter__(self) -> FakeSlackApi:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -117,7 +118,7 @@ class FakeSlackApi:
         with self._lock:
             self._users[user_id] = {"name": name, "email": email, "tz": tz}
 
-    def new_response_url(self, *, channel_id: Optional[str], user_id: Optional[str], message_ts: Optional[str] = None) -> str:
+    def new_response_url(self, *, channel_id: str | None, user_id: str | None, message_ts: str | None = None) -> str:
         response_id = f"R{next(self._ids):04d}"
         with self._lock:
             self._response_urls[response_id] = _ResponseUrl(channel_id, user_id, message_ts)
@@ -130,7 +131,7 @@ class FakeSlackApi:
         return trigger_id
 
     def inject_error(self, method: str, error: str, *, times: int = 1, status: int = 200,
-                     headers: Optional[dict[str, str]] = None) -> None:
+                     headers: dict[str, str] | None = None) -> None:
         """Make the next ``times`` calls of ``method`` fail, e.g. ``inject_error("chat.update", "ratelimited",
         status=429, headers={"Retry-After": "1"})``."""
         with self._lock:
@@ -143,7 +144,7 @@ class FakeSlackApi:
         self._record(SlackCall("ack", _decode_json_strings(body)))
 
     # ----- inspection ---------------------------------------------------------------------------------
-    def calls(self, method: Optional[str] = None) -> list[SlackCall]:
+    def calls(self, method: str | None = None) -> list[SlackCall]:
         with self._lock:
             return [call for call in self._calls if method is None or call.method == method]
 
@@ -152,14 +153,14 @@ class FakeSlackApi:
         with self._lock:
             return [m for m in self._messages if m.channel == channel and m.ephemeral_to is None]
 
-    def ephemerals(self, user_id: Optional[str] = None, *, channel: Optional[str] = None) -> list[FakeMessage]:
+    def ephemerals(self, user_id: str | None = None, *, channel: str | None = None) -> list[FakeMessage]:
         with self._lock:
             return [
                 m for m in self._messages
                 if m.ephemeral_to is not None and user_id in (None, m.ephemeral_to) and channel in (None, m.channel)
             ]
 
-    def responses(self, response_url: Optional[str] = None) -> list[SlackCall]:
+    def responses(self, response_url: str | None = None) -> list[SlackCall]:
         """Posts to response_urls (all, or to one url)."""
         wanted = response_url.rsplit("/", 1)[-1] if response_url else None
         return [c for c in self.calls("response_url") if wanted in (None, c.response_url_id)]
@@ -182,7 +183,9 @@ class FakeSlackApi:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = ", ".join(c.method for c in self._calls) or "nothing"
-                    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate!r}; Slack got: {seen}")
+                    raise AssertionError(
+                        f"timed out after {timeout}s waiting for {what or predicate!r}; Slack got: {seen}"
+                    )
                 self._lock.wait(min(remaining, 0.05))
 
     # ----- HTTP side ----------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ class FakeSlackApi:
         with self._lock:
             return _json(handler(params))
 
-    def _take_injected(self, method: str) -> Optional[_Injected]:
+    def _take_injected(self, method: str) -> _Injected | None:
         with self._lock:
             queue = self._injected.get(method) or []
             if not queue:
@@ -304,7 +307,8 @@ class FakeSlackApi:
         view_id = params.get("view_id")
         if view_id is None:
             external_id = params.get("external_id")
-            view_id = next((i for i, v in self._views.items() if external_id and v.get("external_id") == external_id), None)
+            matches = [i for i, v in self._views.items() if external_id and v.get("external_id") == external_id]
+            view_id = matches[0] if matches else None
         current = self._views.get(str(view_id))
         if current is None:
             return {"ok": False, "error": "not_found"}
@@ -338,20 +342,20 @@ class FakeSlackApi:
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ids)}.000100"
 
-    def _find(self, channel: Any, ts: Any) -> Optional[FakeMessage]:
+    def _find(self, channel: Any, ts: Any) -> FakeMessage | None:
         return next((m for m in self._messages if m.channel == channel and m.ts == ts), None)
 
     def _message_json(self, message: FakeMessage) -> dict[str, Any]:
         return {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": message.ts,
                 "text": message.text, "blocks": message.blocks}
 
-    def _use_trigger(self, trigger_id: Any) -> Optional[str]:
+    def _use_trigger(self, trigger_id: Any) -> str | None:
         issued = self._triggers.pop(str(trigger_id), None)
         if issued is None:
             return "invalid_trigger_id" if trigger_id else "invalid_arguments"
         return "expired_trigger_id" if time.monotonic() - issued > TRIGGER_TTL_SECONDS else None
 
-    def _store_view(self, view: dict[str, Any], *, view_id: Optional[str] = None) -> dict[str, Any]:
+    def _store_view(self, view: dict[str, Any], *, view_id: str | None = None) -> dict[str, Any]:
         view_id = view_id or f"V{next(self._ids):06d}"
         stored = {**view, "id": view_id, "team_id": TEAM_ID, "hash": f"{time.time():.6f}.{next(self._ids)}",
                   "state": {"values": {}}, "root_view_id": view_id, "app_id": "A0TEST", "bot_id": BOT_ID}
@@ -394,7 +398,7 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _json(body: dict[str, Any], status: int = 200, headers: Optional[dict[str, str]] = None) -> Response:
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
