@@ -191,3 +191,21 @@ def test_id_followed_by_a_link_is_not_a_passcode() -> None:
     ref = parse_meeting_reference("81234567890 https://zoom.us/j/81234567890")
     assert ref.passcode is None and ref.meeting_id == "81234567890"
     assert not parse_meeting_reference("81234567890 https://zoom.us/j/85012345678").is_valid
+
+
+def _zoom_grouped(meeting_id: str) -> str:
+    cuts = {9: (3, 6), 10: (3, 6), 11: (3, 7)}[len(meeting_id)]
+    return f"{meeting_id[:cuts[0]]} {meeting_id[cuts[0]:cuts[1]]} {meeting_id[cuts[1]:]}"
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=string.digits, min_size=9, max_size=11),
+    st.sampled_from(["grouped", "plain", "dashed"]),
+    st.text(alphabet=string.ascii_letters + string.digits + "@-_*", min_size=1, max_size=10),
+)
+def test_property_command_form_id_then_passcode(meeting_id: str, style: str, passcode: str) -> None:
+    written = {"grouped": _zoom_grouped(meeting_id), "plain": meeting_id,
+               "dashed": _zoom_grouped(meeting_id).replace(" ", "-")}[style]
+    ref = parse_meeting_reference(f"{written} {passcode}")
+    assert (ref.meeting_id, ref.passcode, ref.kind) == (meeting_id, passcode, "meeting")
