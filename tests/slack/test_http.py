@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -107,3 +108,12 @@ def test_healthz_does_not_hang_on_a_hung_check(slack_settings) -> None:
         assert client.head("/healthz").data == b""
     finally:
         release.set()
+
+
+def test_url_verification_challenge_is_answered(slack_client: SignedSlackClient) -> None:
+    """Slack sends this when the Event Subscriptions request URL is saved (docs/slack.md, step 5)."""
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "x", "challenge": challenge, "type": "url_verification"})
+    response = slack_client.post(body, "application/json")
+    assert response.status_code == 200
+    assert response.json() == {"challenge": challenge}
