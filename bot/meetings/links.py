@@ -135,7 +135,9 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
         if len(tokens) - lead > 1:
             return CommandSplit(reference=stripped, problem="After the meeting ID give one passcode, "
                                 "without spaces in it.")
-        return CommandSplit(reference=stripped, problem=f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}.")
+        return CommandSplit(
+            reference=stripped, problem=f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}."
+        )
     count, digits = candidates[0]
     split = CommandSplit(reference=" ".join(tokens[:count]), meeting_id=digits)
     if count == len(tokens) or link_tokens(tokens[count]):  # "<id> <link>" is two references, not a passcode
@@ -237,5 +239,6 @@ def _why_nothing_found(text: str, links: list[LinkFacts], id_problems: list[str]
     if _PHONE_LIKE.match(stripped):
         return "That looks like a phone number, not a meeting ID; paste the Zoom link or the 9-11 digit meeting ID."
     if re.search(r"(?i)\b(?:https?://|www\.)", stripped):
-        return "That is not a Zoom meeting link; paste a link that starts with https://zoom.us/ (or your company's Zoom address)."
+        return ("That is not a Zoom meeting link; paste a link that starts with https://zoom.us/ "
+                "(or your company's Zoom address).")
     return "No Zoom meeting link or meeting ID found; paste the Zoom link or the 9-11 digit meeting ID."

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, Callable
+from typing import Any
 
 ROOMS_PASSCODE_SPECIALS = "@-_*"
 ROOMS_PASSCODE_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + ROOMS_PASSCODE_SPECIALS
@@ -72,7 +73,8 @@ def rooms_compatibility(passcode: str) -> Compatibility:
     if any(ch.isascii() and not ch.isspace() and not ch.isprintable() for ch in bad):
         problems.append("contains invisible control characters")
     if any(ch.isascii() and ch.isprintable() and not ch.isspace() for ch in bad):
-        problems.append(f"contains symbols other than {' '.join(ROOMS_PASSCODE_SPECIALS)} (the only ones Zoom Rooms accepts)")
+        specials = " ".join(ROOMS_PASSCODE_SPECIALS)
+        problems.append(f"contains symbols other than {specials} (the only ones Zoom Rooms accepts)")
     return Compatibility(ok=not problems, problems=tuple(problems))
 
 
@@ -151,7 +153,7 @@ def longest_consecutive_run(passcode: str) -> int:
     best = 1
     for relation in relations:
         run, direction = 1, None
-        for a, b in zip(passcode, passcode[1:]):
+        for a, b in zip(passcode, passcode[1:], strict=False):
             step = relation(a, b)
             if step is not None and (direction is None or step == direction or run == 1):
                 run, direction = run + 1, step
@@ -197,7 +199,8 @@ def requirement_violations(passcode: str, requirement: PasscodeRequirement) -> l
         problems.append("needs both upper- and lower-case letters")
     if req.max_run is not None and longest_consecutive_run(passcode) > req.max_run:
         problems.append(
-            f"has more than {req.max_run} consecutive characters in a row (like repeated, sequential or keyboard-row ones)"
+            f"has more than {req.max_run} consecutive characters in a row "
+            "(like repeated, sequential or keyboard-row ones)"
             if req.max_run > 0 else "cannot satisfy a consecutive-characters limit of 0"
         )
     if req.weak_enhance_detection:
@@ -240,12 +243,14 @@ def unsatisfiable_reason(req: PasscodeRequirement, length: int | None = None) ->
     """Why no Rooms-compatible passcode (of `length`, if given) can meet `req`; None when one can."""
     limit = ROOMS_PASSCODE_MAX_LENGTH
     if req.length > limit:
-        return f"The host requires passcodes of at least {req.length} characters, but Zoom Rooms accepts at most {limit}."
+        return (f"The host requires passcodes of at least {req.length} characters, "
+                f"but Zoom Rooms accepts at most {limit}.")
     if length is not None and not 1 <= length <= limit:
         return f"A Zoom Rooms passcode must be 1 to {limit} characters long, not {length}."
     if length is not None and length < req.length:
         return f"A {length}-character passcode is shorter than the host's minimum of {req.length}."
-    if req.only_allow_numeric and (req.have_letter or req.have_special_character or req.have_upper_and_lower_characters):
+    wants_non_digits = req.have_letter or req.have_special_character or req.have_upper_and_lower_characters
+    if req.only_allow_numeric and wants_non_digits:
         return "The host's passcode rules require digits only and also letters or special characters."
     if req.max_run is not None and req.max_run < 1:
         return "The host's consecutive-characters limit allows no characters at all."

@@ -89,7 +89,8 @@ def _first(pairs: list[tuple[str, str]], key: str) -> str | None:
 def _parse_authority(authority: str) -> tuple[str | None, str | None]:
     """Return (host, problem) for the part between `//` and the path."""
     if "@" in authority:
-        return None, "The link hides its real address behind an '@' (a user name before the host), a common phishing trick."
+        return None, ("The link hides its real address behind an '@' (a user name before the host), "
+                      "a common phishing trick.")
     if authority.startswith("["):
         return None, "The link points at a raw IP address, not a Zoom address."
     host, _, port = authority.partition(":")
@@ -120,12 +121,16 @@ def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
     mentions_zoom = "zoom" in token.lower()
     if scheme not in WEB_SCHEMES and scheme not in APP_SCHEMES:
         if mentions_zoom:
-            return LinkFacts(problem=f"'{scheme}:' links are not meeting links; paste the https:// Zoom link.", fatal=True)
+            problem = f"'{scheme}:' links are not meeting links; paste the https:// Zoom link."
+            return LinkFacts(problem=problem, fatal=True)
         return None
     if "\\" in token:
-        return LinkFacts(problem="The link contains a backslash, which browsers read differently from how it looks; paste the link exactly as Zoom gave it.", fatal=True)
+        return LinkFacts(problem="The link contains a backslash, which browsers read differently from how it looks; "
+                         "paste the link exactly as Zoom gave it.", fatal=True)
     if not rest.startswith("//"):
-        return LinkFacts(problem="The link is malformed (it should start with https://).", fatal=mentions_zoom) if mentions_zoom else None
+        if not mentions_zoom:
+            return None
+        return LinkFacts(problem="The link is malformed (it should start with https://).", fatal=True)
     rest = rest[2:]
     cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     authority, path_and_query = rest[:cut], rest[cut:]

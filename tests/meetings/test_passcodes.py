@@ -93,13 +93,16 @@ def test_longest_consecutive_run(passcode: str, run: int) -> None:
         (PasscodeRequirement(have_letter=True), "123456", ["has no letter"]),
         (PasscodeRequirement(have_number=True), "abcdef", ["has no number"]),
         (PasscodeRequirement(have_special_character=True), "abc123", ["has no special character"]),
-        (PasscodeRequirement(have_upper_and_lower_characters=True), "abc123", ["needs both upper- and lower-case letters"]),
+        (PasscodeRequirement(have_upper_and_lower_characters=True), "abc123",
+         ["needs both upper- and lower-case letters"]),
         (PasscodeRequirement(consecutive_characters_length=4), "abc1x@8fdh", []),  # Zoom's own example
-        (PasscodeRequirement(consecutive_characters_length=4), "x1234y", ["has more than 3 consecutive characters in a row (like repeated, sequential or keyboard-row ones)"]),
+        (PasscodeRequirement(consecutive_characters_length=4), "x1234y",
+         ["has more than 3 consecutive characters in a row (like repeated, sequential or keyboard-row ones)"]),
         (PasscodeRequirement(weak_enhance_detection=True), "123456", ["is on lists of the most common passcodes"]),
         (PasscodeRequirement(weak_enhance_detection=True), "Password", ["is on lists of the most common passcodes"]),
         (PasscodeRequirement(weak_enhance_detection=True), "zzzzzz", ["repeats a single character"]),
-        (PasscodeRequirement(weak_enhance_detection=True), "mnopq", ["is one simple sequence (like 12345, abcde or qwert)"]),
+        (PasscodeRequirement(weak_enhance_detection=True), "mnopq",
+         ["is one simple sequence (like 12345, abcde or qwert)"]),
         (PasscodeRequirement(weak_enhance_detection=True), "ab1ab1", ["is a short pattern repeated"]),
         (PasscodeRequirement(weak_enhance_detection=True), "Tq7-mZ2x", []),
         (PasscodeRequirement(length=6, have_number=True, have_special_character=True), "abc", [
@@ -126,8 +129,8 @@ def test_from_zoom_reads_the_settings_object() -> None:
     }
     assert PasscodeRequirement.from_zoom(zoom) == PasscodeRequirement(8, True, True, True, False, True, 4, True)
     assert PasscodeRequirement.from_zoom(None) == PasscodeRequirement()
-    assert PasscodeRequirement.from_zoom({"length": "6", "have_number": "true", "consecutive_characters_length": None}) == (
-        PasscodeRequirement(length=6, have_number=True))
+    loose = {"length": "6", "have_number": "true", "consecutive_characters_length": None}
+    assert PasscodeRequirement.from_zoom(loose) == PasscodeRequirement(length=6, have_number=True)
     assert PasscodeRequirement.from_zoom({"length": "lots"}) == PasscodeRequirement()
 
 
