@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.zoom_sim",
     "tests.support.db",
     "tests.support.slack",
+    "tests.support.stack",
 ]

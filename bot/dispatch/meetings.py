@@ -1,0 +1,201 @@
+"""Meetings the bot creates or repairs so that Zoom Rooms can join them (SPEC §7).
+
+`/room new` generates a passcode that is Rooms-compatible *and* meets the host's passcode requirement,
+creates the meeting, reads back what Zoom really applied (account locks can force a waiting room, add
+authentication or forbid the passcode — the "secure with one option" scenario tables), replaces a passcode
+Zoom substituted if the room could not type it, and dispatches the room.  A repair gives an existing meeting
+on the bot's account a new compatible passcode, for its host or an admin only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
+
+from bot.dispatch.outcomes import (
+    DispatchResult,
+    Fix,
+    JoinRequest,
+    ProgressCallback,
+    Requester,
+    ResultKind,
+    Stage,
+    format_meeting_number,
+    no_progress,
+)
+from bot.dispatch.service import DispatchService, PasscodeSource, RoomTarget, zoom_error_detail
+from bot.meetings import (
+    MeetingReference,
+    PasscodeRequirement,
+    UnsatisfiableRequirement,
+    generate_passcode,
+    requirement_violations,
+    rooms_compatibility,
+)
+from bot.store.types import DispatchAction, DispatchSource
+from bot.zoom.errors import ZoomError
+from bot.zoom.models import Meeting
+
+log = logging.getLogger("bot.dispatch")
+
+REQUIREMENT_TTL_SECONDS = 600.0  # hosts rarely change passcode rules; re-read every 10 minutes
+DEFAULT_DURATION_MINUTES = 60
+
+
+@dataclass
+class _CachedRequirement:
+    requirement: PasscodeRequirement
+    fetched_at: float
+
+
+class RequirementCache:
+    """The host's ``meeting_password_requirement``, read from Zoom and kept for a while."""
+
+    def __init__(self, zoom: object, *, ttl: float = REQUIREMENT_TTL_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._zoom = zoom
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._entries: dict[str, _CachedRequirement] = {}
+
+    def get(self, user_id: str) -> PasscodeRequirement:
+        with self._lock:
+            entry = self._entries.get(user_id)
+            if entry and self._monotonic() - entry.fetched_at < self._ttl:
+                return entry.requirement
+        settings = self._zoom.get_user_settings(user_id)  # type: ignore[attr-defined]
+        requirement = PasscodeRequirement.from_zoom(dict(settings.meeting_password_requirement))
+        with self._lock:
+            self._entries[user_id] = _CachedRequirement(requirement, self._monotonic())
+        return requirement
+
+
+def security_notes(meeting: Meeting, room_name: str) -> tuple[str, ...]:
+    """What the meeting's effective security settings mean for a room joining it."""
+    notes = []
+    if meeting.waiting_room:
+        notes.append(f"Zoom put this meeting behind a waiting room (an account setting): someone in the meeting must "
+                     f"admit {room_name} from the waiting room.")
+    if meeting.meeting_authentication:
+        notes.append(f"Only signed-in users may join this meeting (an account setting); if {room_name} is kept "
+                     "waiting, an admin should allow Zoom Rooms or the room's domain in the authentication profile.")
+    return tuple(notes)
+
+
+class MeetingService:
+    def __init__(self, dispatcher: DispatchService, *, requirements: Optional[RequirementCache] = None) -> None:
+        self.dispatcher = dispatcher
+        self.zoom = dispatcher.zoom
+        self.requirements = requirements or RequirementCache(self.zoom)
+
+    @property
+    def host_user(self) -> str:
+        return self.zoom.settings.host_user
+
+    def compatible_passcode(self, host: str) -> str:
+        return generate_passcode(self.requirements.get(host))
+
+    def new_meeting(self, room_text: str, topic: Optional[str], requester: Requester, channel_id: Optional[str],
+                    progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.COMMAND,
+                    force_accept: bool = False) -> DispatchResult:
+        target = self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
+        if isinstance(target, DispatchResult):
+            return target
+        # Check the room before creating anything: a meeting nobody can use is clutter on the host's account.
+        try:
+            status = self.dispatcher.live_status(target)
+        except ZoomError as error:
+            return self._failure(target, error, "checking the room")
+        if status not in ("Available", "InMeeting"):
+            return DispatchResult(ResultKind.ROOM_OFFLINE, target.name,
+                                  f"{target.name} is offline in Zoom, so I did not create a meeting. Check that the "
+                                  "Zoom Rooms device is on and connected, then retry.", room_key=target.key,
+                                  room_status=status, fixes=(Fix.RETRY,))
+        if status == "InMeeting" and not force_accept:
+            return DispatchResult(ResultKind.ROOM_BUSY, target.name,
+                                  f"{target.name} is in another meeting right now. Start the new meeting anyway to pull "
+                                  "it out of that one.", room_key=target.key, room_status=status,
+                                  fixes=(Fix.JOIN_ANYWAY, Fix.LEAVE))
+        try:
+            meeting, passcode = self.create_compatible_meeting(topic or f"{target.name} meeting", progress, target.name)
+        except UnsatisfiableRequirement as error:
+            return DispatchResult(ResultKind.CONFIG_ERROR, target.name,
+                                  f"The Zoom host's passcode rules cannot be met by a passcode Zoom Rooms can type: "
+                                  f"{error} Ask a Zoom admin to relax the passcode requirement.", room_key=target.key)
+        except ZoomError as error:
+            return self._failure(target, error, "creating the meeting")
+        notes = security_notes(meeting, target.name)
+        if not meeting.has_passcode:
+            notes += ("The account does not allow passcodes on this meeting; it is protected another way.",)
+        request = JoinRequest(room_text, MeetingReference(meeting_id=str(meeting.id), kind="meeting"), requester,
+                              channel_id, source, force_accept=force_accept, without_passcode=not passcode)
+        result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, notes)
+        return replace(result, join_url=meeting.join_url, passcode_for_requester=passcode)
+
+    def create_compatible_meeting(self, topic: str, progress: ProgressCallback = no_progress,
+                                  room_name: str = "the room") -> tuple[Meeting, Optional[str]]:
+        """Create the meeting and read it back; returns it with the passcode the room must use (None: none)."""
+        host = self.host_user
+        passcode = self.compatible_passcode(host)
+        progress(Stage.DISPATCHING, f"Creating a meeting {room_name} can join…")
+        body = {"topic": topic[:200], "type": 2, "duration": DEFAULT_DURATION_MINUTES, "password": passcode,
+                "settings": {"join_before_host": True, "jbh_time": 0, "waiting_room": False}}
+        created = self.zoom.create_meeting(host, body)
+        meeting = self.zoom.get_meeting(created.id)  # what Zoom really applied, after account locks
+        effective = meeting.password or None
+        if effective and not rooms_compatibility(effective).ok:
+            # Zoom substituted a passcode the room cannot type: give it one that works.
+            effective = self._replace_passcode(meeting, host)
+            meeting = self.zoom.get_meeting(meeting.id)
+        return meeting, effective
+
+    def repair(self, room_text: str, meeting_id: str, requester: Requester, channel_id: Optional[str],
+               progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.BUTTON,
+               force_accept: bool = False) -> DispatchResult:
+        """Give the meeting a Rooms-compatible passcode (host or admin only), then send the room."""
+        target = self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.JOIN)
+        if isinstance(target, DispatchResult):
+            return target
+        meeting = self.dispatcher.account_meeting(meeting_id)
+        number = format_meeting_number(meeting_id)
+        if meeting is None:
+            return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
+                                  f"Meeting {number} is not on the bot's Zoom account, so I cannot change its passcode. "
+                                  "Ask its host for a passcode of at most 10 letters, digits or @ - _ *.",
+                                  meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
+        if not self.dispatcher.may_repair(requester, meeting):
+            return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
+                                  f"Only the host of meeting {number} or a roombot admin can change its passcode.",
+                                  meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
+        progress(Stage.DISPATCHING, f"Giving meeting {number} a passcode Zoom Rooms accept…")
+        try:
+            passcode = self._replace_passcode(meeting, meeting.host_id or self.host_user)
+        except UnsatisfiableRequirement as error:
+            return DispatchResult(ResultKind.CONFIG_ERROR, target.name, f"No passcode Zoom Rooms can type meets the "
+                                  f"host's passcode rules: {error}", meeting_id=meeting_id, room_key=target.key)
+        except ZoomError as error:
+            return self._failure(target, error, f"changing the passcode of meeting {number}", meeting_id)
+        note = ("Meeting passcode changed: links and invitations sent before now will ask people for the new "
+                "passcode (the requester was sent it privately).")
+        request = JoinRequest(room_text, MeetingReference(meeting_id=meeting_id, kind="meeting"), requester,
+                              channel_id, source, force_accept=force_accept)
+        result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, (note,))
+        return replace(result, passcode_for_requester=passcode)
+
+    def _replace_passcode(self, meeting: Meeting, host: str) -> str:
+        requirement = self.requirements.get(host)
+        passcode = generate_passcode(requirement)
+        if requirement_violations(passcode, requirement):  # generate_passcode guarantees this; belt and braces
+            raise UnsatisfiableRequirement("the generated passcode does not meet the host's requirement")
+        self.zoom.update_meeting(meeting.id, {"password": passcode})
+        return passcode
+
+    @staticmethod
+    def _failure(target: RoomTarget, error: ZoomError, doing: str, meeting_id: Optional[str] = None) -> DispatchResult:
+        fixes = (Fix.RETRY,) if not getattr(error, "daily", False) else ()
+        return DispatchResult(ResultKind.ZOOM_ERROR, target.name, f"Zoom refused {doing}. {error.explain()}",
+                              meeting_id=meeting_id, room_key=target.key, zoom_error=zoom_error_detail(error), fixes=fixes)

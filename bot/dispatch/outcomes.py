@@ -1,0 +1,133 @@
+"""What the dispatch flow tells its callers: requests in, results and progress out (SPEC §7).
+
+A ``DispatchResult`` carries everything a channel message needs — room, meeting number, Zoom's code, field
+and message, the reason in plain words and the fixes to offer — and never the passcode.  The Slack layer
+renders it; the booking worker stores its ``kind`` and ``reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Callable, Optional
+
+from bot.meetings import MeetingReference
+from bot.store.types import DispatchSource
+
+
+class ResultKind(StrEnum):
+    IN_MEETING = "in_meeting"  # the room was seen InMeeting after Zoom accepted
+    LEFT = "left"  # a leave request was accepted
+    STATUS = "status"  # a status lookup
+    INVALID_REFERENCE = "invalid_reference"  # the link / id could not be used
+    UNKNOWN_ROOM = "unknown_room"
+    NOT_ALLOWED = "not_allowed"
+    NEEDS_PASSCODE = "needs_passcode"  # the meeting (probably) needs a passcode nobody gave
+    ROOM_OFFLINE = "room_offline"
+    ROOM_BUSY = "room_busy"  # already in a meeting: "join anyway" sends force_accept
+    PASSCODE_INCOMPATIBLE = "passcode_incompatible"  # the legacy Rooms API would refuse it
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # protects the room from Zoom's 30-minute passcode lockout
+    STUCK_ON_PROMPT = "stuck_on_prompt"  # Zoom accepted, the room never joined: passcode wrong or missing
+    ZOOM_ERROR = "zoom_error"  # Zoom said no
+    NOT_PERMITTED = "not_permitted"  # e.g. a passcode repair by someone who is neither host nor admin
+    CONFIG_ERROR = "config_error"  # e.g. a passcode requirement no Rooms-compatible passcode can meet
+
+
+SUCCESS_KINDS = frozenset({ResultKind.IN_MEETING, ResultKind.LEFT, ResultKind.STATUS})
+
+
+class Fix(StrEnum):
+    """Buttons the channel is offered; the Slack layer maps each to an action id."""
+
+    RETRY = "retry"
+    JOIN_ANYWAY = "join_anyway"
+    ENTER_PASSCODE = "enter_passcode"
+    JOIN_WITHOUT_PASSCODE = "join_without_passcode"
+    REPAIR_PASSCODE = "repair_passcode"
+    LEAVE = "leave"
+
+
+class Stage(StrEnum):
+    """Progress of one dispatch, for the message that is edited as it goes."""
+
+    DISPATCHING = "dispatching"
+    ACCEPTED = "accepted"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Requester:
+    user_id: str
+    is_admin: bool = False
+    email: Optional[str] = None  # Slack profile email: matched against the meeting host for repairs
+    usergroup_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    room: str  # as the user typed it (name or alias) or a stored room id as text for buttons
+    meeting: MeetingReference
+    requester: Requester
+    channel_id: Optional[str]
+    source: DispatchSource = DispatchSource.COMMAND
+    passcode: Optional[str] = field(default=None, repr=False)  # stated by the user; wins over the pasted text
+    force_accept: bool = False  # only ever set by an explicit "join anyway"
+    without_passcode: bool = False  # the requester chose "join without passcode"
+
+
+@dataclass(frozen=True)
+class ZoomErrorDetail:
+    status: Optional[int]
+    code: Optional[int]
+    field: Optional[str]
+    message: str
+
+    def summary(self) -> str:
+        parts = [f"HTTP {self.status}" if self.status else None, f"code {self.code}" if self.code else None]
+        head = ", ".join(p for p in parts if p)
+        fld = f" `{self.field}`" if self.field else ""
+        return f"Zoom said ({head}){fld}: {self.message}" if head else f"Zoom said{fld}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    kind: ResultKind
+    room_name: str
+    reason: str  # plain words: what happened and what to do next
+    meeting_id: Optional[str] = None
+    room_key: Optional[int] = None  # the store's room id, for buttons
+    zoom_error: Optional[ZoomErrorDetail] = None
+    fixes: tuple[Fix, ...] = ()
+    notes: tuple[str, ...] = ()  # extra warnings (waiting room, authentication, incompatible passcode...)
+    suggestions: tuple[str, ...] = ()  # closest room names on an unknown room
+    dispatch_id: Optional[int] = None  # the audit row; buttons carry it
+    join_url: Optional[str] = None  # for /room new: the link to post in the channel
+    room_status: Optional[str] = None
+    # Only for meetings the bot created or repaired; shown to the requester alone (ephemeral), never posted.
+    passcode_for_requester: Optional[str] = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind in SUCCESS_KINDS
+
+
+# (stage, text) -> None; called from the dispatching thread as the flow advances.
+ProgressCallback = Callable[[Stage, str], None]
+
+
+def no_progress(_stage: Stage, _text: str) -> None:
+    return None
+
+
+def format_meeting_number(meeting_id: Optional[str]) -> str:
+    """Zoom's own grouping: 812 3456 7890 (11 digits), 812 345 6789 (10), 812 345 678 (9)."""
+    if not meeting_id:
+        return "?"
+    digits = meeting_id
+    if len(digits) == 11:
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    if len(digits) == 9:
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return digits

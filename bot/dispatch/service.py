@@ -1,0 +1,446 @@
+"""The one dispatch flow (SPEC §7) that `/room join`, buttons, shortcuts and the booking worker all call.
+
+Order of work for a join: resolve the room (store) → find the passcode (stated, pasted, or read from Zoom
+when the meeting is on the bot's account) → pre-flight (online, not busy, passcode usable, attempts left)
+→ room control → watch the room until it is ``InMeeting`` or the watch times out, then ``leave`` to clear
+a stuck passcode prompt.  Every request leaves an audit row; passcodes never leave this module except to
+Zoom (and, for meetings the bot creates or repairs, to the requester via ``passcode_for_requester``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
+
+from bot.dispatch.outcomes import (
+    DispatchResult,
+    Fix,
+    JoinRequest,
+    ProgressCallback,
+    Requester,
+    ResultKind,
+    Stage,
+    ZoomErrorDetail,
+    format_meeting_number,
+    no_progress,
+)
+from bot.meetings import MeetingReference, rooms_compatibility
+from bot.store import audit
+from bot.store import rooms as room_store
+from bot.store.db import session_scope
+from bot.store.models import Dispatch, Room
+from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
+from bot.zoom.errors import (
+    ZoomError,
+    ZoomNotFound,
+    ZoomRateLimited,
+    ZoomRoomOffline,
+    ZoomUnavailable,
+    ZoomValidationError,
+)
+from bot.zoom.models import Meeting
+from bot.zoom.models import Room as ZoomRoom
+
+log = logging.getLogger("bot.dispatch")
+
+ONLINE = frozenset({"Available", "InMeeting"})
+_NO_MEETING = MeetingReference()  # leave requests name no meeting
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    watch_timeout: float = 45.0  # seconds to wait for InMeeting after Zoom accepted
+    poll_interval: float = 2.0
+    passcode_attempt_limit: int = audit.PASSCODE_ATTEMPT_LIMIT
+
+
+@dataclass(frozen=True)
+class RoomTarget:
+    """A stored room, detached from its session."""
+
+    key: int
+    name: str
+    zoom_room_id: str
+    zoom_id: Optional[str]
+
+    def as_zoom(self) -> ZoomRoom:
+        return ZoomRoom(id=self.zoom_id or self.zoom_room_id, room_id=self.zoom_room_id, name=self.name, status="")
+
+
+@dataclass(frozen=True)
+class PasscodeSource:
+    passcode: Optional[str]
+    meeting: Optional[Meeting]  # set when the meeting is on the bot's account
+
+
+class DispatchService:
+    def __init__(
+        self,
+        zoom: Any,  # bot.zoom.ZoomClient
+        session_factory: Any,
+        *,
+        policy: DispatchPolicy = DispatchPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.zoom = zoom
+        self.sessions = session_factory
+        self.policy = policy
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    @property
+    def protocol(self) -> str:
+        return self.zoom.settings.rooms_api
+
+    # ------------------------------------------------------------------------------------ rooms
+
+    def resolve(self, room_text: str, requester: Requester, channel_id: Optional[str],
+                source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
+        """The stored room the user meant, or the refusal to show (unknown room, not allowed)."""
+        with session_scope(self.sessions) as session:
+            room = find_room_or_unique_prefix(session, room_text)
+            if room is None:
+                suggestions = tuple(room_store.suggest_rooms(session, room_text))
+                hint = f" Did you mean {_or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
+                self._refusal_row(session, requester, channel_id, source, action, None, room_text,
+                                  f"unknown room {room_text!r}")
+                return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
+                                      f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
+            if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
+                                                  usergroup_ids=requester.usergroup_ids):
+                reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
+                self._refusal_row(session, requester, channel_id, source, action, room, None, reason)
+                return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
+            return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
+
+    def live_status(self, target: RoomTarget) -> str:
+        return self.zoom.room_status(target.as_zoom())
+
+    # ------------------------------------------------------------------------------------ join
+
+    def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
+        ref = request.meeting
+        if not ref.is_valid:
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, ref.reason or "That is not a Zoom meeting.")
+        if not ref.meeting_id:
+            return DispatchResult(
+                ResultKind.INVALID_REFERENCE, request.room,
+                "A personal link (zoom.us/my/…) does not carry the meeting ID a room needs; paste the meeting ID "
+                "or the whole invitation instead.")
+        target = self.resolve(request.room, request.requester, request.channel_id, request.source, DispatchAction.JOIN)
+        if isinstance(target, DispatchResult):
+            return target
+        try:
+            source = self._find_passcode(request)
+        except ZoomError as error:  # only raised for errors that make the lookup meaningless
+            return self._zoom_failure(target, ref.meeting_id, error, request, None)
+        return self.dispatch(target, request, source, progress)
+
+    def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
+                 progress: ProgressCallback = no_progress, notes: tuple[str, ...] = ()) -> DispatchResult:
+        """Pre-flight, room control and watch for a resolved room and a known passcode source."""
+        meeting_id = request.meeting.meeting_id or ""
+        number = format_meeting_number(meeting_id)
+        passcode = source.passcode
+        base = DispatchResult(ResultKind.ZOOM_ERROR, target.name, "", meeting_id=meeting_id, room_key=target.key,
+                              notes=notes)
+        if passcode is None and not request.without_passcode and source.meeting is None:
+            return self._refuse(base, request, ResultKind.NEEDS_PASSCODE,
+                                f"I need the passcode of meeting {number} to send {target.name}: the link's pwd= part "
+                                "is encrypted and the meeting is not on the bot's Zoom account.",
+                                (Fix.ENTER_PASSCODE, Fix.JOIN_WITHOUT_PASSCODE))
+        try:
+            status = self.live_status(target)
+        except ZoomError as error:
+            return self._zoom_failure(target, meeting_id, error, request, None)
+        base = replace(base, room_status=status)
+        if status not in ONLINE:
+            return self._refuse(base, request, ResultKind.ROOM_OFFLINE,
+                                f"{target.name} is {_status_words(status)} in Zoom, so it cannot join. Check that the "
+                                "Zoom Rooms device is on and connected, then retry.", (Fix.RETRY,))
+        if status == "InMeeting" and not request.force_accept:
+            return self._refuse(base, request, ResultKind.ROOM_BUSY,
+                                f"{target.name} is in another meeting right now. Join anyway to pull it out of that "
+                                f"meeting and into {number}.", (Fix.JOIN_ANYWAY, Fix.LEAVE))
+        if passcode:
+            compatibility = rooms_compatibility(passcode)
+            if not compatibility.ok:
+                repair = (Fix.REPAIR_PASSCODE,) if self.may_repair(request.requester, source.meeting) else ()
+                if self.protocol == "jsonrpc":
+                    return self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
+                                        f"{compatibility.reason} Zoom would answer “Validation Failed” "
+                                        f"(`params.password`), so I did not send {target.name}." + _repair_hint(repair),
+                                        (*repair, Fix.ENTER_PASSCODE))
+                base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
+                                            "accept it; if the room stalls on a passcode prompt, repair the passcode."))
+        return self._send_and_watch(base, target, request, passcode, source, progress)
+
+    def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
+                        passcode: Optional[str], source: PasscodeSource, progress: ProgressCallback) -> DispatchResult:
+        meeting_id = base.meeting_id or ""
+        number = format_meeting_number(meeting_id)
+        with session_scope(self.sessions, write_lock=True) as session:
+            room = session.get(Room, target.key)
+            dispatch = audit.start_dispatch(
+                session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
+                action=DispatchAction.JOIN, room=room, meeting_id=meeting_id, protocol=self.protocol,
+                passcode_used=bool(passcode), force_accept=request.force_accept)
+            attempt_id = None
+            if passcode:
+                attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
+                                                            limit=self.policy.passcode_attempt_limit)
+                if attempt is None:
+                    free_at = audit.passcode_attempts_free_at(session, target.key,
+                                                              limit=self.policy.passcode_attempt_limit)
+                    when = f" after {free_at:%H:%M} UTC" if free_at else " later"
+                    reason = (f"{target.name} already had {self.policy.passcode_attempt_limit} passcode joins that did "
+                              f"not work in the last 30 minutes. Zoom Rooms locks passcode joins for 30 minutes after "
+                              f"10 failures, so I stopped; check the passcode and try again{when}.")
+                    audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
+                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id)
+                attempt_id = attempt.id
+            dispatch_id = dispatch.id
+        base = replace(base, dispatch_id=dispatch_id)
+        progress(Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
+        started = self._monotonic()
+        try:
+            ack = self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
+        except ZoomError as error:
+            self._settle_attempt(attempt_id, succeeded=False)
+            return self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
+                                      notes=base.notes)
+        self._record(dispatch_id, "join", http_status=ack.http_status, elapsed=self._monotonic() - started,
+                     outcome=DispatchOutcome.ACCEPTED)
+        progress(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
+        final_status = self._watch(target)
+        if final_status == "InMeeting":
+            self._settle_attempt(attempt_id, succeeded=True)
+            reason = f"{target.name} is in meeting {number}."
+            self._record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED, reason=reason)
+            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status, fixes=(Fix.LEAVE,))
+        return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, final_status)
+
+    def _watch(self, target: RoomTarget) -> Optional[str]:
+        """Poll the room until InMeeting or the watch times out; returns the last status seen."""
+        deadline = self._monotonic() + self.policy.watch_timeout
+        last: Optional[str] = None
+        while True:
+            try:
+                last = self.live_status(target)
+            except (ZoomRateLimited, ZoomUnavailable) as error:
+                log.info("room status poll failed for %s: %s", target.name, type(error).__name__)
+            if last == "InMeeting" or self._monotonic() >= deadline:
+                return last
+            self._sleep(self.policy.poll_interval)
+
+    def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: Optional[str],
+               source: PasscodeSource, dispatch_id: int, attempt_id: Optional[int],
+               final_status: Optional[str]) -> DispatchResult:
+        self._settle_attempt(attempt_id, succeeded=False)
+        cleared = True
+        try:
+            self.zoom.leave_room(target.as_zoom())
+        except ZoomError as error:
+            cleared = False
+            log.warning("leave after a stuck join failed for %s: %s", target.name, type(error).__name__)
+        number = format_meeting_number(base.meeting_id)
+        cause = ("the passcode was probably wrong" if passcode else
+                 "the meeting probably needs a passcode, or the host has not let the room in")
+        reason = (f"Zoom accepted the request, but {target.name} did not join meeting {number} within "
+                  f"{int(self.policy.watch_timeout)} seconds: {cause}. "
+                  + ("I sent the room back to its home screen to clear the passcode prompt."
+                     if cleared else "Clearing the room's screen failed too; someone may need to tap Cancel on it."))
+        self._record(dispatch_id, "leave" if cleared else "status", room_status=final_status,
+                     outcome=DispatchOutcome.FAILED, reason=reason)
+        fixes = [Fix.ENTER_PASSCODE, Fix.RETRY]
+        if passcode and self.may_repair(request.requester, source.meeting):
+            fixes.insert(0, Fix.REPAIR_PASSCODE)
+        return replace(base, kind=ResultKind.STUCK_ON_PROMPT, reason=reason, room_status=final_status,
+                       fixes=tuple(fixes))
+
+    # ------------------------------------------------------------------------------------ leave / status
+
+    def leave(self, room_text: str, requester: Requester, channel_id: Optional[str],
+              source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
+        target = self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
+        if isinstance(target, DispatchResult):
+            return target
+        with session_scope(self.sessions) as session:
+            dispatch_id = audit.start_dispatch(
+                session, requested_by=requester.user_id, channel_id=channel_id, source=source,
+                action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol).id
+        request = JoinRequest(room_text, _NO_MEETING, requester, channel_id, source)
+        try:
+            ack = self.zoom.leave_room(target.as_zoom())
+        except ZoomError as error:
+            return self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
+        reason = f"{target.name} is leaving its meeting."
+        self._record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT, reason=reason)
+        return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
+
+    def status(self, room_text: str, requester: Requester, channel_id: Optional[str]) -> DispatchResult:
+        with session_scope(self.sessions) as session:
+            room = find_room_or_unique_prefix(session, room_text)
+            if room is None:
+                suggestions = tuple(room_store.suggest_rooms(session, room_text))
+                hint = f" Did you mean {_or_list(suggestions)}?" if suggestions else ""
+                return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip(),
+                                      f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
+            target = RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
+        try:
+            status = self.live_status(target)
+        except ZoomError as error:
+            return DispatchResult(ResultKind.ZOOM_ERROR, target.name, error.explain(), room_key=target.key,
+                                  zoom_error=zoom_error_detail(error), fixes=(Fix.RETRY,))
+        fixes = (Fix.LEAVE,) if status == "InMeeting" else ()
+        return DispatchResult(ResultKind.STATUS, target.name, f"{target.name} is {_status_words(status)}.",
+                              room_key=target.key, room_status=status, fixes=fixes)
+
+    # ------------------------------------------------------------------------------------ passcodes
+
+    def _find_passcode(self, request: JoinRequest) -> PasscodeSource:
+        """Stated passcode → passcode in the pasted text → ``GET /meetings/{id}`` on the bot's account."""
+        stated = request.passcode or request.meeting.passcode
+        if request.without_passcode:
+            return PasscodeSource(None, None)
+        meeting = self.account_meeting(request.meeting.meeting_id)
+        if stated:
+            return PasscodeSource(stated, meeting)
+        if meeting is not None:
+            # "" means the meeting has no passcode: join without one.
+            return PasscodeSource(meeting.password or None, meeting)
+        return PasscodeSource(None, None)
+
+    def account_meeting(self, meeting_id: Optional[str]) -> Optional[Meeting]:
+        """The meeting when it is on the bot's account; None when Zoom does not show it to us."""
+        if not meeting_id:
+            return None
+        try:
+            return self.zoom.get_meeting(meeting_id)
+        except ZoomNotFound:
+            return None
+        except ZoomError as error:  # the lookup is an aid: without it the requester is asked instead
+            log.info("meeting lookup failed: %s", type(error).__name__)
+            return None
+
+    @staticmethod
+    def may_repair(requester: Requester, meeting: Optional[Meeting]) -> bool:
+        """Only for meetings on the bot's account, by their host (matched by email) or an admin."""
+        if meeting is None:
+            return False
+        if requester.is_admin:
+            return True
+        return bool(requester.email and meeting.host_email
+                    and requester.email.casefold() == meeting.host_email.casefold())
+
+    # ------------------------------------------------------------------------------------ audit helpers
+
+    def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
+                fixes: tuple[Fix, ...]) -> DispatchResult:
+        with session_scope(self.sessions) as session:
+            room = session.get(Room, base.room_key) if base.room_key else None
+            dispatch = self._refusal_row(session, request.requester, request.channel_id, request.source,
+                                         DispatchAction.JOIN, room, base.room_name, reason,
+                                         meeting_id=base.meeting_id, force_accept=request.force_accept)
+        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch.id)
+
+    def _refusal_row(self, session: Any, requester: Requester, channel_id: Optional[str], source: DispatchSource,
+                     action: DispatchAction, room: Any, room_name: Optional[str], reason: str, *,
+                     meeting_id: Optional[str] = None, force_accept: bool = False) -> Any:
+        dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
+                                        action=action, room=room, room_name=(room_name or "?")[:200],
+                                        meeting_id=meeting_id, protocol=self.protocol, force_accept=force_accept)
+        audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
+        return dispatch
+
+    def _record(self, dispatch_id: int, step: str, *, http_status: Optional[int] = None,
+                room_status: Optional[str] = None, elapsed: Optional[float] = None,
+                outcome: Optional[DispatchOutcome] = None, reason: Optional[str] = None,
+                error: Optional[ZoomError] = None) -> None:
+        with session_scope(self.sessions) as session:
+            dispatch = session.get(Dispatch, dispatch_id)
+            detail = zoom_error_detail(error) if error else None
+            method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
+            audit.record_zoom_response(
+                session, dispatch, step=step, http_method=method or None, http_path=path or None,
+                http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,
+                zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
+                room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
+            if outcome is not None:
+                audit.set_dispatch_outcome(session, dispatch, outcome, reason)
+
+    def _settle_attempt(self, attempt_id: Optional[int], *, succeeded: bool) -> None:
+        if attempt_id is not None:
+            with session_scope(self.sessions) as session:
+                audit.mark_passcode_attempt(session, attempt_id, succeeded=succeeded)
+
+    def _zoom_failure(self, target: RoomTarget, meeting_id: Optional[str], error: ZoomError, request: JoinRequest,
+                      source: Optional[PasscodeSource], *, dispatch_id: Optional[int] = None,
+                      notes: tuple[str, ...] = ()) -> DispatchResult:
+        kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
+        number = format_meeting_number(meeting_id) if meeting_id else None
+        what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
+        reason = f"Zoom refused {what}. {error.explain()}"
+        fixes: list[Fix] = []
+        if isinstance(error, ZoomValidationError) and _passcode_field(error):
+            meeting = source.meeting if source else None
+            if self.may_repair(request.requester, meeting):
+                fixes.append(Fix.REPAIR_PASSCODE)
+            fixes.append(Fix.ENTER_PASSCODE)
+        if isinstance(error, (ZoomRateLimited, ZoomUnavailable, ZoomRoomOffline)) or not fixes:
+            if not (isinstance(error, ZoomRateLimited) and error.daily):
+                fixes.append(Fix.RETRY)
+        if dispatch_id is None:
+            with session_scope(self.sessions) as session:
+                room = session.get(Room, target.key)
+                dispatch_id = audit.start_dispatch(
+                    session, requested_by=request.requester.user_id, channel_id=request.channel_id,
+                    source=request.source, action=DispatchAction.JOIN, room=room, meeting_id=meeting_id,
+                    protocol=self.protocol).id
+        self._record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
+        return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
+                              zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id, notes=notes)
+
+
+def find_room_or_unique_prefix(session: Any, text: str) -> Optional[Room]:
+    """An exact name/alias match, else the one room whose name starts with what was typed
+    ("ocean view" → "Ocean View (4th floor)"); two candidates are ambiguous and match nothing."""
+    room = room_store.find_room(session, text)
+    key = room_store.normalise_name(text)
+    if room is not None or len(key) < 3:
+        return room
+    candidates = [r for r in room_store.list_rooms(session) if r.name_key.startswith(key)
+                  or any(alias.alias_key.startswith(key) for alias in r.aliases)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def zoom_error_detail(error: ZoomError) -> ZoomErrorDetail:
+    first = error.fields[0] if error.fields else None
+    message = error.message
+    if first:
+        message = f"{error.message} {first.message}".strip()
+    return ZoomErrorDetail(error.status, error.code, first.field if first else None, message)
+
+
+def _passcode_field(error: ZoomError) -> bool:
+    return any(f.field in ("params.password", "params.passcode", "password") for f in error.fields)
+
+
+def _status_words(status: Optional[str]) -> str:
+    return {"Offline": "offline", "Available": "available (not in a meeting)", "InMeeting": "in a meeting",
+            "UnderConstruction": "under construction (not set up yet)"}.get(status or "", f"in state {status!r}")
+
+
+def _or_list(names: tuple[str, ...]) -> str:
+    quoted = [f"“{n}”" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _repair_hint(repair: tuple[Fix, ...]) -> str:
+    if repair:
+        return " The meeting is on the bot's account: I can give it a passcode Zoom Rooms accept."
+    return " Ask the meeting's host for a passcode of at most 10 letters, digits or @ - _ *."
+
