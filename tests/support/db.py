@@ -4,9 +4,10 @@
   ``postgres`` marker).
 * ``db_url`` — a fresh, empty database of that backend: a temp-file SQLite database, or a uniquely named
   database created on the server at ``ROOMBOT_TEST_POSTGRES_URL`` and dropped afterwards.
-* ``migrated_db`` — a fresh database already at the head revision (copied from a template migrated once
-  per test session, so each test pays milliseconds, not a migration): ``.url``, ``.engine``,
-  ``.sessions`` (a session factory), ``.backend``.
+* ``migrated_db`` — an empty database already at the head revision, migrated once per test session
+  (SQLite: a copy of a template file; PostgreSQL: one database emptied with TRUNCATE after each test), so
+  each test pays milliseconds, not a migration: ``.url``, ``.engine``, ``.sessions`` (a session
+  factory), ``.backend``.  Do not change its schema; use ``db_url`` for migration tests.
 * ``secret_box`` — a :class:`SecretBox` with a random key.
 
 PostgreSQL unavailable (``ROOMBOT_TEST_POSTGRES_URL`` unset or the server unreachable): its cases are
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.store.crypto import SecretBox
 from bot.store.db import create_engine_for_url, session_factory
 from bot.store.migrate import upgrade_to_head
+from bot.store.models import Base
 
 POSTGRES_URL_VARIABLE = "ROOMBOT_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES_VARIABLE = "ROOMBOT_REQUIRE_POSTGRES"
@@ -146,26 +148,61 @@ def _postgres_template(postgres_server: PostgresServer) -> Iterator[str]:
         postgres_server.drop_database(name)
 
 
+class _ReusablePostgresDatabase:
+    """One migrated database per test session, emptied between tests (TRUNCATE takes milliseconds where
+    CREATE DATABASE takes a few hundred).  If emptying fails — a test left a connection holding locks —
+    the database is dropped and a fresh copy of the template replaces it."""
+
+    def __init__(self, server: PostgresServer, template: str) -> None:
+        self.server = server
+        self.template = template
+        self.name = server.create_database("roombot_test", template=template)
+
+    def reset(self) -> None:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        try:
+            with psycopg.connect(_libpq_url(self.server.url, self.name), autocommit=True, connect_timeout=5) as connection:
+                connection.execute("SET lock_timeout = '3s'")
+                connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        except psycopg.Error:
+            self.server.drop_database(self.name)
+            self.name = self.server.create_database("roombot_test", template=self.template)
+
+    def drop(self) -> None:
+        self.server.drop_database(self.name)
+
+
+@pytest.fixture(scope="session")
+def _postgres_reusable(postgres_server: PostgresServer, _postgres_template: str) -> Iterator[_ReusablePostgresDatabase]:
+    database = _ReusablePostgresDatabase(postgres_server, _postgres_template)
+    try:
+        yield database
+    finally:
+        database.drop()
+
+
 @pytest.fixture
 def migrated_db(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[MigratedDatabase]:
-    """A fresh database at the head revision, with an engine and a session factory."""
-    drop: str | None = None
-    server: PostgresServer | None = None
+    """An empty database at the head revision, with an engine and a session factory.
+
+    SQLite: a copy of a migrated template file.  PostgreSQL: a session-wide migrated database, emptied
+    after each test (so do not change its schema; use ``db_url`` for that).
+    """
+    reusable: _ReusablePostgresDatabase | None = None
     if db_backend == "sqlite":
         path = tmp_path / "roombot.sqlite3"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
-        server = request.getfixturevalue("postgres_server")
-        drop = server.create_database("roombot_test", template=request.getfixturevalue("_postgres_template"))
-        url = server.url_for(drop)
+        reusable = request.getfixturevalue("_postgres_reusable")
+        url = reusable.server.url_for(reusable.name)
     engine = create_engine_for_url(url)
     try:
         yield MigratedDatabase(db_backend, url, engine, session_factory(engine))
     finally:
         engine.dispose()
-        if server is not None and drop is not None:
-            server.drop_database(drop)
+        if reusable is not None:
+            reusable.reset()
 
 
 @pytest.fixture
