@@ -135,8 +135,10 @@ def revoke(state: SimState, token: str | None = None, account_id: str | None = N
                 if not record.revoked:
                     record.revoked = True
                     count += 1
-        for value in list(state.seen_jwts):
-            if token is None or value == token:
+        account = state.account(account_id) if account_id else None
+        for value in list(state.seen_jwts - state.revoked_jwts):
+            issuer = jwt.decode(value, options={"verify_signature": False}).get("iss")
+            if (token is None or value == token) and (account_id is None or (account and issuer == account.api_key)):
                 state.revoked_jwts.add(value)
                 count += 1
         if token is not None and token not in state.tokens:
