@@ -13,7 +13,9 @@ def add_parser(subparsers: Any) -> None:
         help="create or upgrade the database schema (DATABASE_URL; default sqlite:///roombot.sqlite3)",
         description=__doc__,
     )
-    parser.add_argument("--check", action="store_true", help="only report whether the schema is up to date (exit 1 if not)")
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether the schema is up to date (exit 1 if not)"
+    )
     parser.set_defaults(func=run)
 
 

@@ -106,7 +106,12 @@ def set_dispatch_outcome(
 
 
 def finish_dispatch(
-    session: Session, dispatch: Dispatch, outcome: DispatchOutcome, reason: str | None = None, *, now: datetime | None = None
+    session: Session,
+    dispatch: Dispatch,
+    outcome: DispatchOutcome,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Dispatch:
     if outcome in (DispatchOutcome.PENDING, DispatchOutcome.ACCEPTED):
         raise ValueError(f"{outcome.value!r} is not a final outcome")

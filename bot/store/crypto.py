@@ -83,7 +83,8 @@ def derive_fernet_key(secret: str) -> bytes:
         raise ConfigError(
             SECRET_KEY_VARIABLE,
             f"is too short for a passphrase (need {PASSPHRASE_MIN_LENGTH}+ characters) and is not a Fernet key; "
-            'generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"',
+            "generate one with: python -c "
+            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"',
         )
     kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=PBKDF2_SALT, iterations=PBKDF2_ITERATIONS)
     return base64.urlsafe_b64encode(kdf.derive(secret.encode("utf-8")))
@@ -146,7 +147,8 @@ class SealedType(TypeDecorator[Sealed]):
             return None
         if not isinstance(value, Sealed):
             raise TypeError(
-                f"refusing to store a {type(value).__name__} in an encrypted column; seal it with SecretBox.seal() first"
+                f"refusing to store a {type(value).__name__} in an encrypted column; "
+                "seal it with SecretBox.seal() first"
             )
         return value.token
 

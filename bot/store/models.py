@@ -17,8 +17,8 @@ from datetime import datetime
 from enum import Enum as PyEnum
 
 from sqlalchemy import (
-    CheckConstraint,
     DDL,
+    CheckConstraint,
     Enum,
     ForeignKey,
     Index,
@@ -263,7 +263,8 @@ class Occurrence(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))  # copy of booking's: for the overlap rule
+    # a copy of the booking's room, so the overlap rule can be a constraint on this table alone
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
     status: Mapped[OccurrenceStatus] = mapped_column(

@@ -118,7 +118,12 @@ def claim_due(
 
 
 def claim_now(
-    session: Session, occurrence_id: int, *, worker_id: str, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+    session: Session,
+    occurrence_id: int,
+    *,
+    worker_id: str,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> Occurrence | None:
     """"Dispatch now" from a reminder: claim a scheduled occurrence before its time.  None if it is gone."""
     now = now or utcnow()
@@ -135,7 +140,12 @@ def claim_now(
 
 
 def extend_lease(
-    session: Session, occurrence_id: int, *, worker_id: str, now: datetime | None = None, lease: timedelta = DEFAULT_LEASE
+    session: Session,
+    occurrence_id: int,
+    *,
+    worker_id: str,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> bool:
     """Keep a long dispatch's claim alive (while watching the room join).  False: the lease was lost."""
     return _compare_and_set(
@@ -232,7 +242,9 @@ def set_reminder_message(session: Session, occurrence_id: int, message_ts: str) 
     _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, reminder_message_ts=message_ts)
 
 
-def needing_meeting(session: Session, *, now: datetime | None = None, lead: timedelta = timedelta(hours=1)) -> list[Occurrence]:
+def needing_meeting(
+    session: Session, *, now: datetime | None = None, lead: timedelta = timedelta(hours=1)
+) -> list[Occurrence]:
     """Occurrences of ``new`` bookings starting within ``lead`` that have no meeting yet."""
     now = now or utcnow()
     statement = (
@@ -248,9 +260,16 @@ def needing_meeting(session: Session, *, now: datetime | None = None, lead: time
     return _load(session, list(session.scalars(statement)))
 
 
-def set_meeting(session: Session, occurrence_id: int, *, meeting_id: str, passcode: Sealed | None, join_url: str | None) -> bool:
+def set_meeting(
+    session: Session, occurrence_id: int, *, meeting_id: str, passcode: Sealed | None, join_url: str | None
+) -> bool:
     """Attach the meeting created for a ``new`` occurrence; False if another instance attached one first
     (the caller should then delete the meeting it created)."""
     return _compare_and_set(
-        session, occurrence_id, Occurrence.meeting_id.is_(None), meeting_id=meeting_id, passcode=passcode, join_url=join_url
+        session,
+        occurrence_id,
+        Occurrence.meeting_id.is_(None),
+        meeting_id=meeting_id,
+        passcode=passcode,
+        join_url=join_url,
     )

@@ -101,7 +101,8 @@ def test_passcode_attempts_are_limited_per_room_and_window(migrated_db: Migrated
             assert audit.try_record_passcode_attempt(session, room.id, now=NOW + timedelta(minutes=minute))
         assert audit.try_record_passcode_attempt(session, room.id, now=NOW + timedelta(minutes=5)) is None
         assert audit.count_passcode_attempts(session, room.id, now=NOW + timedelta(minutes=5)) == 3
-        assert audit.passcode_attempts_free_at(session, room.id, now=NOW + timedelta(minutes=5)) == NOW + timedelta(minutes=30)
+        free_at = audit.passcode_attempts_free_at(session, room.id, now=NOW + timedelta(minutes=5))
+        assert free_at == NOW + timedelta(minutes=30)
         assert audit.try_record_passcode_attempt(session, other.id, now=NOW) is not None  # per room
         later = NOW + timedelta(minutes=30, seconds=1)
         assert audit.passcode_attempts_free_at(session, room.id, now=later) is None

@@ -90,7 +90,12 @@ def test_weekly_recurrence_keeps_local_wall_clock_across_dst(migrated_db: Migrat
     first_start = datetime(2030, 3, 18, 8, tzinfo=UTC)  # 09:00 CET
     with session_scope(migrated_db.sessions, write_lock=True) as session:
         booking = _book(
-            session, room_id, first_start, tz_name="Europe/Berlin", rrule="RRULE:FREQ=WEEKLY;BYDAY=MO", horizon=timedelta(days=32)
+            session,
+            room_id,
+            first_start,
+            tz_name="Europe/Berlin",
+            rrule="RRULE:FREQ=WEEKLY;BYDAY=MO",
+            horizon=timedelta(days=32),
         )
         starts = [occurrence.starts_at for occurrence in booking.occurrences]
     assert starts == [
@@ -249,7 +254,8 @@ def test_postgres_race_past_the_pre_check_is_caught_by_the_constraint(migrated_d
         with migrated_db.engine.connect() as monitor:  # wait until B is blocked on A's row
             while time.monotonic() < deadline:
                 waiting = monitor.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )).scalar_one()
                 monitor.rollback()
                 if waiting:

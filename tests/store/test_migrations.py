@@ -91,7 +91,9 @@ def test_unknown_revision_is_reported_as_newer_schema(db_url: str) -> None:
         migrate.require_up_to_date(db_url)
 
 
-def test_roombot_migrate_command(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_roombot_migrate_command(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     assert roombot(["migrate", "--check"]) == 1
     assert "roombot migrate" in capsys.readouterr().err

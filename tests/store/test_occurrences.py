@@ -11,7 +11,14 @@ from sqlalchemy import select
 from bot.store import audit, bookings, occurrences, rooms
 from bot.store.db import session_scope
 from bot.store.models import Booking, Occurrence
-from bot.store.types import BookingStatus, DispatchAction, DispatchOutcome, DispatchSource, MeetingMode, OccurrenceStatus
+from bot.store.types import (
+    BookingStatus,
+    DispatchAction,
+    DispatchOutcome,
+    DispatchSource,
+    MeetingMode,
+    OccurrenceStatus,
+)
 from tests.support.db import MigratedDatabase
 
 CREATED = datetime(2030, 5, 1, 8, tzinfo=UTC)
@@ -57,7 +64,9 @@ def test_finish_records_outcome_with_the_dispatch_in_one_transaction(migrated_db
             room=occurrence.booking.room, meeting_id="85746352910",
         )
         audit.finish_dispatch(session, dispatch, DispatchOutcome.JOINED, "in the meeting")
-        assert not occurrences.finish(session, occurrence_id, worker_id="someone-else", status=OccurrenceStatus.DISPATCHED)
+        assert not occurrences.finish(
+            session, occurrence_id, worker_id="someone-else", status=OccurrenceStatus.DISPATCHED
+        )
         assert occurrences.finish(
             session, occurrence_id, worker_id="w1", status=OccurrenceStatus.DISPATCHED, dispatch_id=dispatch.id
         )
@@ -66,7 +75,8 @@ def test_finish_records_outcome_with_the_dispatch_in_one_transaction(migrated_db
             occurrences.finish(session, occurrence_id, worker_id="w1", status=OccurrenceStatus.CLAIMED)
     with session_scope(migrated_db.sessions) as session:
         occurrence = session.get(Occurrence, occurrence_id)
-        assert occurrence.status is OccurrenceStatus.DISPATCHED and occurrence.dispatch.outcome is DispatchOutcome.JOINED
+        assert occurrence.status is OccurrenceStatus.DISPATCHED
+        assert occurrence.dispatch.outcome is DispatchOutcome.JOINED
         assert occurrence.lease_owner is None and occurrence.finished_at is not None
         assert occurrence.booking.status is BookingStatus.FINISHED  # a one-off ends with its occurrence
 
@@ -139,7 +149,8 @@ def test_new_bookings_get_one_meeting_per_occurrence(migrated_db: MigratedDataba
     (occurrence_id,) = _schedule(migrated_db, 1, mode=MeetingMode.NEW)
     with session_scope(migrated_db.sessions) as session:
         assert occurrences.needing_meeting(session, now=START - timedelta(hours=2)) == []
-        assert [o.id for o in occurrences.needing_meeting(session, now=START - timedelta(minutes=30))] == [occurrence_id]
+        soon = occurrences.needing_meeting(session, now=START - timedelta(minutes=30))
+        assert [o.id for o in soon] == [occurrence_id]
         assert occurrences.set_meeting(session, occurrence_id, meeting_id="111222333", passcode=secret_box.seal("a1b2"),
                                        join_url="https://zoom.us/j/111222333")
         assert not occurrences.set_meeting(session, occurrence_id, meeting_id="999", passcode=None, join_url=None)
@@ -160,13 +171,17 @@ def test_concurrent_claimers_never_claim_the_same_occurrence(migrated_db: Migrat
             barrier.wait()
             while True:
                 with session_scope(migrated_db.sessions, write_lock=True) as session:
-                    result = occurrences.claim_due(session, worker_id=worker_id, now=now, limit=2, grace=timedelta(hours=1))
+                    result = occurrences.claim_due(
+                        session, worker_id=worker_id, now=now, limit=2, grace=timedelta(hours=1)
+                    )
                 if not result.claimed:
                     return
                 mine.extend(o.id for o in result.claimed)
                 with session_scope(migrated_db.sessions, write_lock=True) as session:
                     for occurrence in result.claimed:
-                        assert occurrences.finish(session, occurrence.id, worker_id=worker_id, status=OccurrenceStatus.DISPATCHED)
+                        assert occurrences.finish(
+                            session, occurrence.id, worker_id=worker_id, status=OccurrenceStatus.DISPATCHED
+                        )
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 

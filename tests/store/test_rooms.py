@@ -14,7 +14,13 @@ from tests.support.db import MigratedDatabase
 
 @pytest.mark.parametrize(
     ("text", "key"),
-    [("Board Room", "boardroom"), ("board-room!", "boardroom"), ("  BOARD_ROOM ", "boardroom"), ("Café 3", "cafe3"), ("Straße", "strasse")],
+    [
+        ("Board Room", "boardroom"),
+        ("board-room!", "boardroom"),
+        ("  BOARD_ROOM ", "boardroom"),
+        ("Café 3", "cafe3"),
+        ("Straße", "strasse"),
+    ],
 )
 def test_normalise_name(text: str, key: str) -> None:
     assert rooms.normalise_name(text) == key

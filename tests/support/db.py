@@ -161,7 +161,8 @@ class _ReusablePostgresDatabase:
     def reset(self) -> None:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         try:
-            with psycopg.connect(_libpq_url(self.server.url, self.name), autocommit=True, connect_timeout=5) as connection:
+            conninfo = _libpq_url(self.server.url, self.name)
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
                 connection.execute("SET lock_timeout = '3s'")
                 connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         except psycopg.Error:
