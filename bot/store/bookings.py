@@ -367,7 +367,7 @@ def cancel_booking(
         update(Occurrence)
         .where(Occurrence.booking_id == booking.id, Occurrence.status == OccurrenceStatus.SCHEDULED)
         .values(status=OccurrenceStatus.CANCELLED, finished_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     session.flush()
     return result.rowcount

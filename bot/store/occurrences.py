@@ -53,11 +53,12 @@ def _lock_candidates(session: Session, condition, limit: int) -> list[int]:  # n
 
 
 def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:  # noqa: ANN001, ANN003
+    # synchronize_session="fetch": an Occurrence already loaded in this session sees the new values.
     result = session.execute(
         update(Occurrence)
         .where(Occurrence.id == occurrence_id, guard)
         .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     return result.rowcount == 1
 
@@ -188,7 +189,7 @@ def finish(
             update(Booking)
             .where(Booking.id == booking_id, Booking.rrule.is_(None), Booking.status == BookingStatus.ACTIVE)
             .values(status=BookingStatus.FINISHED, updated_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
     return won
 
@@ -200,7 +201,7 @@ def reclaim_expired(session: Session, *, now: datetime | None = None) -> int:
         update(Occurrence)
         .where(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_expires_at < now)
         .values(status=OccurrenceStatus.SCHEDULED, lease_owner=None, lease_expires_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     return result.rowcount
 
