@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         while True:
             # Sleeping in the main thread keeps Ctrl-C responsive; the server runs in its daemon thread.
-            import time
             time.sleep(3600)
     except KeyboardInterrupt:
         pass

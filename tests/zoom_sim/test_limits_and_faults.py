@@ -51,7 +51,7 @@ def test_daily_create_update_limit_per_host(zoom_sim) -> None:
     # Reads are not limited by it.
     assert api.get(f"/meetings/{first}").status_code == 200
     reset = dt.datetime.strptime(response.headers["Retry-After"], "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=dt.timezone.utc)
+        tzinfo=dt.UTC)
     assert reset.time() == dt.time(0, 0)
     now = admin(zoom_sim, "GET", "clock")["now"]
     assert 0 < reset.timestamp() - now <= 86400

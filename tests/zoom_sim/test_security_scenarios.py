@@ -16,8 +16,23 @@ import pytest
 
 from bot.zoom.simulator import SimulatorServer
 from tests.zoom_sim.helpers import admin, client
-from tests.zoom_sim.scenario_tables import (CREATE, DEFAULT, GEN, GIVEN, NONE, OPTION, PASSWORD, PREV,
-                                            PREV_PASSWORD, PREVIOUS, REQUESTS, UPDATE, Case, Row, expand)
+from tests.zoom_sim.scenario_tables import (
+    CREATE,
+    DEFAULT,
+    GEN,
+    GIVEN,
+    NONE,
+    OPTION,
+    PASSWORD,
+    PREV,
+    PREV_PASSWORD,
+    PREVIOUS,
+    REQUESTS,
+    UPDATE,
+    Case,
+    Row,
+    expand,
+)
 
 DEFAULT_OPTION = "signIn_D8cJuqWVQ623CI4Q8yQK0Q"
 NAMES = {"W": "waiting_room", "P": "passcode", "A": "authentication"}
@@ -28,8 +43,9 @@ def _params(table: list[Row], kind: str) -> list[Any]:
     for row in table:
         keys = sorted(row.settings)
         for variant in itertools.product(*(expand(row.settings[k]) for k in keys)):
-            settings = dict(zip(keys, variant))
-            label = ",".join(f"{k}={'on' if e else 'off'}{'+lock' if l else ''}" for k, (e, l) in settings.items())
+            settings = dict(zip(keys, variant, strict=True))
+            label = ",".join(f"{k}={'on' if on else 'off'}{'+lock' if locked else ''}"
+                             for k, (on, locked) in settings.items())
             for case in row.cases:
                 case_id = f"{kind}-S{row.number:02d}-{label}-{case.request}" + (
                     f"-from-{case.previous}" if case.previous else "")

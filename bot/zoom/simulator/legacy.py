@@ -65,6 +65,6 @@ def jsonrpc(ctx: Ctx) -> HandlerResult:
         roomctl.leave(room)
     else:
         return 200, _error(32601, "Method not found.")
-    send_at = dt.datetime.fromtimestamp(ctx.now, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    send_at = dt.datetime.fromtimestamp(ctx.now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return 200, {"jsonrpc": "2.0", "result": {"room_id": room.room_id, "send_at": send_at},
                  "id": str(uuid.uuid4())}

@@ -26,7 +26,7 @@ SECURITY_SETTING_KEYS = ("waiting_room", "meeting_authentication", "authenticati
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_meeting_id(state: SimState) -> int:

@@ -39,7 +39,7 @@ def check_qps(state: SimState, account_id: str, category: str, now: float) -> No
 
 
 def _day(now: float) -> dt.date:
-    return dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(now, dt.UTC).date()
 
 
 def check_daily_meeting_write(state: SimState, host_id: str, now: float) -> None:
@@ -49,7 +49,7 @@ def check_daily_meeting_write(state: SimState, host_id: str, now: float) -> None
     counts = state.counters.setdefault("daily", {})
     used = counts.get((host_id, today), 0)
     if used >= limit:
-        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0), dt.timezone.utc)
+        reset = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0, 0), dt.UTC)
         raise ZoomError(
             429, 429,
             f"You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests permitted "

@@ -21,8 +21,9 @@ import base64
 import hashlib
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 SettingState = Literal["on", "off", "free"]  # enabled+locked, disabled+locked, unlocked
 
@@ -118,7 +119,7 @@ def resolve(policy: Policy, req: Requested, previous: Applied | None, generate: 
 def _has_run(passcode: str, limit: int) -> bool:
     """True when `passcode` has `limit` or more consecutive characters: repeated (`1111`) or sequential (`abcd`)."""
     up = down = same = 1
-    for prev, cur in zip(passcode, passcode[1:]):
+    for prev, cur in zip(passcode, passcode[1:], strict=False):
         up = up + 1 if ord(cur) - ord(prev) == 1 else 1
         down = down + 1 if ord(prev) - ord(cur) == 1 else 1
         same = same + 1 if cur == prev else 1
