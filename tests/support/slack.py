@@ -1,37 +1,33 @@
 """Slack test harness: the real app over real loopback HTTP, signed requests, and a fake Slack Web API.
 
 Fixtures:
-* ``fake_slack`` — a running ``FakeSlackApi`` (tests/support/slack_api_fake.py).
+* ``fake_slack`` — a running ``FakeSlackApi`` (bot/devtools/fake_slack.py, shipped for ``roombot demo``).
 * ``slack_settings`` — ``Settings`` with test secrets whose SLACK_API_URL points at ``fake_slack``.
 * ``slack_app_server`` — factory: ``slack_app_server(services=None, settings=None)`` serves
   ``create_wsgi_app(...)`` on 127.0.0.1 and returns the ``SlackAppServer``.
 * ``slack_client`` — a ``SignedSlackClient`` aimed at the most recently started app server (a default
   one is started on first use), e.g. ``slack_client.slash("/room", "help")``.
+
+``SignedSlackClient``/``SlackDelivery`` live in bot/devtools/slack_signing.py and are re-exported here.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pytest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.devtools.fake_slack import TEAM_ID, FakeSlackApi, SlackCall
+from bot.devtools.loopback import LoopbackServer
+from bot.devtools.slack_signing import SignedSlackClient, SlackDelivery
 from bot.services import Services
 from bot.web import create_wsgi_app
 from bot.zoom.settings import ZoomSettings
-from tests.support.loopback import LoopbackServer
-from tests.support.slack_api_fake import TEAM_ID, FakeSlackApi, SlackCall
 
 __all__ = [
-    "FakeSlackApi", "SignedSlackClient", "SlackAppServer", "SlackCall", "SlackDelivery",
+    "FakeSlackApi", "SignedSlackClient", "SlackAppServer", "SlackCall", "SlackDelivery", "TEAM_ID",
     "TEST_ADMIN", "TEST_BOT_TOKEN", "TEST_SIGNING_SECRET", "make_test_settings",
 ]
 
@@ -78,163 +74,6 @@ class SlackAppServer:
     @property
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
-
-
-@dataclass(frozen=True)
-class SlackDelivery:
-    """What one signed request produced: the HTTP answer, the payload sent, its response_url if any."""
-
-    response: httpx.Response
-    payload: Mapping[str, Any]
-    response_url: str | None = None
-
-    @property
-    def status_code(self) -> int:
-        return self.response.status_code
-
-
-class SignedSlackClient:
-    """Builds Slack-shaped payloads, signs them like Slack (v0 HMAC-SHA256) and POSTs them with httpx."""
-
-    def __init__(self, fake: FakeSlackApi, signing_secret: str, target: Callable[[], str]) -> None:
-        self.fake = fake
-        self._verifier = SignatureVerifier(signing_secret)
-        self._target = target  # returns the app's /slack/events URL
-        self._ids = itertools.count(1)
-        self._http = httpx.Client(timeout=10.0)
-
-    def close(self) -> None:
-        self._http.close()
-
-    # ----- raw ------------------------------------------------------------------------------------
-    def post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        signed: bool = True,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """POST ``body`` to the app; ``timestamp``/``signature`` override the real ones (for negative tests)."""
-        sent_headers = {"Content-Type": content_type, **(headers or {})}
-        if signed:
-            stamp = str(int(time.time()) if timestamp is None else timestamp)
-            sent_headers["X-Slack-Request-Timestamp"] = stamp
-            sent_headers["X-Slack-Signature"] = signature or self._verifier.generate_signature(
-                timestamp=stamp, body=body
-            )
-        response = self._http.post(self._target(), content=body.encode(), headers=sent_headers)
-        if response.status_code == 200 and response.content:
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = {"text": response.text}
-            if isinstance(answer, dict):
-                self.fake.record_ack(answer)
-        return response
-
-    # ----- payloads -------------------------------------------------------------------------------
-    def slash(self, command: str, text: str = "", *, user_id: str = "U1", channel_id: str = "C1",
-              **post_options: Any) -> SlackDelivery:
-        response_url = self.fake.new_response_url(channel_id=channel_id, user_id=user_id)
-        payload = {
-            "token": "deprecated-verification-token", "team_id": TEAM_ID, "team_domain": "roombot-test",
-            "channel_id": channel_id, "channel_name": "general", "user_id": user_id, "user_name": user_id.lower(),
-            "command": command, "text": text, "api_app_id": "A0TEST", "is_enterprise_install": "false",
-            "response_url": response_url, "trigger_id": self.fake.new_trigger_id(),
-        }
-        response = self.post(urlencode(payload), "application/x-www-form-urlencoded", **post_options)
-        return SlackDelivery(response, payload, response_url)
-
-    def block_action(self, action_id: str, value: str = "", *, user_id: str = "U1", channel_id: str = "C1",
-                     block_id: str = "actions", message_ts: str | None = None,
-                     view: Mapping[str, Any] | None = None, **post_options: Any) -> SlackDelivery:
-        """A button click on a message in ``channel_id`` (or in ``view``, a modal, when given)."""
-        action = {"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
-                  "text": {"type": "plain_text", "text": action_id}, "action_ts": self._ts()}
-        payload: dict[str, Any] = {
-            "type": "block_actions", **self._who(user_id), "api_app_id": "A0TEST",
-            "token": "deprecated-verification-token", "trigger_id": self.fake.new_trigger_id(),
-            "actions": [action], "is_enterprise_install": False, "enterprise": None,
-        }
-        response_url = None
-        if view is not None:
-            payload.update(container={"type": "view", "view_id": view.get("id")}, view=dict(view))
-        else:
-            ts = message_ts or self._ts()
-            response_url = self.fake.new_response_url(channel_id=channel_id, user_id=user_id, message_ts=ts)
-            payload.update(
-                container={"type": "message", "message_ts": ts, "channel_id": channel_id, "is_ephemeral": False},
-                channel={"id": channel_id, "name": "general"},
-                message={"type": "message", "ts": ts, "text": "", "blocks": []},
-                response_url=response_url,
-            )
-        return self._interactive(payload, response_url, **post_options)
-
-    def view_submission(self, callback_id: str, values: Mapping[str, Any], *, user_id: str = "U1",
-                        private_metadata: str = "", **post_options: Any) -> SlackDelivery:
-        """``values`` is ``view.state.values``: ``{block_id: {action_id: {"type": ..., "value": ...}}}``."""
-        view = {"id": f"V{next(self._ids):06d}", "team_id": TEAM_ID, "type": "modal", "callback_id": callback_id,
-                "private_metadata": private_metadata, "state": {"values": dict(values)}, "hash": self._ts(),
-                "title": {"type": "plain_text", "text": "roombot"}, "blocks": []}
-        payload = {"type": "view_submission", **self._who(user_id), "api_app_id": "A0TEST",
-                   "token": "deprecated-verification-token", "trigger_id": self.fake.new_trigger_id(),
-                   "view": view, "response_urls": [], "is_enterprise_install": False, "enterprise": None}
-        return self._interactive(payload, None, **post_options)
-
-    def global_shortcut(self, callback_id: str, *, user_id: str = "U1", **post_options: Any) -> SlackDelivery:
-        payload = {"type": "shortcut", **self._who(user_id), "callback_id": callback_id,
-                   "trigger_id": self.fake.new_trigger_id(), "action_ts": self._ts(),
-                   "token": "deprecated-verification-token", "is_enterprise_install": False, "enterprise": None}
-        return self._interactive(payload, None, **post_options)
-
-    def message_shortcut(self, callback_id: str, message_text: str, *, user_id: str = "U1",
-                         channel_id: str = "C1", author_id: str = "U2", **post_options: Any) -> SlackDelivery:
-        ts = self._ts()
-        response_url = self.fake.new_response_url(channel_id=channel_id, user_id=user_id)
-        payload = {"type": "message_action", **self._who(user_id), "callback_id": callback_id,
-                   "trigger_id": self.fake.new_trigger_id(), "action_ts": self._ts(),
-                   "token": "deprecated-verification-token", "channel": {"id": channel_id, "name": "general"},
-                   "message_ts": ts, "message": {"type": "message", "user": author_id, "ts": ts, "text": message_text},
-                   "response_url": response_url, "is_enterprise_install": False, "enterprise": None}
-        return self._interactive(payload, response_url, **post_options)
-
-    def event(self, event: Mapping[str, Any], *, event_id: str | None = None, retry_num: int | None = None,
-              retry_reason: str = "http_timeout", **post_options: Any) -> SlackDelivery:
-        """An Events API delivery; ``retry_num`` adds Slack's X-Slack-Retry-Num/-Reason headers."""
-        payload = {
-            "token": "deprecated-verification-token", "team_id": TEAM_ID, "api_app_id": "A0TEST",
-            "event": dict(event), "type": "event_callback", "event_id": event_id or f"Ev{next(self._ids):08d}",
-            "event_time": int(time.time()), "is_ext_shared_channel": False,
-            "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True,
-                                "is_enterprise_install": False}],
-        }
-        headers = dict(post_options.pop("headers", None) or {})
-        if retry_num is not None:
-            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason})
-        response = self.post(json.dumps(payload), "application/json", headers=headers, **post_options)
-        return SlackDelivery(response, payload)
-
-    def app_home_opened(self, user_id: str = "U1", **options: Any) -> SlackDelivery:
-        event = {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home",
-                 "event_ts": self._ts()}
-        return self.event(event, **options)
-
-    # ----- internals ------------------------------------------------------------------------------
-    def _interactive(self, payload: Mapping[str, Any], response_url: str | None, **post_options: Any) -> SlackDelivery:
-        body = urlencode({"payload": json.dumps(payload)})
-        response = self.post(body, "application/x-www-form-urlencoded", **post_options)
-        return SlackDelivery(response, payload, response_url)
-
-    @staticmethod
-    def _who(user_id: str) -> dict[str, Any]:
-        return {"user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
-                "team": {"id": TEAM_ID, "domain": "roombot-test"}}
-
-    def _ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ids):06d}"
 
 
 class SlackAppServers:
