@@ -103,8 +103,9 @@ def resolve(policy: Policy, req: Requested, previous: Applied | None, generate: 
             waiting_room = True
         elif policy.passcode != "off":
             password = generate()
-        else:
+        elif policy.authentication != "off":
             authentication = True
+        # All three locked off cannot be configured in Zoom; the meeting then simply has none.
 
     option = ""
     if authentication:
@@ -160,6 +161,10 @@ def generate_passcode(style: str, req: dict[str, Any], rng: random.Random) -> st
     """
     if req.get("only_allow_numeric"):
         style = "numeric"
+    elif style == "numeric" and (req.get("have_letter") or req.get("have_special_character")
+                                 or req.get("have_upper_and_lower_characters")):
+        # Digits alone cannot meet this requirement; Zoom's generator then mixes in letters.
+        style = "alphanumeric"
     length = min(10, max(int(req.get("length") or 0), 6 if style == "numeric" else 10))
     letters = string.ascii_letters if req.get("have_upper_and_lower_characters") else string.ascii_lowercase
     alphabet = {"numeric": string.digits, "alphanumeric": letters + string.digits}.get(
