@@ -26,7 +26,8 @@ from bot.dispatch.outcomes import (
     format_meeting_number,
     no_progress,
 )
-from bot.dispatch.service import DispatchService, PasscodeSource, RoomTarget, zoom_error_detail
+from bot.dispatch.service import DispatchService, PasscodeSource, RoomTarget
+from bot.dispatch.wording import zoom_error_detail
 from bot.meetings import (
     MeetingReference,
     PasscodeRequirement,

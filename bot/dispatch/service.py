@@ -22,7 +22,6 @@ from bot.dispatch.outcomes import (
     Requester,
     ResultKind,
     Stage,
-    ZoomErrorDetail,
     format_meeting_number,
     no_progress,
 )
@@ -30,7 +29,9 @@ from bot.meetings import MeetingReference, rooms_compatibility
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from bot.store.models import Dispatch, Room
+from bot.store.models import Room
+from bot.dispatch.trail import AuditTrail
+from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import (
     ZoomError,
@@ -82,11 +83,13 @@ class DispatchService:
         session_factory: Any,
         *,
         policy: DispatchPolicy = DispatchPolicy(),
+        secret_box: Any = None,  # bot.store.crypto.SecretBox: without one, passcodes are not remembered
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.zoom = zoom
         self.sessions = session_factory
+        self.trail = AuditTrail(session_factory, secret_box, zoom.settings.rooms_api)
         self.policy = policy
         self._sleep = sleep
         self._monotonic = monotonic
@@ -101,18 +104,18 @@ class DispatchService:
                 source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
         """The stored room the user meant, or the refusal to show (unknown room, not allowed)."""
         with session_scope(self.sessions) as session:
-            room = find_room_or_unique_prefix(session, room_text)
+            room = room_store.find_room_or_unique_prefix(session, room_text)
             if room is None:
                 suggestions = tuple(room_store.suggest_rooms(session, room_text))
-                hint = f" Did you mean {_or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
-                self._refusal_row(session, requester, channel_id, source, action, None, room_text,
+                hint = f" Did you mean {or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
+                self.trail.refusal(session, requester, channel_id, source, action, None, room_text,
                                   f"unknown room {room_text!r}")
                 return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
                                       f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
             if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
                                                   usergroup_ids=requester.usergroup_ids):
                 reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
-                self._refusal_row(session, requester, channel_id, source, action, room, None, reason)
+                self.trail.refusal(session, requester, channel_id, source, action, room, None, reason)
                 return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
             return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
 
@@ -159,12 +162,12 @@ class DispatchService:
         base = replace(base, room_status=status)
         if status not in ONLINE:
             return self._refuse(base, request, ResultKind.ROOM_OFFLINE,
-                                f"{target.name} is {_status_words(status)} in Zoom, so it cannot join. Check that the "
-                                "Zoom Rooms device is on and connected, then retry.", (Fix.RETRY,))
+                                f"{target.name} is {status_words(status)} in Zoom, so it cannot join. Check that the "
+                                "Zoom Rooms device is on and connected, then retry.", (Fix.RETRY,), passcode)
         if status == "InMeeting" and not request.force_accept:
             return self._refuse(base, request, ResultKind.ROOM_BUSY,
                                 f"{target.name} is in another meeting right now. Join anyway to pull it out of that "
-                                f"meeting and into {number}.", (Fix.JOIN_ANYWAY, Fix.LEAVE))
+                                f"meeting and into {number}.", (Fix.JOIN_ANYWAY, Fix.LEAVE), passcode)
         if passcode:
             compatibility = rooms_compatibility(passcode)
             if not compatibility.ok:
@@ -172,7 +175,7 @@ class DispatchService:
                 if self.protocol == "jsonrpc":
                     return self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
                                         f"{compatibility.reason} Zoom would answer “Validation Failed” "
-                                        f"(`params.password`), so I did not send {target.name}." + _repair_hint(repair),
+                                        f"(`params.password`), so I did not send {target.name}." + repair_hint(repair),
                                         (*repair, Fix.ENTER_PASSCODE))
                 base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
                                             "accept it; if the room stalls on a passcode prompt, repair the passcode."))
@@ -188,6 +191,7 @@ class DispatchService:
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
                 action=DispatchAction.JOIN, room=room, meeting_id=meeting_id, protocol=self.protocol,
                 passcode_used=bool(passcode), force_accept=request.force_accept)
+            self.trail.remember(dispatch, passcode, request.meeting.pwd_token)
             attempt_id = None
             if passcode:
                 attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
@@ -209,17 +213,17 @@ class DispatchService:
         try:
             ack = self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
         except ZoomError as error:
-            self._settle_attempt(attempt_id, succeeded=False)
+            self.trail.settle_attempt(attempt_id, succeeded=False)
             return self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
                                       notes=base.notes)
-        self._record(dispatch_id, "join", http_status=ack.http_status, elapsed=self._monotonic() - started,
+        self.trail.record(dispatch_id, "join", http_status=ack.http_status, elapsed=self._monotonic() - started,
                      outcome=DispatchOutcome.ACCEPTED)
         progress(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
         final_status = self._watch(target)
         if final_status == "InMeeting":
-            self._settle_attempt(attempt_id, succeeded=True)
+            self.trail.settle_attempt(attempt_id, succeeded=True)
             reason = f"{target.name} is in meeting {number}."
-            self._record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED, reason=reason)
+            self.trail.record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED, reason=reason)
             return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status, fixes=(Fix.LEAVE,))
         return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, final_status)
 
@@ -239,7 +243,7 @@ class DispatchService:
     def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: Optional[str],
                source: PasscodeSource, dispatch_id: int, attempt_id: Optional[int],
                final_status: Optional[str]) -> DispatchResult:
-        self._settle_attempt(attempt_id, succeeded=False)
+        self.trail.settle_attempt(attempt_id, succeeded=False)
         cleared = True
         try:
             self.zoom.leave_room(target.as_zoom())
@@ -253,7 +257,7 @@ class DispatchService:
                   f"{int(self.policy.watch_timeout)} seconds: {cause}. "
                   + ("I sent the room back to its home screen to clear the passcode prompt."
                      if cleared else "Clearing the room's screen failed too; someone may need to tap Cancel on it."))
-        self._record(dispatch_id, "leave" if cleared else "status", room_status=final_status,
+        self.trail.record(dispatch_id, "leave" if cleared else "status", room_status=final_status,
                      outcome=DispatchOutcome.FAILED, reason=reason)
         fixes = [Fix.ENTER_PASSCODE, Fix.RETRY]
         if passcode and self.may_repair(request.requester, source.meeting):
@@ -278,15 +282,15 @@ class DispatchService:
         except ZoomError as error:
             return self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
         reason = f"{target.name} is leaving its meeting."
-        self._record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT, reason=reason)
+        self.trail.record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT, reason=reason)
         return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
 
     def status(self, room_text: str, requester: Requester, channel_id: Optional[str]) -> DispatchResult:
         with session_scope(self.sessions) as session:
-            room = find_room_or_unique_prefix(session, room_text)
+            room = room_store.find_room_or_unique_prefix(session, room_text)
             if room is None:
                 suggestions = tuple(room_store.suggest_rooms(session, room_text))
-                hint = f" Did you mean {_or_list(suggestions)}?" if suggestions else ""
+                hint = f" Did you mean {or_list(suggestions)}?" if suggestions else ""
                 return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip(),
                                       f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
             target = RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
@@ -296,7 +300,7 @@ class DispatchService:
             return DispatchResult(ResultKind.ZOOM_ERROR, target.name, error.explain(), room_key=target.key,
                                   zoom_error=zoom_error_detail(error), fixes=(Fix.RETRY,))
         fixes = (Fix.LEAVE,) if status == "InMeeting" else ()
-        return DispatchResult(ResultKind.STATUS, target.name, f"{target.name} is {_status_words(status)}.",
+        return DispatchResult(ResultKind.STATUS, target.name, f"{target.name} is {status_words(status)}.",
                               room_key=target.key, room_status=status, fixes=fixes)
 
     # ------------------------------------------------------------------------------------ passcodes
@@ -339,43 +343,18 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ audit helpers
 
     def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
-                fixes: tuple[Fix, ...]) -> DispatchResult:
+                fixes: tuple[Fix, ...], passcode: Optional[str] = None) -> DispatchResult:
         with session_scope(self.sessions) as session:
             room = session.get(Room, base.room_key) if base.room_key else None
-            dispatch = self._refusal_row(session, request.requester, request.channel_id, request.source,
+            dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
                                          DispatchAction.JOIN, room, base.room_name, reason,
                                          meeting_id=base.meeting_id, force_accept=request.force_accept)
+            # "Join anyway" / "Retry" on this refusal must not ask for the passcode again.
+            self.trail.remember(dispatch, passcode, request.meeting.pwd_token)
         return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch.id)
 
-    def _refusal_row(self, session: Any, requester: Requester, channel_id: Optional[str], source: DispatchSource,
-                     action: DispatchAction, room: Any, room_name: Optional[str], reason: str, *,
-                     meeting_id: Optional[str] = None, force_accept: bool = False) -> Any:
-        dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
-                                        action=action, room=room, room_name=(room_name or "?")[:200],
-                                        meeting_id=meeting_id, protocol=self.protocol, force_accept=force_accept)
-        audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
-        return dispatch
-
-    def _record(self, dispatch_id: int, step: str, *, http_status: Optional[int] = None,
-                room_status: Optional[str] = None, elapsed: Optional[float] = None,
-                outcome: Optional[DispatchOutcome] = None, reason: Optional[str] = None,
-                error: Optional[ZoomError] = None) -> None:
-        with session_scope(self.sessions) as session:
-            dispatch = session.get(Dispatch, dispatch_id)
-            detail = zoom_error_detail(error) if error else None
-            method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
-            audit.record_zoom_response(
-                session, dispatch, step=step, http_method=method or None, http_path=path or None,
-                http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,
-                zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
-                room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
-            if outcome is not None:
-                audit.set_dispatch_outcome(session, dispatch, outcome, reason)
-
-    def _settle_attempt(self, attempt_id: Optional[int], *, succeeded: bool) -> None:
-        if attempt_id is not None:
-            with session_scope(self.sessions) as session:
-                audit.mark_passcode_attempt(session, attempt_id, succeeded=succeeded)
+    def remembered_passcode(self, dispatch_id: int) -> Optional[str]:
+        return self.trail.remembered_passcode(dispatch_id)
 
     def _zoom_failure(self, target: RoomTarget, meeting_id: Optional[str], error: ZoomError, request: JoinRequest,
                       source: Optional[PasscodeSource], *, dispatch_id: Optional[int] = None,
@@ -385,7 +364,7 @@ class DispatchService:
         what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
         reason = f"Zoom refused {what}. {error.explain()}"
         fixes: list[Fix] = []
-        if isinstance(error, ZoomValidationError) and _passcode_field(error):
+        if isinstance(error, ZoomValidationError) and is_passcode_error(error):
             meeting = source.meeting if source else None
             if self.may_repair(request.requester, meeting):
                 fixes.append(Fix.REPAIR_PASSCODE)
@@ -400,47 +379,8 @@ class DispatchService:
                     session, requested_by=request.requester.user_id, channel_id=request.channel_id,
                     source=request.source, action=DispatchAction.JOIN, room=room, meeting_id=meeting_id,
                     protocol=self.protocol).id
-        self._record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
+        self.trail.record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
         return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
                               zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id, notes=notes)
 
-
-def find_room_or_unique_prefix(session: Any, text: str) -> Optional[Room]:
-    """An exact name/alias match, else the one room whose name starts with what was typed
-    ("ocean view" → "Ocean View (4th floor)"); two candidates are ambiguous and match nothing."""
-    room = room_store.find_room(session, text)
-    key = room_store.normalise_name(text)
-    if room is not None or len(key) < 3:
-        return room
-    candidates = [r for r in room_store.list_rooms(session) if r.name_key.startswith(key)
-                  or any(alias.alias_key.startswith(key) for alias in r.aliases)]
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def zoom_error_detail(error: ZoomError) -> ZoomErrorDetail:
-    first = error.fields[0] if error.fields else None
-    message = error.message
-    if first:
-        message = f"{error.message} {first.message}".strip()
-    return ZoomErrorDetail(error.status, error.code, first.field if first else None, message)
-
-
-def _passcode_field(error: ZoomError) -> bool:
-    return any(f.field in ("params.password", "params.passcode", "password") for f in error.fields)
-
-
-def _status_words(status: Optional[str]) -> str:
-    return {"Offline": "offline", "Available": "available (not in a meeting)", "InMeeting": "in a meeting",
-            "UnderConstruction": "under construction (not set up yet)"}.get(status or "", f"in state {status!r}")
-
-
-def _or_list(names: tuple[str, ...]) -> str:
-    quoted = [f"“{n}”" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def _repair_hint(repair: tuple[Fix, ...]) -> str:
-    if repair:
-        return " The meeting is on the bot's account: I can give it a passcode Zoom Rooms accept."
-    return " Ask the meeting's host for a passcode of at most 10 letters, digits or @ - _ *."
 

@@ -65,6 +65,19 @@ def find_room(session: Session, text: str) -> Room | None:
     return session.scalar(select(Room).where(or_(Room.zoom_room_id == stripped, Room.zoom_id == stripped)))
 
 
+def find_room_or_unique_prefix(session: Session, text: str) -> Room | None:
+    """:func:`find_room`, else the one room whose name or alias starts with what was typed ("ocean view" →
+    "Ocean View (4th floor)").  Two candidates are ambiguous and match nothing; admin commands that change
+    rooms use the exact :func:`find_room` instead."""
+    room = find_room(session, text)
+    key = normalise_name(text)
+    if room is not None or len(key) < 3:
+        return room
+    candidates = [r for r in list_rooms(session) if r.name_key.startswith(key)
+                  or any(alias.alias_key.startswith(key) for alias in r.aliases)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def suggest_rooms(session: Session, text: str, limit: int = 3) -> list[str]:
     """Room names close to ``text``: names/aliases containing it first, then difflib's closest matches."""
     key = normalise_name(text)

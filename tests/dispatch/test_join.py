@@ -107,7 +107,7 @@ def test_legacy_api_error_is_reported_with_code_field_and_message(make_stack):
     only sent via the current API, so drive the legacy client directly to get Zoom's answer)."""
     stack = make_stack(rooms_api="jsonrpc")
     from bot.zoom.errors import ZoomValidationError
-    from bot.dispatch.service import zoom_error_detail
+    from bot.dispatch.wording import zoom_error_detail
     with pytest.raises(ZoomValidationError) as caught:
         stack.zoom.join_room(stack.zoom.list_rooms(query_name="Boardroom")[0], EXTERNAL_ID, SEED_PASSCODE)
     detail = zoom_error_detail(caught.value)
@@ -204,3 +204,16 @@ def test_leave_and_status(stack):
     assert result.kind is ResultKind.LEFT
     assert stack.sim_room("Training Room")["status"] == "Available"
     assert audit_rows(stack)[-1].outcome is DispatchOutcome.LEFT
+
+
+def test_a_refused_request_remembers_its_passcode_sealed_for_join_anyway(stack):
+    external_meeting(stack, password="Xk7_9ab")
+    refused = join(stack, "Training Room", f"{EXTERNAL_ID} Xk7_9ab")
+    assert refused.kind is ResultKind.ROOM_BUSY
+    assert stack.dispatcher.remembered_passcode(refused.dispatch_id) == "Xk7_9ab"
+    with stack.db.engine.connect() as connection:
+        stored = connection.exec_driver_sql("SELECT passcode FROM dispatches").scalar_one()
+    assert stored and "Xk7_9ab" not in stored  # a Fernet token, never the passcode
+    result = join(stack, "Training Room", EXTERNAL_ID, force_accept=True,
+                  passcode=stack.dispatcher.remembered_passcode(refused.dispatch_id))
+    assert result.kind is ResultKind.IN_MEETING, result.reason

@@ -18,12 +18,14 @@ import pytest
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.service import DispatchPolicy, DispatchService
 from bot.store import rooms as room_store
+from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
 from bot.zoom import ZoomClient, ZoomSettings
 from bot.zoom.simulator import SimulatorServer
 
 SIM_CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
 # Watch the room briefly and often: the simulator joins after FAST_JOIN_DELAY.
+TEST_SECRET_KEY = "roombot test key: not a secret"
 TEST_POLICY = DispatchPolicy(watch_timeout=1.5, poll_interval=0.05)
 
 
@@ -73,7 +75,7 @@ def make_stack(make_zoom_sim: Callable[..., SimulatorServer], migrated_db: Any) 
         zoom = ZoomClient(sim_zoom_settings(sim, rooms_api=rooms_api))
         clients.append(zoom)
         sync_store_rooms(migrated_db.sessions, zoom)
-        dispatcher = DispatchService(zoom, migrated_db.sessions, policy=policy)
+        dispatcher = DispatchService(zoom, migrated_db.sessions, policy=policy, secret_box=SecretBox(TEST_SECRET_KEY))
         return Stack(sim, migrated_db, zoom, dispatcher, MeetingService(dispatcher))
 
     yield factory

@@ -1,0 +1,66 @@
+"""The dispatch audit trail as the flow writes it: one row per request, each Zoom answer, the outcome,
+passcode-attempt accounting, and the sealed passcode that Retry / Join anyway buttons reuse."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from bot.dispatch.outcomes import Requester
+from bot.dispatch.wording import zoom_error_detail
+from bot.store import audit
+from bot.store.db import session_scope
+from bot.store.models import Dispatch
+from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
+from bot.zoom.errors import ZoomError
+
+
+class AuditTrail:
+    def __init__(self, session_factory: Any, secret_box: Any, protocol: str) -> None:
+        self.sessions = session_factory
+        self.secret_box = secret_box  # bot.store.crypto.SecretBox, or None: passcodes are then not remembered
+        self.protocol = protocol
+
+    def remember(self, dispatch: Dispatch, passcode: Optional[str], pwd_token: Optional[str]) -> None:
+        dispatch.pwd_token = pwd_token
+        if passcode and self.secret_box is not None:
+            dispatch.passcode = self.secret_box.seal(passcode)
+
+    def remembered_passcode(self, dispatch_id: int) -> Optional[str]:
+        """The passcode an earlier dispatch sent or would have sent (None when there was none or no key)."""
+        if self.secret_box is None:
+            return None
+        with session_scope(self.sessions) as session:
+            dispatch = session.get(Dispatch, dispatch_id)
+            return self.secret_box.open_optional(dispatch.passcode) if dispatch is not None else None
+
+    def refusal(self, session: Any, requester: Requester, channel_id: Optional[str], source: DispatchSource,
+                action: DispatchAction, room: Any, room_name: Optional[str], reason: str, *,
+                meeting_id: Optional[str] = None, force_accept: bool = False) -> Dispatch:
+        """A request stopped before Zoom was called: audited all the same."""
+        dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
+                                        action=action, room=room, room_name=(room_name or "?")[:200],
+                                        meeting_id=meeting_id, protocol=self.protocol, force_accept=force_accept)
+        audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
+        return dispatch
+
+    def record(self, dispatch_id: int, step: str, *, http_status: Optional[int] = None,
+               room_status: Optional[str] = None, elapsed: Optional[float] = None,
+               outcome: Optional[DispatchOutcome] = None, reason: Optional[str] = None,
+               error: Optional[ZoomError] = None) -> None:
+        """One Zoom answer (or failure) for the dispatch, and optionally its new outcome."""
+        with session_scope(self.sessions) as session:
+            dispatch = session.get(Dispatch, dispatch_id)
+            detail = zoom_error_detail(error) if error else None
+            method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
+            audit.record_zoom_response(
+                session, dispatch, step=step, http_method=method or None, http_path=path or None,
+                http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,
+                zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
+                room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
+            if outcome is not None:
+                audit.set_dispatch_outcome(session, dispatch, outcome, reason)
+
+    def settle_attempt(self, attempt_id: Optional[int], *, succeeded: bool) -> None:
+        if attempt_id is not None:
+            with session_scope(self.sessions) as session:
+                audit.mark_passcode_attempt(session, attempt_id, succeeded=succeeded)
