@@ -14,8 +14,11 @@ import sys
 # subcommand name -> module under bot.cli that implements it
 SUBCOMMANDS: dict[str, str] = {
     # each area adds its own line here
+    "check": "check",
+    "demo": "demo",
     "migrate": "migrate",
     "parse-link": "parse_link",
+    "rooms": "rooms",
     "serve": "serve",
     "zoom-sim": "zoom_sim",
 }
