@@ -7,11 +7,14 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 logger = logging.getLogger("bot.serve")
 
@@ -37,25 +40,49 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    from bot.store.db import DatabaseUnavailable  # SQLAlchemy only for the commands that need it
+
     try:
         settings = Settings.from_env(os.environ if environ is None else environ, require_slack=True,
                                      require_secret_key=True)
-    except ConfigError as error:
-        # One line naming the variable (SPEC §3); never a traceback, never the value.
+        check_schema(settings)
+        services = build_services(settings)
+    except (ConfigError, DatabaseUnavailable) as error:
+        # One line naming the variable or the command that fixes it (SPEC §3); never a traceback or a secret.
         print(f"roombot serve: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    services = build_services(settings)
-    if not args.no_worker:
-        start_booking_worker(settings, services)
-    if settings.socket_mode:
-        return serve_socket_mode(settings, services)
-    return serve_http(settings, services, threads=args.threads)
+    try:
+        if not args.no_worker:
+            start_booking_worker(settings, services)
+        if settings.socket_mode:
+            return serve_socket_mode(settings, services)
+        return serve_http(settings, services, threads=args.threads)
+    finally:
+        close_services(services)
+
+
+def check_schema(settings: Settings) -> None:
+    """Refuse to serve on a database that `roombot migrate` has not brought up to date.
+
+    Raises ``SchemaOutOfDate`` (a ``ConfigError`` naming `roombot migrate`) or ``DatabaseUnavailable``.
+    """
+    from bot.store.migrate import require_up_to_date
+
+    require_up_to_date(settings.database_url)
 
 
 def build_services(settings: Settings) -> Services:
-    """Collaborators for this process.  Zoom client, store and dispatcher are wired here as they land."""
-    return Services()
+    """Collaborators for this process (store, Zoom client, dispatcher, health checks, Slack handlers)."""
+    from bot.runtime import build_services as build
+
+    return build(settings)
+
+
+def close_services(services: Services) -> None:
+    from bot.runtime import close_services as close
+
+    close(services)
 
 
 def start_booking_worker(settings: Settings, services: Services) -> None:
@@ -76,10 +103,19 @@ def serve_socket_mode(settings: Settings, services: Services) -> int:
 
 def serve_http(settings: Settings, services: Services, *, threads: int) -> int:
     # Imported here: every `roombot` subcommand imports this module to build the parser.
+    from bot.runtime import engine_of
     from bot.web import GunicornServer, create_wsgi_app
 
+    def load() -> WSGIApplication:
+        # Runs in the forked worker.  The master never opened a database connection, but if a pool ever
+        # holds one, SQLAlchemy's fork recipe drops it without closing the parent's socket.
+        engine = engine_of(services)
+        if engine is not None:
+            engine.dispose(close=False)
+        return create_wsgi_app(settings, services)
+
     logger.info("serving POST /slack/events and GET /healthz on 0.0.0.0:%s", settings.port)
-    GunicornServer(lambda: create_wsgi_app(settings, services), gunicorn_options(settings, threads=threads)).run()
+    GunicornServer(load, gunicorn_options(settings, threads=threads)).run()
     return 0
 
 

@@ -16,6 +16,9 @@ import pytest
 
 from bot.cli import build_parser
 from bot.cli import serve as serve_command
+from bot.services import Services
+from bot.store.migrate import upgrade_to_head
+from bot.zoom.simulator import SimulatorServer
 from tests.support.slack import TEST_BOT_TOKEN, TEST_SIGNING_SECRET, FakeSlackApi, SignedSlackClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,12 +36,9 @@ def full_env(fake: FakeSlackApi, port: int, **extra: str) -> dict[str, str]:
         SLACK_BOT_TOKEN=TEST_BOT_TOKEN,
         SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
-        ROOMBOT_SECRET_KEY="test-key",
-        ZOOM_ACCOUNT_ID="acct",
-        ZOOM_CLIENT_ID="client",
-        ZOOM_CLIENT_SECRET="zoom-secret",
+        ROOMBOT_SECRET_KEY="test-key-long-enough-for-a-passphrase",
         PORT=str(port),
-        **extra,
+        **{"ZOOM_ACCOUNT_ID": "acct", "ZOOM_CLIENT_ID": "client", "ZOOM_CLIENT_SECRET": "zoom-secret", **extra},
     )
 
 
@@ -66,6 +66,9 @@ def test_config_error_is_one_line_and_exit_2() -> None:
 
 def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch) -> None:
     chosen: list[str] = []
+    # Schema check and service wiring are tested in tests/runtime; here only the mode choice matters.
+    monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
+    monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
     monkeypatch.setattr(serve_command, "serve_socket_mode", lambda settings, services: chosen.append("socket") or 0)
     monkeypatch.setattr(serve_command, "serve_http", lambda settings, services, threads: chosen.append("http") or 0)
     env = {
@@ -78,11 +81,19 @@ def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch)
     assert chosen == ["http", "socket"]
 
 
-def test_gunicorn_serves_healthz_and_signed_slack_requests(fake_slack: FakeSlackApi) -> None:
+def test_gunicorn_serves_healthz_and_signed_slack_requests(
+    fake_slack: FakeSlackApi, zoom_sim: SimulatorServer, tmp_path: Path
+) -> None:
     port = free_port()
+    # /healthz checks the database and Zoom, and serve refuses an unmigrated database: give it both.
+    database_url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    upgrade_to_head(database_url)
+    env = full_env(fake_slack, port, DATABASE_URL=database_url, ZOOM_API_URL=zoom_sim.api_url,
+                   ZOOM_OAUTH_URL=zoom_sim.oauth_url, ZOOM_ACCOUNT_ID="sim-account", ZOOM_CLIENT_ID="sim-client-id",
+                   ZOOM_CLIENT_SECRET="sim-client-secret")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--no-worker", "--threads", "2"],
-        cwd=REPO, env=full_env(fake_slack, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
