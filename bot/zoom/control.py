@@ -67,69 +67,24 @@ def normalize_meeting_number(meeting_number: Union[str, int]) -> str:
     return re.sub(r"[\s\-\u00a0]", "", str(meeting_number))
 
 
-class EventsRoomControl:
-    protocol = "events"
+class _ProtocolControl:
+    """What both protocols share: the join parameters, the call shape and the retry rule per action.
+
+    Subclasses name their Zoom methods, the passcode parameter, and how a request is wrapped and answered.
+    """
+
+    protocol: str
+    method_names: Mapping[str, str]  # action ("join", "leave", "end") -> this protocol's method name
+    passcode_param: str
 
     def __init__(self, transport: ZoomTransport) -> None:
         self._transport = transport
 
-    def join(
-        self,
-        room: RoomRef,
-        meeting_number: str,
-        passcode: Optional[str] = None,
-        force_accept: bool = False,
-        make_zoom_room_host: bool = False,
-    ) -> ControlAck:
+    def join(self, room: RoomRef, meeting_number: str, passcode: Optional[str] = None,
+             force_accept: bool = False) -> ControlAck:
         params: dict[str, Any] = {"meeting_number": normalize_meeting_number(meeting_number), "force_accept": force_accept}
         if passcode is not None:
-            params["passcode"] = passcode
-        if make_zoom_room_host:
-            params["make_zoom_room_host"] = True
-        return self._send(room, "zoomroom.meeting_join", params, idempotent=False, secrets=(passcode,))
-
-    def leave(self, room: RoomRef) -> ControlAck:
-        return self._send(room, "zoomroom.meeting_leave", None, idempotent=True)
-
-    def end(self, room: RoomRef) -> ControlAck:
-        return self._send(room, "zoomroom.meeting_end", None, idempotent=True)
-
-    def _send(
-        self,
-        room: RoomRef,
-        method: str,
-        params: Optional[Mapping[str, Any]],
-        *,
-        idempotent: bool,
-        secrets: tuple[Optional[str], ...] = (),
-    ) -> ControlAck:
-        room_id = control_room_id(room)
-        body: dict[str, Any] = {"method": method}
-        if params is not None:
-            body["params"] = params
-        call = ZoomCall("PATCH", f"/rooms/{quote(room_id, safe='')}/events", MEDIUM, idempotent, json=body,
-                        secrets=tuple(s for s in secrets if s))
-        response = self._transport.send(call)
-        return ControlAck(protocol="events", method=method, room_id=room_id, accepted=True,
-                          http_status=response.status_code)
-
-
-class JsonRpcRoomControl:
-    protocol = "jsonrpc"
-
-    def __init__(self, transport: ZoomTransport) -> None:
-        self._transport = transport
-
-    def join(
-        self,
-        room: RoomRef,
-        meeting_number: str,
-        passcode: Optional[str] = None,
-        force_accept: bool = False,
-    ) -> ControlAck:
-        params: dict[str, Any] = {"meeting_number": normalize_meeting_number(meeting_number), "force_accept": force_accept}
-        if passcode is not None:
-            params["password"] = passcode
+            params[self.passcode_param] = passcode
         return self._send(room, "join", params, idempotent=False, secrets=(passcode,))
 
     def leave(self, room: RoomRef) -> ControlAck:
@@ -138,22 +93,53 @@ class JsonRpcRoomControl:
     def end(self, room: RoomRef) -> ControlAck:
         return self._send(room, "end", None, idempotent=True)
 
-    def _send(
-        self,
-        room: RoomRef,
-        method: str,
-        params: Optional[Mapping[str, Any]],
-        *,
-        idempotent: bool,
-        secrets: tuple[Optional[str], ...] = (),
-    ) -> ControlAck:
+    def _send(self, room: RoomRef, action: str, params: Optional[Mapping[str, Any]], *, idempotent: bool,
+              secrets: tuple[Optional[str], ...] = ()) -> ControlAck:
         room_id = control_room_id(room)
-        body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        method = self.method_names[action]
+        body: dict[str, Any] = {**self._envelope(), "method": method}
         if params is not None:
             body["params"] = params
-        call = ZoomCall("POST", f"/rooms/{quote(room_id, safe='')}/meetings", MEDIUM, idempotent, json=body,
-                        secrets=tuple(s for s in secrets if s))
-        response = self._transport.send(call)
+        http_method, path = self._route(quote(room_id, safe=""))
+        call = ZoomCall(http_method, path, MEDIUM, idempotent, json=body, secrets=tuple(s for s in secrets if s))
+        return self._acknowledge(method, room_id, self._transport.send(call), call)
+
+    def _envelope(self) -> dict[str, Any]:
+        return {}
+
+    def _route(self, quoted_room_id: str) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _acknowledge(self, method: str, room_id: str, response: httpx.Response, call: ZoomCall) -> ControlAck:
+        raise NotImplementedError
+
+
+class EventsRoomControl(_ProtocolControl):
+    protocol = "events"
+    method_names = {"join": "zoomroom.meeting_join", "leave": "zoomroom.meeting_leave", "end": "zoomroom.meeting_end"}
+    passcode_param = "passcode"
+
+    def _route(self, quoted_room_id: str) -> tuple[str, str]:
+        return "PATCH", f"/rooms/{quoted_room_id}/events"
+
+    def _acknowledge(self, method: str, room_id: str, response: httpx.Response, call: ZoomCall) -> ControlAck:
+        # 202 with no body: the request reached the room, nothing more.
+        return ControlAck(protocol="events", method=method, room_id=room_id, accepted=True,
+                          http_status=response.status_code)
+
+
+class JsonRpcRoomControl(_ProtocolControl):
+    protocol = "jsonrpc"
+    method_names = {"join": "join", "leave": "leave", "end": "end"}
+    passcode_param = "password"
+
+    def _envelope(self) -> dict[str, Any]:
+        return {"jsonrpc": "2.0"}
+
+    def _route(self, quoted_room_id: str) -> tuple[str, str]:
+        return "POST", f"/rooms/{quoted_room_id}/meetings"
+
+    def _acknowledge(self, method: str, room_id: str, response: httpx.Response, call: ZoomCall) -> ControlAck:
         payload = _json(response)
         if isinstance(payload.get("error"), Mapping):
             # Legacy API reports validation failures with HTTP 200 and a JSON-RPC error member.
@@ -161,16 +147,10 @@ class JsonRpcRoomControl:
                                      secrets=self._transport.secrets(call.secrets))
         result = payload.get("result") if isinstance(payload.get("result"), Mapping) else {}
         request_id = payload.get("id")
-        return ControlAck(
-            protocol="jsonrpc",
-            method=method,
-            room_id=room_id,
-            accepted=True,
-            http_status=response.status_code,
-            request_id=str(request_id) if request_id is not None else None,
-            sent_at=result.get("send_at"),
-            raw=payload,
-        )
+        return ControlAck(protocol="jsonrpc", method=method, room_id=room_id, accepted=True,
+                          http_status=response.status_code,
+                          request_id=str(request_id) if request_id is not None else None,
+                          sent_at=result.get("send_at"), raw=payload)
 
 
 def _json(response: httpx.Response) -> Mapping[str, Any]:

@@ -8,6 +8,8 @@ passcode: messages are passed through ``redact`` with the secrets known at the t
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -178,6 +180,9 @@ def redact(text: str, secrets: Iterable[Optional[str]]) -> str:
     return text
 
 
+MAX_RETRY_AFTER_SECONDS = 366 * 24 * 3600.0
+
+
 def parse_retry_after(value: Optional[str], now: datetime) -> tuple[Optional[datetime], Optional[float]]:
     """Parse ``Retry-After`` as delta-seconds, ISO-8601 (Zoom's daily limits) or an HTTP-date.
 
@@ -193,8 +198,10 @@ def parse_retry_after(value: Optional[str], now: datetime) -> tuple[Optional[dat
         if moment is None:
             return None, None
         return moment, max(0.0, (moment - now).total_seconds())
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):  # NaN, negative, inf
+    if not math.isfinite(seconds) or seconds < 0:  # NaN, inf, negative: unreadable
         return None, None
+    # An absurd finite wait (1E100) means "not any time soon"; clamp it so the date arithmetic cannot overflow.
+    seconds = min(seconds, MAX_RETRY_AFTER_SECONDS)
     return now + timedelta(seconds=seconds), seconds
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.zoom.errors import (
+    MAX_RETRY_AFTER_SECONDS,
     REDACTED,
     ZoomAuthError,
     ZoomError,
@@ -48,6 +49,10 @@ class TestRetryAfter:
 
     def test_past_dates_mean_now(self) -> None:
         assert parse_retry_after("2020-05-31T00:00:00Z", NOW)[1] == 0.0
+
+    def test_an_absurd_wait_is_clamped_not_an_overflow(self) -> None:
+        moment, seconds = parse_retry_after("1E100", NOW)
+        assert seconds == MAX_RETRY_AFTER_SECONDS and moment == NOW + timedelta(seconds=MAX_RETRY_AFTER_SECONDS)
 
     @pytest.mark.parametrize("value", [None, "", "  ", "soon", "-5", "nan", "inf", "2026-13-45T00:00:00Z"])
     def test_unreadable(self, value: str | None) -> None:
