@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
 
 from bot.dispatch.outcomes import (
     DispatchResult,
@@ -88,7 +88,7 @@ def security_notes(meeting: Meeting, room_name: str) -> tuple[str, ...]:
 
 
 class MeetingService:
-    def __init__(self, dispatcher: DispatchService, *, requirements: Optional[RequirementCache] = None) -> None:
+    def __init__(self, dispatcher: DispatchService, *, requirements: RequirementCache | None = None) -> None:
         self.dispatcher = dispatcher
         self.zoom = dispatcher.zoom
         self.requirements = requirements or RequirementCache(self.zoom)
@@ -100,7 +100,7 @@ class MeetingService:
     def compatible_passcode(self, host: str) -> str:
         return generate_passcode(self.requirements.get(host))
 
-    def new_meeting(self, room_text: str, topic: Optional[str], requester: Requester, channel_id: Optional[str],
+    def new_meeting(self, room_text: str, topic: str | None, requester: Requester, channel_id: str | None,
                     progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.COMMAND,
                     force_accept: bool = False) -> DispatchResult:
         target = self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
@@ -118,8 +118,8 @@ class MeetingService:
                                   room_status=status, fixes=(Fix.RETRY,))
         if status == "InMeeting" and not force_accept:
             return DispatchResult(ResultKind.ROOM_BUSY, target.name,
-                                  f"{target.name} is in another meeting right now. Start the new meeting anyway to pull "
-                                  "it out of that one.", room_key=target.key, room_status=status,
+                                  f"{target.name} is in another meeting right now. Start the new meeting anyway "
+                                  "to pull it out of that one.", room_key=target.key, room_status=status,
                                   fixes=(Fix.JOIN_ANYWAY, Fix.LEAVE))
         try:
             meeting, passcode = self.create_compatible_meeting(topic or f"{target.name} meeting", progress, target.name)
@@ -138,7 +138,7 @@ class MeetingService:
         return replace(result, join_url=meeting.join_url, passcode_for_requester=passcode)
 
     def create_compatible_meeting(self, topic: str, progress: ProgressCallback = no_progress,
-                                  room_name: str = "the room") -> tuple[Meeting, Optional[str]]:
+                                  room_name: str = "the room") -> tuple[Meeting, str | None]:
         """Create the meeting and read it back; returns it with the passcode the room must use (None: none)."""
         host = self.host_user
         passcode = self.compatible_passcode(host)
@@ -154,7 +154,7 @@ class MeetingService:
             meeting = self.zoom.get_meeting(meeting.id)
         return meeting, effective
 
-    def repair(self, room_text: str, meeting_id: str, requester: Requester, channel_id: Optional[str],
+    def repair(self, room_text: str, meeting_id: str, requester: Requester, channel_id: str | None,
                progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.BUTTON,
                force_accept: bool = False) -> DispatchResult:
         """Give the meeting a Rooms-compatible passcode (host or admin only), then send the room."""
@@ -165,8 +165,8 @@ class MeetingService:
         number = format_meeting_number(meeting_id)
         if meeting is None:
             return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
-                                  f"Meeting {number} is not on the bot's Zoom account, so I cannot change its passcode. "
-                                  "Ask its host for a passcode of at most 10 letters, digits or @ - _ *.",
+                                  f"Meeting {number} is not on the bot's Zoom account, so I cannot change its "
+                                  "passcode. Ask its host for a passcode of at most 10 letters, digits or @ - _ *.",
                                   meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
         if not self.dispatcher.may_repair(requester, meeting):
             return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
@@ -196,7 +196,8 @@ class MeetingService:
         return passcode
 
     @staticmethod
-    def _failure(target: RoomTarget, error: ZoomError, doing: str, meeting_id: Optional[str] = None) -> DispatchResult:
+    def _failure(target: RoomTarget, error: ZoomError, doing: str, meeting_id: str | None = None) -> DispatchResult:
         fixes = (Fix.RETRY,) if not getattr(error, "daily", False) else ()
         return DispatchResult(ResultKind.ZOOM_ERROR, target.name, f"Zoom refused {doing}. {error.explain()}",
-                              meeting_id=meeting_id, room_key=target.key, zoom_error=zoom_error_detail(error), fixes=fixes)
+                              meeting_id=meeting_id, room_key=target.key, zoom_error=zoom_error_detail(error),
+                              fixes=fixes)

@@ -7,9 +7,9 @@ renders it; the booking worker stores its ``kind`` and ``reason``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Callable, Optional
 
 from bot.meetings import MeetingReference
 from bot.store.types import DispatchSource
@@ -59,7 +59,7 @@ class Stage(StrEnum):
 class Requester:
     user_id: str
     is_admin: bool = False
-    email: Optional[str] = None  # Slack profile email: matched against the meeting host for repairs
+    email: str | None = None  # Slack profile email: matched against the meeting host for repairs
     usergroup_ids: tuple[str, ...] = ()
 
 
@@ -68,18 +68,18 @@ class JoinRequest:
     room: str  # as the user typed it (name or alias) or a stored room id as text for buttons
     meeting: MeetingReference
     requester: Requester
-    channel_id: Optional[str]
+    channel_id: str | None
     source: DispatchSource = DispatchSource.COMMAND
-    passcode: Optional[str] = field(default=None, repr=False)  # stated by the user; wins over the pasted text
+    passcode: str | None = field(default=None, repr=False)  # stated by the user; wins over the pasted text
     force_accept: bool = False  # only ever set by an explicit "join anyway"
     without_passcode: bool = False  # the requester chose "join without passcode"
 
 
 @dataclass(frozen=True)
 class ZoomErrorDetail:
-    status: Optional[int]
-    code: Optional[int]
-    field: Optional[str]
+    status: int | None
+    code: int | None
+    field: str | None
     message: str
 
     def summary(self) -> str:
@@ -94,17 +94,17 @@ class DispatchResult:
     kind: ResultKind
     room_name: str
     reason: str  # plain words: what happened and what to do next
-    meeting_id: Optional[str] = None
-    room_key: Optional[int] = None  # the store's room id, for buttons
-    zoom_error: Optional[ZoomErrorDetail] = None
+    meeting_id: str | None = None
+    room_key: int | None = None  # the store's room id, for buttons
+    zoom_error: ZoomErrorDetail | None = None
     fixes: tuple[Fix, ...] = ()
     notes: tuple[str, ...] = ()  # extra warnings (waiting room, authentication, incompatible passcode...)
     suggestions: tuple[str, ...] = ()  # closest room names on an unknown room
-    dispatch_id: Optional[int] = None  # the audit row; buttons carry it
-    join_url: Optional[str] = None  # for /room new: the link to post in the channel
-    room_status: Optional[str] = None
+    dispatch_id: int | None = None  # the audit row; buttons carry it
+    join_url: str | None = None  # for /room new: the link to post in the channel
+    room_status: str | None = None
     # Only for meetings the bot created or repaired; shown to the requester alone (ephemeral), never posted.
-    passcode_for_requester: Optional[str] = field(default=None, repr=False)
+    passcode_for_requester: str | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -119,7 +119,7 @@ def no_progress(_stage: Stage, _text: str) -> None:
     return None
 
 
-def format_meeting_number(meeting_id: Optional[str]) -> str:
+def format_meeting_number(meeting_id: str | None) -> str:
     """Zoom's own grouping: 812 3456 7890 (11 digits), 812 345 6789 (10), 812 345 678 (9)."""
     if not meeting_id:
         return "?"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any
 
 from bot.dispatch.outcomes import (
     DispatchResult,
@@ -25,13 +26,13 @@ from bot.dispatch.outcomes import (
     format_meeting_number,
     no_progress,
 )
+from bot.dispatch.trail import AuditTrail
+from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
 from bot.meetings import MeetingReference, rooms_compatibility
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Room
-from bot.dispatch.trail import AuditTrail
-from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import (
     ZoomError,
@@ -64,7 +65,7 @@ class RoomTarget:
     key: int
     name: str
     zoom_room_id: str
-    zoom_id: Optional[str]
+    zoom_id: str | None
 
     def as_zoom(self) -> ZoomRoom:
         return ZoomRoom(id=self.zoom_id or self.zoom_room_id, room_id=self.zoom_room_id, name=self.name, status="")
@@ -72,8 +73,8 @@ class RoomTarget:
 
 @dataclass(frozen=True)
 class PasscodeSource:
-    passcode: Optional[str]
-    meeting: Optional[Meeting]  # set when the meeting is on the bot's account
+    passcode: str | None
+    meeting: Meeting | None  # set when the meeting is on the bot's account
 
 
 class DispatchService:
@@ -100,7 +101,7 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ rooms
 
-    def resolve(self, room_text: str, requester: Requester, channel_id: Optional[str],
+    def resolve(self, room_text: str, requester: Requester, channel_id: str | None,
                 source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
         """The stored room the user meant, or the refusal to show (unknown room, not allowed)."""
         with session_scope(self.sessions) as session:
@@ -127,7 +128,8 @@ class DispatchService:
     def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
         ref = request.meeting
         if not ref.is_valid:
-            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, ref.reason or "That is not a Zoom meeting.")
+            reason = ref.reason or "That is not a Zoom meeting."
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, reason)
         if not ref.meeting_id:
             return DispatchResult(
                 ResultKind.INVALID_REFERENCE, request.room,
@@ -182,7 +184,7 @@ class DispatchService:
         return self._send_and_watch(base, target, request, passcode, source, progress)
 
     def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
-                        passcode: Optional[str], source: PasscodeSource, progress: ProgressCallback) -> DispatchResult:
+                        passcode: str | None, source: PasscodeSource, progress: ProgressCallback) -> DispatchResult:
         meeting_id = base.meeting_id or ""
         number = format_meeting_number(meeting_id)
         with session_scope(self.sessions, write_lock=True) as session:
@@ -223,14 +225,16 @@ class DispatchService:
         if final_status == "InMeeting":
             self.trail.settle_attempt(attempt_id, succeeded=True)
             reason = f"{target.name} is in meeting {number}."
-            self.trail.record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED, reason=reason)
-            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status, fixes=(Fix.LEAVE,))
+            self.trail.record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED,
+                              reason=reason)
+            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status,
+                           fixes=(Fix.LEAVE,))
         return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, final_status)
 
-    def _watch(self, target: RoomTarget) -> Optional[str]:
+    def _watch(self, target: RoomTarget) -> str | None:
         """Poll the room until InMeeting or the watch times out; returns the last status seen."""
         deadline = self._monotonic() + self.policy.watch_timeout
-        last: Optional[str] = None
+        last: str | None = None
         while True:
             try:
                 last = self.live_status(target)
@@ -240,9 +244,9 @@ class DispatchService:
                 return last
             self._sleep(self.policy.poll_interval)
 
-    def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: Optional[str],
-               source: PasscodeSource, dispatch_id: int, attempt_id: Optional[int],
-               final_status: Optional[str]) -> DispatchResult:
+    def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
+               source: PasscodeSource, dispatch_id: int, attempt_id: int | None,
+               final_status: str | None) -> DispatchResult:
         self.trail.settle_attempt(attempt_id, succeeded=False)
         cleared = True
         try:
@@ -267,7 +271,7 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ leave / status
 
-    def leave(self, room_text: str, requester: Requester, channel_id: Optional[str],
+    def leave(self, room_text: str, requester: Requester, channel_id: str | None,
               source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
         target = self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
@@ -282,10 +286,11 @@ class DispatchService:
         except ZoomError as error:
             return self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
         reason = f"{target.name} is leaving its meeting."
-        self.trail.record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT, reason=reason)
+        self.trail.record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT,
+                          reason=reason)
         return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
 
-    def status(self, room_text: str, requester: Requester, channel_id: Optional[str]) -> DispatchResult:
+    def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
         with session_scope(self.sessions) as session:
             room = room_store.find_room_or_unique_prefix(session, room_text)
             if room is None:
@@ -318,7 +323,7 @@ class DispatchService:
             return PasscodeSource(meeting.password or None, meeting)
         return PasscodeSource(None, None)
 
-    def account_meeting(self, meeting_id: Optional[str]) -> Optional[Meeting]:
+    def account_meeting(self, meeting_id: str | None) -> Meeting | None:
         """The meeting when it is on the bot's account; None when Zoom does not show it to us."""
         if not meeting_id:
             return None
@@ -331,7 +336,7 @@ class DispatchService:
             return None
 
     @staticmethod
-    def may_repair(requester: Requester, meeting: Optional[Meeting]) -> bool:
+    def may_repair(requester: Requester, meeting: Meeting | None) -> bool:
         """Only for meetings on the bot's account, by their host (matched by email) or an admin."""
         if meeting is None:
             return False
@@ -343,7 +348,7 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ audit helpers
 
     def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
-                fixes: tuple[Fix, ...], passcode: Optional[str] = None) -> DispatchResult:
+                fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
         with session_scope(self.sessions) as session:
             room = session.get(Room, base.room_key) if base.room_key else None
             dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
@@ -353,11 +358,11 @@ class DispatchService:
             self.trail.remember(dispatch, passcode, request.meeting.pwd_token)
         return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch.id)
 
-    def remembered_passcode(self, dispatch_id: int) -> Optional[str]:
+    def remembered_passcode(self, dispatch_id: int) -> str | None:
         return self.trail.remembered_passcode(dispatch_id)
 
-    def _zoom_failure(self, target: RoomTarget, meeting_id: Optional[str], error: ZoomError, request: JoinRequest,
-                      source: Optional[PasscodeSource], *, dispatch_id: Optional[int] = None,
+    def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError, request: JoinRequest,
+                      source: PasscodeSource | None, *, dispatch_id: int | None = None,
                       notes: tuple[str, ...] = ()) -> DispatchResult:
         kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
         number = format_meeting_number(meeting_id) if meeting_id else None
@@ -381,6 +386,7 @@ class DispatchService:
                     protocol=self.protocol).id
         self.trail.record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
         return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
-                              zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id, notes=notes)
+                              zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id,
+                              notes=notes)
 
 

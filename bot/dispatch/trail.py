@@ -3,7 +3,7 @@ passcode-attempt accounting, and the sealed passcode that Retry / Join anyway bu
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from bot.dispatch.outcomes import Requester
 from bot.dispatch.wording import zoom_error_detail
@@ -20,12 +20,12 @@ class AuditTrail:
         self.secret_box = secret_box  # bot.store.crypto.SecretBox, or None: passcodes are then not remembered
         self.protocol = protocol
 
-    def remember(self, dispatch: Dispatch, passcode: Optional[str], pwd_token: Optional[str]) -> None:
+    def remember(self, dispatch: Dispatch, passcode: str | None, pwd_token: str | None) -> None:
         dispatch.pwd_token = pwd_token
         if passcode and self.secret_box is not None:
             dispatch.passcode = self.secret_box.seal(passcode)
 
-    def remembered_passcode(self, dispatch_id: int) -> Optional[str]:
+    def remembered_passcode(self, dispatch_id: int) -> str | None:
         """The passcode an earlier dispatch sent or would have sent (None when there was none or no key)."""
         if self.secret_box is None:
             return None
@@ -33,9 +33,9 @@ class AuditTrail:
             dispatch = session.get(Dispatch, dispatch_id)
             return self.secret_box.open_optional(dispatch.passcode) if dispatch is not None else None
 
-    def refusal(self, session: Any, requester: Requester, channel_id: Optional[str], source: DispatchSource,
-                action: DispatchAction, room: Any, room_name: Optional[str], reason: str, *,
-                meeting_id: Optional[str] = None, force_accept: bool = False) -> Dispatch:
+    def refusal(self, session: Any, requester: Requester, channel_id: str | None, source: DispatchSource,
+                action: DispatchAction, room: Any, room_name: str | None, reason: str, *,
+                meeting_id: str | None = None, force_accept: bool = False) -> Dispatch:
         """A request stopped before Zoom was called: audited all the same."""
         dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
                                         action=action, room=room, room_name=(room_name or "?")[:200],
@@ -43,10 +43,10 @@ class AuditTrail:
         audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
         return dispatch
 
-    def record(self, dispatch_id: int, step: str, *, http_status: Optional[int] = None,
-               room_status: Optional[str] = None, elapsed: Optional[float] = None,
-               outcome: Optional[DispatchOutcome] = None, reason: Optional[str] = None,
-               error: Optional[ZoomError] = None) -> None:
+    def record(self, dispatch_id: int, step: str, *, http_status: int | None = None,
+               room_status: str | None = None, elapsed: float | None = None,
+               outcome: DispatchOutcome | None = None, reason: str | None = None,
+               error: ZoomError | None = None) -> None:
         """One Zoom answer (or failure) for the dispatch, and optionally its new outcome."""
         with session_scope(self.sessions) as session:
             dispatch = session.get(Dispatch, dispatch_id)
@@ -60,7 +60,7 @@ class AuditTrail:
             if outcome is not None:
                 audit.set_dispatch_outcome(session, dispatch, outcome, reason)
 
-    def settle_attempt(self, attempt_id: Optional[int], *, succeeded: bool) -> None:
+    def settle_attempt(self, attempt_id: int | None, *, succeeded: bool) -> None:
         if attempt_id is not None:
             with session_scope(self.sessions) as session:
                 audit.mark_passcode_attempt(session, attempt_id, succeeded=succeeded)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from bot.dispatch.outcomes import Fix, ZoomErrorDetail
 from bot.zoom.errors import ZoomError
 
@@ -21,7 +19,7 @@ def is_passcode_error(error: ZoomError) -> bool:
     return any(f.field in PASSCODE_FIELDS for f in error.fields)
 
 
-def status_words(status: Optional[str]) -> str:
+def status_words(status: str | None) -> str:
     return {"Offline": "offline", "Available": "available (not in a meeting)", "InMeeting": "in a meeting",
             "UnderConstruction": "under construction (not set up yet)"}.get(status or "", f"in state {status!r}")
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Callable, Optional, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 import jwt
@@ -55,7 +56,7 @@ class ServerToServerOAuth:
         http: httpx.Client,
         *,
         clock: Clock = time.monotonic,
-        timeout: Optional[httpx.Timeout] = None,
+        timeout: httpx.Timeout | None = None,
     ) -> None:
         if not (settings.account_id and settings.client_id and settings.client_secret):
             raise ValueError("Server-to-Server OAuth needs account_id, client_id and client_secret")
@@ -64,7 +65,7 @@ class ServerToServerOAuth:
         self._clock = clock
         self._timeout = timeout or httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self._lock = threading.Lock()
-        self._token: Optional[str] = None
+        self._token: str | None = None
         self._refresh_at = 0.0
         self.fetch_count = 0  # how many tokens this provider has requested (for `roombot check` and tests)
 
@@ -110,7 +111,7 @@ class ServerToServerOAuth:
                 body,
                 response.headers,
                 request=request,
-                now=datetime.now(timezone.utc),
+                now=datetime.now(UTC),
                 secrets=secrets,
                 oauth=True,
             )
@@ -133,14 +134,16 @@ class JwtAuth:
     Zoom disabled JWT apps in September 2023; this stays for old tenants and for the simulator.
     """
 
-    def __init__(self, settings: ZoomSettings, *, clock: Clock = time.time, lifetime: int = JWT_LIFETIME_SECONDS) -> None:
+    def __init__(
+        self, settings: ZoomSettings, *, clock: Clock = time.time, lifetime: int = JWT_LIFETIME_SECONDS
+    ) -> None:
         if not (settings.api_key and settings.api_secret):
             raise ValueError("JWT auth needs api_key and api_secret")
         self._settings = settings
         self._clock = clock
         self._lifetime = lifetime
         self._lock = threading.Lock()
-        self._token: Optional[str] = None
+        self._token: str | None = None
         self._expires_at = 0.0
 
     def __repr__(self) -> str:

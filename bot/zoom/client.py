@@ -7,7 +7,8 @@ context manager or call ``close()``. It is safe to share one client between thre
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping, Optional, Union
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -34,11 +35,11 @@ class ZoomClient:
     def __init__(
         self,
         settings: ZoomSettings,
-        transport: Optional[httpx.BaseTransport] = None,
+        transport: httpx.BaseTransport | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
         *,
-        auth: Optional[TokenProvider] = None,
+        auth: TokenProvider | None = None,
     ) -> None:
         self.settings = settings
         timeout = httpx.Timeout(
@@ -47,8 +48,9 @@ class ZoomClient:
             write=settings.read_timeout,
             pool=settings.connect_timeout,
         )
-        self._http = httpx.Client(transport=transport, timeout=timeout, headers={"User-Agent": "roombot"},
-                                  follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport, timeout=timeout, headers={"User-Agent": "roombot"}, follow_redirects=False
+        )
         self.auth: TokenProvider = auth or provider_for(settings, self._http, clock=clock)
         self.limiter = CategoryRateLimiter(
             {LIGHT: settings.qps_light, MEDIUM: settings.qps_medium, HEAVY: settings.qps_heavy},
@@ -59,12 +61,13 @@ class ZoomClient:
         self.control: RoomControl = control_for(self.transport)
 
     def __repr__(self) -> str:
-        return f"ZoomClient(api_url={self.settings.api_url!r}, auth={self.settings.auth_mode}, rooms_api={self.settings.rooms_api!r})"
+        settings = self.settings
+        return f"ZoomClient(api_url={settings.api_url!r}, auth={settings.auth_mode}, rooms_api={settings.rooms_api!r})"
 
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ZoomClient":
+    def __enter__(self) -> ZoomClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -79,8 +82,9 @@ class ZoomClient:
         try:
             body = response.json()
         except ValueError:
-            raise ZoomError("Zoom answered with something that is not JSON", status=response.status_code,
-                            request=call.label) from None
+            raise ZoomError(
+                "Zoom answered with something that is not JSON", status=response.status_code, request=call.label
+            ) from None
         return body if isinstance(body, Mapping) else {}
 
     def check_auth(self) -> None:
@@ -91,20 +95,25 @@ class ZoomClient:
 
     def list_rooms(
         self,
-        status: Optional[str] = None,
-        query_name: Optional[str] = None,
+        status: str | None = None,
+        query_name: str | None = None,
         *,
         page_size: int = ROOMS_PAGE_SIZE,
-        location_id: Optional[str] = None,
+        location_id: str | None = None,
     ) -> list[Room]:
         """All rooms, following ``next_page_token`` until Zoom returns it absent or empty (``""``)."""
         rooms: list[Room] = []
-        token: Optional[str] = None
+        token: str | None = None
         seen_tokens: set[str] = set()
         for _ in range(MAX_ROOM_PAGES):
             # Zoom expects the filters again alongside next_page_token.
-            params = {"page_size": page_size, "status": status, "query_name": query_name,
-                      "location_id": location_id, "next_page_token": token}
+            params = {
+                "page_size": page_size,
+                "status": status,
+                "query_name": query_name,
+                "location_id": location_id,
+                "next_page_token": token,
+            }
             body = self._json(ZoomCall("GET", "/rooms", MEDIUM, True, params=params))
             rooms.extend(Room.from_zoom(item) for item in body.get("rooms") or () if isinstance(item, Mapping))
             token = body.get("next_page_token") or None
@@ -139,7 +148,7 @@ class ZoomClient:
         return self.find_room(room).status
 
     def join_room(
-        self, room: RoomRef, meeting_number: str, passcode: Optional[str] = None, force_accept: bool = False
+        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
     ) -> ControlAck:
         return self.control.join(room, meeting_number, passcode, force_accept)
 
@@ -151,52 +160,55 @@ class ZoomClient:
 
     # ------------------------------------------------------------------------------------------ meetings
 
-    def create_meeting(self, user_id: Optional[str], body: Mapping[str, Any]) -> Meeting:
+    def create_meeting(self, user_id: str | None, body: Mapping[str, Any]) -> Meeting:
         """``POST /users/{userId}/meetings`` (201). Never retried after Zoom may have acted: it would duplicate."""
         user = user_id or self.settings.host_user
-        call = ZoomCall("POST", f"/users/{_segment(user)}/meetings", LIGHT, False, json=dict(body),
-                        secrets=_passcodes(body))
+        call = ZoomCall(
+            "POST", f"/users/{_segment(user)}/meetings", LIGHT, False, json=dict(body), secrets=_passcodes(body)
+        )
         return Meeting.from_zoom(self._json(call))
 
-    def get_meeting(self, meeting_id: Union[int, str]) -> Meeting:
+    def get_meeting(self, meeting_id: int | str) -> Meeting:
         """``GET /meetings/{id}``; the result carries the plain passcode (``password``, hidden from repr)."""
         return Meeting.from_zoom(self._json(ZoomCall("GET", f"/meetings/{_meeting_segment(meeting_id)}", LIGHT, True)))
 
-    def update_meeting(self, meeting_id: Union[int, str], body: Mapping[str, Any]) -> None:
+    def update_meeting(self, meeting_id: int | str, body: Mapping[str, Any]) -> None:
         """``PATCH /meetings/{id}`` (204). Retried on 5xx/timeouts: setting the same values twice is harmless,
         though each attempt counts towards the host's 100 create/update calls per day."""
-        call = ZoomCall("PATCH", f"/meetings/{_meeting_segment(meeting_id)}", LIGHT, True, json=dict(body),
-                        secrets=_passcodes(body))
+        call = ZoomCall(
+            "PATCH", f"/meetings/{_meeting_segment(meeting_id)}", LIGHT, True, json=dict(body), secrets=_passcodes(body)
+        )
         self.transport.send(call)
 
-    def delete_meeting(self, meeting_id: Union[int, str]) -> None:
+    def delete_meeting(self, meeting_id: int | str) -> None:
         """``DELETE /meetings/{id}`` (204). Retried; a retry after an unseen success reports 404 3001."""
         self.transport.send(ZoomCall("DELETE", f"/meetings/{_meeting_segment(meeting_id)}", LIGHT, True))
 
     # ------------------------------------------------------------------------------------------ settings
 
-    def get_user_settings(self, user_id: Optional[str] = None, option: Optional[str] = None) -> SecuritySettings:
+    def get_user_settings(self, user_id: str | None = None, option: str | None = None) -> SecuritySettings:
         """``GET /users/{userId}/settings`` (``option``: meeting_security / meeting_authentication / None)."""
         user = user_id or self.settings.host_user
         call = ZoomCall("GET", f"/users/{_segment(user)}/settings", MEDIUM, True, params={"option": option})
         return SecuritySettings.from_zoom(self._json(call))
 
-    def get_meeting_security(self, user_id: Optional[str] = None) -> SecuritySettings:
+    def get_meeting_security(self, user_id: str | None = None) -> SecuritySettings:
         return self.get_user_settings(user_id, option="meeting_security")
 
-    def get_authentication_options(self, user_id: Optional[str] = None) -> Mapping[str, Any]:
+    def get_authentication_options(self, user_id: str | None = None) -> Mapping[str, Any]:
         """Raw ``option=meeting_authentication`` body (ids for a meeting's ``authentication_option``)."""
         user = user_id or self.settings.host_user
         params = {"option": "meeting_authentication"}
         return self._json(ZoomCall("GET", f"/users/{_segment(user)}/settings", MEDIUM, True, params=params))
 
-    def get_account_settings(self, account_id: str = "me", option: Optional[str] = None) -> SecuritySettings:
+    def get_account_settings(self, account_id: str = "me", option: str | None = None) -> SecuritySettings:
         call = ZoomCall("GET", f"/accounts/{_segment(account_id)}/settings", MEDIUM, True, params={"option": option})
         return SecuritySettings.from_zoom(self._json(call))
 
-    def get_lock_settings(self, account_id: str = "me", option: Optional[str] = None) -> LockSettings:
-        call = ZoomCall("GET", f"/accounts/{_segment(account_id)}/lock_settings", MEDIUM, True,
-                        params={"option": option})
+    def get_lock_settings(self, account_id: str = "me", option: str | None = None) -> LockSettings:
+        call = ZoomCall(
+            "GET", f"/accounts/{_segment(account_id)}/lock_settings", MEDIUM, True, params={"option": option}
+        )
         return LockSettings.from_zoom(self._json(call))
 
 
@@ -204,7 +216,7 @@ def _segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _meeting_segment(meeting_id: Union[int, str]) -> str:
+def _meeting_segment(meeting_id: int | str) -> str:
     """Meeting ids go as digits; instance UUIDs starting with ``/`` or containing ``//`` are double-encoded."""
     text = str(meeting_id)
     if text.startswith("/") or "//" in text:

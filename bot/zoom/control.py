@@ -22,7 +22,8 @@ meeting it just joined when ``force_accept`` is set. Leave/end are safe to repea
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional, Protocol, Union
+from collections.abc import Mapping
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -32,7 +33,7 @@ from bot.zoom.models import ControlAck, Room
 from bot.zoom.ratelimit import MEDIUM
 from bot.zoom.transport import ZoomCall, ZoomTransport
 
-RoomRef = Union[Room, str]
+RoomRef = Room | str
 
 
 class RoomControl(Protocol):
@@ -42,7 +43,7 @@ class RoomControl(Protocol):
         self,
         room: RoomRef,
         meeting_number: str,
-        passcode: Optional[str] = None,
+        passcode: str | None = None,
         force_accept: bool = False,
     ) -> ControlAck:
         """Ask the room to join ``meeting_number`` (empty string: start an instant meeting)."""
@@ -62,7 +63,7 @@ def control_room_id(room: RoomRef) -> str:
     return (room.room_id or room.id) if isinstance(room, Room) else str(room)
 
 
-def normalize_meeting_number(meeting_number: Union[str, int]) -> str:
+def normalize_meeting_number(meeting_number: str | int) -> str:
     """Zoom wants the bare digits: users paste ``123 4567 8901`` or ``123-4567-8901``."""
     return re.sub(r"[\s\-\u00a0]", "", str(meeting_number))
 
@@ -80,9 +81,13 @@ class _ProtocolControl:
     def __init__(self, transport: ZoomTransport) -> None:
         self._transport = transport
 
-    def join(self, room: RoomRef, meeting_number: str, passcode: Optional[str] = None,
-             force_accept: bool = False) -> ControlAck:
-        params: dict[str, Any] = {"meeting_number": normalize_meeting_number(meeting_number), "force_accept": force_accept}
+    def join(
+        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
+    ) -> ControlAck:
+        params: dict[str, Any] = {
+            "meeting_number": normalize_meeting_number(meeting_number),
+            "force_accept": force_accept,
+        }
         if passcode is not None:
             params[self.passcode_param] = passcode
         return self._send(room, "join", params, idempotent=False, secrets=(passcode,))
@@ -93,8 +98,15 @@ class _ProtocolControl:
     def end(self, room: RoomRef) -> ControlAck:
         return self._send(room, "end", None, idempotent=True)
 
-    def _send(self, room: RoomRef, action: str, params: Optional[Mapping[str, Any]], *, idempotent: bool,
-              secrets: tuple[Optional[str], ...] = ()) -> ControlAck:
+    def _send(
+        self,
+        room: RoomRef,
+        action: str,
+        params: Mapping[str, Any] | None,
+        *,
+        idempotent: bool,
+        secrets: tuple[str | None, ...] = (),
+    ) -> ControlAck:
         room_id = control_room_id(room)
         method = self.method_names[action]
         body: dict[str, Any] = {**self._envelope(), "method": method}
@@ -124,8 +136,9 @@ class EventsRoomControl(_ProtocolControl):
 
     def _acknowledge(self, method: str, room_id: str, response: httpx.Response, call: ZoomCall) -> ControlAck:
         # 202 with no body: the request reached the room, nothing more.
-        return ControlAck(protocol="events", method=method, room_id=room_id, accepted=True,
-                          http_status=response.status_code)
+        return ControlAck(
+            protocol="events", method=method, room_id=room_id, accepted=True, http_status=response.status_code
+        )
 
 
 class JsonRpcRoomControl(_ProtocolControl):
@@ -143,14 +156,21 @@ class JsonRpcRoomControl(_ProtocolControl):
         payload = _json(response)
         if isinstance(payload.get("error"), Mapping):
             # Legacy API reports validation failures with HTTP 200 and a JSON-RPC error member.
-            raise error_from_jsonrpc(payload, status=response.status_code, request=call.label,
-                                     secrets=self._transport.secrets(call.secrets))
+            raise error_from_jsonrpc(
+                payload, status=response.status_code, request=call.label, secrets=self._transport.secrets(call.secrets)
+            )
         result = payload.get("result") if isinstance(payload.get("result"), Mapping) else {}
         request_id = payload.get("id")
-        return ControlAck(protocol="jsonrpc", method=method, room_id=room_id, accepted=True,
-                          http_status=response.status_code,
-                          request_id=str(request_id) if request_id is not None else None,
-                          sent_at=result.get("send_at"), raw=payload)
+        return ControlAck(
+            protocol="jsonrpc",
+            method=method,
+            room_id=room_id,
+            accepted=True,
+            http_status=response.status_code,
+            request_id=str(request_id) if request_id is not None else None,
+            sent_at=result.get("send_at"),
+            raw=payload,
+        )
 
 
 def _json(response: httpx.Response) -> Mapping[str, Any]:

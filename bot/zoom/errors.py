@@ -9,12 +9,12 @@ passcode: messages are passed through ``redact`` with the secrets known at the t
 from __future__ import annotations
 
 import math
-
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 REDACTED = "[redacted]"
 PASSCODE_RULE = "Zoom Rooms accept passcodes of at most 10 characters from A-Z a-z 0-9 @ - _ *"
@@ -38,10 +38,10 @@ class ZoomError(Exception):
         self,
         message: str,
         *,
-        status: Optional[int] = None,
-        code: Optional[int] = None,
+        status: int | None = None,
+        code: int | None = None,
         fields: Iterable[ZoomFieldError] = (),
-        request: Optional[str] = None,
+        request: str | None = None,
     ) -> None:
         self.message = message
         self.status = status
@@ -63,7 +63,7 @@ class ZoomError(Exception):
             f"fields={self.fields!r}, request={self.request!r})"
         )
 
-    def field(self, name: str) -> Optional[ZoomFieldError]:
+    def field(self, name: str) -> ZoomFieldError | None:
         return next((f for f in self.fields if f.field == name), None)
 
     def explain(self) -> str:
@@ -127,10 +127,10 @@ class ZoomRateLimited(ZoomError):
         self,
         message: str,
         *,
-        category: Optional[str] = None,
+        category: str | None = None,
         daily: bool = False,
-        retry_after: Optional[datetime] = None,
-        retry_after_seconds: Optional[float] = None,
+        retry_after: datetime | None = None,
+        retry_after_seconds: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
@@ -170,7 +170,7 @@ class ZoomUnavailable(ZoomError):
 # ---------------------------------------------------------------------------------------------- parsing
 
 
-def redact(text: str, secrets: Iterable[Optional[str]]) -> str:
+def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every known secret in ``text``. Very short secrets only match as whole words."""
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         if len(secret) >= 4:
@@ -183,7 +183,7 @@ def redact(text: str, secrets: Iterable[Optional[str]]) -> str:
 MAX_RETRY_AFTER_SECONDS = 366 * 24 * 3600.0
 
 
-def parse_retry_after(value: Optional[str], now: datetime) -> tuple[Optional[datetime], Optional[float]]:
+def parse_retry_after(value: str | None, now: datetime) -> tuple[datetime | None, float | None]:
     """Parse ``Retry-After`` as delta-seconds, ISO-8601 (Zoom's daily limits) or an HTTP-date.
 
     Returns ``(moment, seconds_from_now)``; both None when absent or unreadable. Past moments give 0 seconds.
@@ -205,7 +205,7 @@ def parse_retry_after(value: Optional[str], now: datetime) -> tuple[Optional[dat
     return now + timedelta(seconds=seconds), seconds
 
 
-def _parse_moment(text: str) -> Optional[datetime]:
+def _parse_moment(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
@@ -213,17 +213,17 @@ def _parse_moment(text: str) -> Optional[datetime]:
             moment = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _int_or_none(value: Any) -> Optional[int]:
+def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
 
 
-def _field_errors(items: Any, secrets: Iterable[Optional[str]]) -> tuple[ZoomFieldError, ...]:
+def _field_errors(items: Any, secrets: Iterable[str | None]) -> tuple[ZoomFieldError, ...]:
     if not isinstance(items, list):
         return ()
     secrets = tuple(secrets)
@@ -235,7 +235,7 @@ def _field_errors(items: Any, secrets: Iterable[Optional[str]]) -> tuple[ZoomFie
 
 
 def error_from_jsonrpc(
-    body: Mapping[str, Any], *, status: int, request: str, secrets: Iterable[Optional[str]] = ()
+    body: Mapping[str, Any], *, status: int, request: str, secrets: Iterable[str | None] = ()
 ) -> ZoomError:
     """Turn ``{"jsonrpc":"2.0","error":{code,message,data[]}}`` into a ZoomError (32602 → validation)."""
     secrets = tuple(secrets)
@@ -259,7 +259,7 @@ def error_from_response(
     *,
     request: str,
     now: datetime,
-    secrets: Iterable[Optional[str]] = (),
+    secrets: Iterable[str | None] = (),
     oauth: bool = False,
 ) -> ZoomError:
     """Classify an HTTP error response (REST, OAuth or JSON-RPC body shape) into the ZoomError family."""

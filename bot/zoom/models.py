@@ -7,9 +7,10 @@ from ``repr`` so that logging a model never leaks them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal
 
 RoomStatus = Literal["Offline", "Available", "InMeeting", "UnderConstruction"]
 Protocol = Literal["events", "jsonrpc"]
@@ -21,7 +22,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else _EMPTY
 
 
-def _bool(value: Any) -> Optional[bool]:
+def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
@@ -33,12 +34,12 @@ class Room:
     room_id: str
     name: str
     status: str
-    location_id: Optional[str] = None
-    type: Optional[str] = None
+    location_id: str | None = None
+    type: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_zoom(cls, body: Mapping[str, Any]) -> "Room":
+    def from_zoom(cls, body: Mapping[str, Any]) -> Room:
         return cls(
             id=str(body.get("id") or ""),
             room_id=str(body.get("room_id") or body.get("id") or ""),
@@ -60,14 +61,14 @@ class RoomProfile:
 
     room_id: str
     name: str
-    display_name: Optional[str]
-    location_id: Optional[str]
-    zoom_room_type: Optional[str]
-    capacity: Optional[int]
+    display_name: str | None
+    location_id: str | None
+    zoom_room_type: str | None
+    capacity: int | None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)  # holds basic.room_passcode
 
     @classmethod
-    def from_zoom(cls, room_id: str, body: Mapping[str, Any]) -> "RoomProfile":
+    def from_zoom(cls, room_id: str, body: Mapping[str, Any]) -> RoomProfile:
         basic = _mapping(body.get("basic"))
         capacity = basic.get("capacity")
         return cls(
@@ -88,28 +89,28 @@ class Meeting:
     id: int
     uuid: str
     topic: str
-    type: Optional[int]
-    host_id: Optional[str]
-    host_email: Optional[str]
-    status: Optional[str]
-    start_time: Optional[str]
-    duration: Optional[int]
-    timezone: Optional[str]
-    join_url: Optional[str]
-    password: Optional[str] = field(default=None, repr=False)
-    h323_password: Optional[str] = field(default=None, repr=False)
-    pstn_password: Optional[str] = field(default=None, repr=False)
-    encrypted_password: Optional[str] = field(default=None, repr=False)
-    start_url: Optional[str] = field(default=None, repr=False)  # carries the host's ZAK token
-    waiting_room: Optional[bool] = None
-    meeting_authentication: Optional[bool] = None
-    authentication_option: Optional[str] = None
-    join_before_host: Optional[bool] = None
+    type: int | None
+    host_id: str | None
+    host_email: str | None
+    status: str | None
+    start_time: str | None
+    duration: int | None
+    timezone: str | None
+    join_url: str | None
+    password: str | None = field(default=None, repr=False)
+    h323_password: str | None = field(default=None, repr=False)
+    pstn_password: str | None = field(default=None, repr=False)
+    encrypted_password: str | None = field(default=None, repr=False)
+    start_url: str | None = field(default=None, repr=False)  # carries the host's ZAK token
+    waiting_room: bool | None = None
+    meeting_authentication: bool | None = None
+    authentication_option: str | None = None
+    join_before_host: bool | None = None
     settings: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_zoom(cls, body: Mapping[str, Any]) -> "Meeting":
+    def from_zoom(cls, body: Mapping[str, Any]) -> Meeting:
         settings = _mapping(body.get("settings"))
         duration = body.get("duration")
         kind = body.get("type")
@@ -154,22 +155,22 @@ class SecuritySettings:
     """
 
     meeting_password_requirement: Mapping[str, Any]
-    require_password_for_scheduling_new_meetings: Optional[bool] = None
-    require_password_for_instant_meetings: Optional[bool] = None
-    meeting_password: Optional[bool] = None  # meeting_security: all meetings passcode-protected
-    waiting_room: Optional[bool] = None
-    meeting_authentication: Optional[bool] = None
-    embed_password_in_join_link: Optional[bool] = None
-    auto_security: Optional[bool] = None
+    require_password_for_scheduling_new_meetings: bool | None = None
+    require_password_for_instant_meetings: bool | None = None
+    meeting_password: bool | None = None  # meeting_security: all meetings passcode-protected
+    waiting_room: bool | None = None
+    meeting_authentication: bool | None = None
+    embed_password_in_join_link: bool | None = None
+    auto_security: bool | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_zoom(cls, body: Mapping[str, Any]) -> "SecuritySettings":
+    def from_zoom(cls, body: Mapping[str, Any]) -> SecuritySettings:
         schedule = _mapping(body.get("schedule_meeting"))
         in_meeting = _mapping(body.get("in_meeting"))
         security = _mapping(body.get("meeting_security"))
 
-        def first_bool(*values: Any) -> Optional[bool]:
+        def first_bool(*values: Any) -> bool | None:
             return next((v for v in values if isinstance(v, bool)), None)
 
         requirement = security.get("meeting_password_requirement") or schedule.get("meeting_password_requirement")
@@ -197,8 +198,12 @@ class SecuritySettings:
         )
 
     @property
-    def passcode_required(self) -> Optional[bool]:
-        return self.meeting_password if self.meeting_password is not None else self.require_password_for_scheduling_new_meetings
+    def passcode_required(self) -> bool | None:
+        return (
+            self.meeting_password
+            if self.meeting_password is not None
+            else self.require_password_for_scheduling_new_meetings
+        )
 
 
 # The design calls the user flavour UserSecuritySettings; accounts use the same shape.
@@ -216,7 +221,7 @@ class LockSettings:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_zoom(cls, body: Mapping[str, Any]) -> "LockSettings":
+    def from_zoom(cls, body: Mapping[str, Any]) -> LockSettings:
         return cls(
             schedule_meeting=dict(_mapping(body.get("schedule_meeting"))),
             meeting_security=dict(_mapping(body.get("meeting_security"))),
@@ -265,6 +270,6 @@ class ControlAck:
     room_id: str
     accepted: bool
     http_status: int
-    request_id: Optional[str] = None
-    sent_at: Optional[str] = None
+    request_id: str | None = None
+    sent_at: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional
+from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.config_errors import ConfigError
@@ -29,11 +30,11 @@ class ZoomSettings:
 
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
-    account_id: Optional[str] = None
-    client_id: Optional[str] = None
-    client_secret: Optional[str] = field(default=None, repr=False)
-    api_key: Optional[str] = None
-    api_secret: Optional[str] = field(default=None, repr=False)
+    account_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    api_key: str | None = None
+    api_secret: str | None = field(default=None, repr=False)
     rooms_api: RoomsApi = "events"
     host_user: str = "me"
     connect_timeout: float = 5.0
@@ -77,7 +78,7 @@ class ZoomSettings:
         return tuple(value for value in (self.client_secret, self.api_secret) if value)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, require_credentials: bool = True) -> "ZoomSettings":
+    def from_env(cls, environ: Mapping[str, str], *, require_credentials: bool = True) -> ZoomSettings:
         """Build settings from ``ZOOM_*`` variables.
 
         Raises ``ConfigError`` (one line naming the variable, never its value) when credentials are missing,
@@ -85,7 +86,7 @@ class ZoomSettings:
         not http(s).
         """
 
-        def get(name: str) -> Optional[str]:
+        def get(name: str) -> str | None:
             value = environ.get(name)
             value = value.strip() if value is not None else None
             return value or None
@@ -111,9 +112,7 @@ class ZoomSettings:
         )
 
 
-def _check_credentials(
-    s2s: Mapping[str, Optional[str]], jwt: Mapping[str, Optional[str]], required: bool
-) -> None:
+def _check_credentials(s2s: Mapping[str, str | None], jwt: Mapping[str, str | None], required: bool) -> None:
     any_s2s = any(s2s.values())
     any_jwt = any(jwt.values())
     if any_s2s and any_jwt:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 import httpx
 import tenacity
@@ -48,7 +49,7 @@ class ZoomCall:
     path: str  # relative to the API base URL, already percent-encoded, no query string
     category: str  # Zoom rate-limit label: light / medium / heavy
     idempotent: bool
-    params: Optional[Mapping[str, Any]] = None
+    params: Mapping[str, Any] | None = None
     json: Any = None
     secrets: tuple[str, ...] = ()  # per-call values to scrub from errors, e.g. a passcode
 
@@ -114,8 +115,9 @@ class ZoomTransport:
             return self.auth.token()
         except ZoomUnavailable as exc:
             # The API call itself was never sent, so even a room join may be retried.
-            raise ZoomUnavailable(exc.message, status=exc.status, code=exc.code, request=exc.request,
-                                  maybe_processed=False) from None
+            raise ZoomUnavailable(
+                exc.message, status=exc.status, code=exc.code, request=exc.request, maybe_processed=False
+            ) from None
 
     def _send_once(self, call: ZoomCall, token: str) -> httpx.Response:
         started = time.monotonic()
@@ -129,8 +131,9 @@ class ZoomTransport:
                 timeout=self.timeout,
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise ZoomUnavailable(f"could not connect to Zoom ({type(exc).__name__})", request=call.label,
-                                  maybe_processed=False) from None
+            raise ZoomUnavailable(
+                f"could not connect to Zoom ({type(exc).__name__})", request=call.label, maybe_processed=False
+            ) from None
         except httpx.TimeoutException as exc:
             raise ZoomUnavailable(f"Zoom did not answer in time ({type(exc).__name__})", request=call.label) from None
         except httpx.TransportError as exc:
@@ -182,11 +185,17 @@ class ZoomTransport:
     def _log_retry(self, call: ZoomCall, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("Zoom %s failed (%s); retry %d/%d in %.1fs", call.label, exc, state.attempt_number,
-                    self.settings.max_retries, wait)
+        log.warning(
+            "Zoom %s failed (%s); retry %d/%d in %.1fs",
+            call.label,
+            exc,
+            state.attempt_number,
+            self.settings.max_retries,
+            wait,
+        )
 
 
-def _clean_params(params: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any]]:
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not params:
         return None
     cleaned: dict[str, Any] = {}
@@ -197,7 +206,7 @@ def _clean_params(params: Optional[Mapping[str, Any]]) -> Optional[dict[str, Any
     return cleaned
 
 
-def _zoom_code(response: httpx.Response) -> Optional[int]:
+def _zoom_code(response: httpx.Response) -> int | None:
     try:
         body = response.json()
     except ValueError:
@@ -212,7 +221,7 @@ def _server_now(response: httpx.Response) -> datetime:
     if date:
         try:
             moment = parsedate_to_datetime(date)
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         except (TypeError, ValueError, IndexError):
             pass
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

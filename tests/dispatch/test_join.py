@@ -9,7 +9,7 @@ from bot.dispatch.outcomes import Fix, JoinRequest, Requester, ResultKind, Stage
 from bot.meetings import parse_meeting_reference
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from bot.store.models import Dispatch, ZoomResponse
+from bot.store.models import Dispatch
 from bot.store.types import AccessPrincipal, DispatchOutcome
 
 ALICE = Requester("U_ALICE", email="alice@example.com")
@@ -106,8 +106,8 @@ def test_legacy_api_error_is_reported_with_code_field_and_message(make_stack):
     """When Zoom itself says no, its code, field and message reach the caller (here: a stated bad passcode is
     only sent via the current API, so drive the legacy client directly to get Zoom's answer)."""
     stack = make_stack(rooms_api="jsonrpc")
-    from bot.zoom.errors import ZoomValidationError
     from bot.dispatch.wording import zoom_error_detail
+    from bot.zoom.errors import ZoomValidationError
     with pytest.raises(ZoomValidationError) as caught:
         stack.zoom.join_room(stack.zoom.list_rooms(query_name="Boardroom")[0], EXTERNAL_ID, SEED_PASSCODE)
     detail = zoom_error_detail(caught.value)

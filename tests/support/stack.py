@@ -63,7 +63,8 @@ class Stack:
         return next(r for r in self.admin("GET", "/state")["rooms"] if r["name"] == name)
 
     def zoom_requests(self, path_fragment: str, method: str | None = None) -> list[Any]:
-        return [r for r in self.sim.requests if path_fragment in r["path"] and (method is None or r["method"] == method)]
+        return [r for r in self.sim.requests
+                if path_fragment in r["path"] and (method is None or r["method"] == method)]
 
 
 @pytest.fixture

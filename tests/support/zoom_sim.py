@@ -10,14 +10,30 @@ All servers are stopped at teardown.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from bot.zoom import ZoomSettings
 from bot.zoom.simulator import SimulatorServer
 
 FAST_JOIN_DELAY = 0.05
+SIM_ACCOUNT = "sim-account"
+SIM_CLIENT_ID = "sim-client-id"
+SIM_CLIENT_SECRET = "sim-client-secret"
+SIM_API_KEY = "sim-api-key"
+SIM_API_SECRET = "sim-api-secret"
+
+
+def sim_zoom_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:
+    """Client settings for the simulator's default account: S2S credentials, short timeouts, and client-side
+    rate limits high enough that only the simulator's own limits (when a test sets them) apply."""
+    base = ZoomSettings(api_url=sim.api_url, oauth_url=sim.oauth_url, account_id=SIM_ACCOUNT,
+                        client_id=SIM_CLIENT_ID, client_secret=SIM_CLIENT_SECRET, connect_timeout=2.0,
+                        read_timeout=5.0, qps_light=1000, qps_medium=1000, qps_heavy=1000)
+    return dataclasses.replace(base, **overrides)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,30 +9,19 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.zoom import ZoomClient, ZoomSettings
+from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
+from tests.support.zoom_sim import (  # noqa: F401 - re-exported for this folder's tests
+    SIM_ACCOUNT,
+    SIM_API_KEY,
+    SIM_API_SECRET,
+    SIM_CLIENT_ID,
+    SIM_CLIENT_SECRET,
+    sim_zoom_settings,
+)
 
-SIM_ACCOUNT = "sim-account"
-SIM_CLIENT_ID = "sim-client-id"
-SIM_CLIENT_SECRET = "sim-client-secret"
-SIM_API_KEY = "sim-api-key"
-SIM_API_SECRET = "sim-api-secret"
-
-
-def sim_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:
-    base = ZoomSettings(
-        api_url=sim.api_url,
-        oauth_url=sim.oauth_url,
-        account_id=SIM_ACCOUNT,
-        client_id=SIM_CLIENT_ID,
-        client_secret=SIM_CLIENT_SECRET,
-        connect_timeout=2.0,
-        read_timeout=5.0,
-        qps_light=1000,
-        qps_medium=1000,
-        qps_heavy=1000,
-    )
-    return dataclasses.replace(base, **overrides)
+# Names kept for the tests in this folder; the values live with the simulator fixtures.
+sim_settings = sim_zoom_settings
 
 
 class FakeTime:

@@ -7,7 +7,7 @@ in test_client_sim.py.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import httpx
 import jwt

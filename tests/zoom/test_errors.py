@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -25,7 +25,7 @@ from bot.zoom.errors import (
     redact,
 )
 
-NOW = datetime(2026, 3, 4, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 4, 12, 0, 0, tzinfo=UTC)
 SEED_ERROR = {"jsonrpc": "2.0", "error": {"code": 32602, "message": "Validation Failed.",
                                           "data": [{"field": "params.password", "message": "Invalid field."}]}}
 
@@ -37,7 +37,7 @@ class TestRetryAfter:
 
     def test_iso_date_as_zoom_sends_for_daily_limits(self) -> None:
         moment, seconds = parse_retry_after("2026-03-05T00:00:00Z", NOW)
-        assert moment == datetime(2026, 3, 5, tzinfo=timezone.utc)
+        assert moment == datetime(2026, 3, 5, tzinfo=UTC)
         assert seconds == 12 * 3600
 
     def test_iso_date_with_offset_and_naive(self) -> None:
@@ -131,7 +131,7 @@ class TestRateLimited:
                    "retry-after": "2026-03-05T00:00:00Z"}
         error = error_from_response(429, {"code": 429, "message": "limit"}, headers, request="POST /x", now=NOW)
         assert isinstance(error, ZoomRateLimited) and error.daily
-        assert error.retry_after == datetime(2026, 3, 5, tzinfo=timezone.utc)
+        assert error.retry_after == datetime(2026, 3, 5, tzinfo=UTC)
         assert "2026-03-05 00:00" in error.explain()
 
     def test_daily_real_response_without_type_or_retry_after(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,7 +53,7 @@ def test_daily_limit_is_not_retried(make_zoom_sim: Callable[..., SimulatorServer
     assert error.daily and error.category == "Light"
     assert error.retry_after is not None and error.retry_after.tzinfo is not None
     assert (error.retry_after.hour, error.retry_after.minute) == (0, 0)
-    assert error.retry_after > datetime.now(timezone.utc)
+    assert error.retry_after > datetime.now(UTC)
     assert "daily limit" in error.explain()
     assert len(zoom_requests(sim, f"/v2/meetings/{meeting.id}", "PATCH")) == 2
     assert fake.slept == []
