@@ -46,7 +46,8 @@ def build_services(
     engine = create_engine_for_url(settings.database_url)
     sessions = session_factory(engine)
     zoom = ZoomClient(settings.zoom, zoom_transport)
-    dispatcher = DispatchService(zoom, sessions, policy=policy or DispatchPolicy())
+    # The secret box lets Retry and Join anyway reuse a stated passcode without it ever travelling via Slack.
+    dispatcher = DispatchService(zoom, sessions, policy=policy or DispatchPolicy(), secret_box=secret_box)
     services = Services(zoom=zoom, session_factory=sessions, secret_box=secret_box, dispatcher=dispatcher, clock=clock)
     # Services has no slot of its own for it; the Slack layer reaches it as `services.meetings`.
     services.meetings = MeetingService(dispatcher)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ suite imports it from here too (tests/support/slack_api_fake.py re-exports it).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -150,6 +151,11 @@ class FakeSlackApi:
     def calls(self, method: str | None = None) -> list[SlackCall]:
         with self._lock:
             return [call for call in self._calls if method is None or call.method == method]
+
+    def all_messages(self) -> list[FakeMessage]:
+        """Every message still there (channel posts, ephemerals, DMs), in posting order, as copies."""
+        with self._lock:
+            return [dataclasses.replace(m, blocks=list(m.blocks)) for m in self._messages]
 
     def messages_in(self, channel: str) -> list[FakeMessage]:
         """Messages everyone in ``channel`` can see, in their current (updated) form."""

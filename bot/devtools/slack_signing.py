@@ -93,10 +93,14 @@ class SignedSlackClient:
 
     def block_action(self, action_id: str, value: str = "", *, user_id: str = "U1", channel_id: str = "C1",
                      block_id: str = "actions", message_ts: str | None = None,
-                     view: Mapping[str, Any] | None = None, **post_options: Any) -> SlackDelivery:
-        """A button click on a message in ``channel_id`` (or in ``view``, a modal, when given)."""
+                     view: Mapping[str, Any] | None = None, message: Mapping[str, Any] | None = None,
+                     is_ephemeral: bool = False, label: str | None = None, **post_options: Any) -> SlackDelivery:
+        """A button click on a message in ``channel_id`` (or in ``view``, a modal, when given).
+
+        ``message`` (``text``/``blocks``) is the clicked message as Slack echoes it back; ``label`` the button's text.
+        """
         action = {"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
-                  "text": {"type": "plain_text", "text": action_id}, "action_ts": self._ts()}
+                  "text": {"type": "plain_text", "text": label or action_id}, "action_ts": self._ts()}
         payload: dict[str, Any] = {
             "type": "block_actions", **self._who(user_id), "api_app_id": "A0TEST",
             "token": "deprecated-verification-token", "trigger_id": self.fake.new_trigger_id(),
@@ -109,9 +113,11 @@ class SignedSlackClient:
             ts = message_ts or self._ts()
             response_url = self.fake.new_response_url(channel_id=channel_id, user_id=user_id, message_ts=ts)
             payload.update(
-                container={"type": "message", "message_ts": ts, "channel_id": channel_id, "is_ephemeral": False},
+                container={"type": "message", "message_ts": ts, "channel_id": channel_id,
+                           "is_ephemeral": is_ephemeral},
                 channel={"id": channel_id, "name": "general"},
-                message={"type": "message", "ts": ts, "text": "", "blocks": []},
+                message={"type": "message", "ts": ts, "text": (message or {}).get("text", ""),
+                         "blocks": list((message or {}).get("blocks") or [])},
                 response_url=response_url,
             )
         return self._interactive(payload, response_url, **post_options)

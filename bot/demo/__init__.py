@@ -1,0 +1,1 @@
+"""`roombot demo`: the whole bot on loopback — Zoom simulator, temporary SQLite, fake Slack — and a scripted conversation."""
