@@ -42,6 +42,7 @@ class CallbackId(StrEnum):
     PASSCODE_MODAL = "passcode_modal"
     BOOK_MODAL = "book_modal"
     SEND_ROOM_MODAL = "send_room_modal"  # opened by the message shortcut to pick the room
+    JOIN_MEETING_MODAL = "join_meeting_modal"  # "Join a meeting…" on a room in /room list: link/id + passcode
     SEND_ROOM_SHORTCUT = "send_room_shortcut"  # message shortcut "Send a room to meeting"
     BOOK_ROOM_SHORTCUT = "book_room_shortcut"  # global shortcut "Book a room"
 

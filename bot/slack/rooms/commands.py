@@ -1,0 +1,146 @@
+"""`/room list | join | new | leave | status` (SPEC §5).
+
+Refusals that are only about what the requester typed (missing arguments, an unknown room, a link that is
+not a Zoom meeting, a room they may not use) are answered to them alone.  Everything that touches a room
+is reported in the channel: one message, edited as the dispatch advances.  The arguments may hold a
+passcode, so they are never echoed or logged.
+"""
+
+from __future__ import annotations
+
+from bot.dispatch.outcomes import DispatchResult, ResultKind
+from bot.meetings import parse_meeting_reference
+from bot.slack.rooms import flow, render
+from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.progress import ProgressMessage
+from bot.slack.subcommands import SubcommandRequest
+from bot.store import rooms as room_store
+from bot.store.db import session_scope
+from bot.store.types import DispatchAction, DispatchSource
+
+USAGE = {
+    "join": ("`/room join <room> <meeting link | meeting id> [passcode]`",
+             "e.g. `/room join Boardroom https://zoom.us/j/81234567890` or `/room join Huddle 3 812 3456 7890 Xk7_9ab`"),
+    "new": ("`/room new <room> [topic…]`", "e.g. `/room new Boardroom Design review`"),
+    "leave": ("`/room leave <room>`", "e.g. `/room leave Boardroom`"),
+    "status": ("`/room status <room>`", "e.g. `/room status Boardroom`"),
+}
+QUOTES = {'"': '"', "“": "”", "'": "'"}
+
+
+def usage_message(name: str) -> render.SlackMessage:
+    usage, example = USAGE[name]
+    return render.info_message(f":information_source: Usage: {usage}", f"Nothing was done. {example}.")
+
+
+def split_room(feature: RoomsFeature, args: str) -> tuple[str, str]:
+    """Split ``<room> <rest>``: room names have spaces ("Huddle 3"), so the longest leading run of words
+    that names a stored room wins; a quoted name is taken as is.  Without a match, the words before the
+    first one that looks like a meeting (a link or digits) are the room, so the miss can suggest names."""
+    text = args.strip()
+    if text[:1] in QUOTES:
+        closing = text.find(QUOTES[text[0]], 1)
+        if closing > 0:
+            return text[1:closing].strip(), text[closing + 1:].strip()
+    words = text.split()
+    if len(words) < 2:
+        return text, ""
+    with session_scope(feature.sessions) as session:
+        for cut in range(len(words) - 1, 0, -1):
+            if room_store.find_room_or_unique_prefix(session, " ".join(words[:cut])) is not None:
+                return " ".join(words[:cut]), " ".join(words[cut:])
+    for cut, word in enumerate(words[1:], start=1):
+        if word[:1] in "<0123456789" or word.lower().startswith(("http", "zoom")):
+            return " ".join(words[:cut]), " ".join(words[cut:])
+    return words[0], " ".join(words[1:])
+
+
+def _refused_privately(request: SubcommandRequest, result: DispatchResult) -> bool:
+    if result.kind in (ResultKind.UNKNOWN_ROOM, ResultKind.NOT_ALLOWED, ResultKind.INVALID_REFERENCE):
+        flow.ephemeral(request.respond, render.refusal_message(result))
+        return True
+    return False
+
+
+def make_handlers(feature: RoomsFeature) -> dict[str, object]:
+    @friendly_failures
+    def list_rooms(request: SubcommandRequest) -> None:
+        rooms, zoom_problem = feature.rooms_with_status()
+        flow.ephemeral(request.respond, render.rooms_list_message(rooms, zoom_problem=zoom_problem))
+
+    @friendly_failures
+    def join(request: SubcommandRequest) -> None:
+        room_text, meeting_text = split_room(feature, request.args)
+        if not room_text or not meeting_text:
+            flow.ephemeral(request.respond, usage_message("join"))
+            return
+        reference = parse_meeting_reference(meeting_text)
+        if not reference.is_valid or not reference.meeting_id:
+            reason = reference.reason or ("A personal link (zoom.us/my/…) does not carry the meeting ID a room "
+                                          "needs; paste the meeting ID or the whole invitation instead.")
+            flow.ephemeral(request.respond, render.refusal_message(
+                DispatchResult(ResultKind.INVALID_REFERENCE, room_text, reason)))
+            return
+        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+        target = feature.dispatcher.resolve(room_text, requester, request.channel_id, DispatchSource.COMMAND,
+                                            DispatchAction.JOIN)
+        if isinstance(target, DispatchResult):
+            _refused_privately(request, target)
+            return
+        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
+                                         flow.joining_text(target.name, reference.meeting_id),
+                                         respond=request.respond)
+        flow.run_join(feature, progress, requester, room_text=target.name, meeting=reference,
+                      source=DispatchSource.COMMAND)
+
+    @friendly_failures
+    def new(request: SubcommandRequest) -> None:
+        if not request.args:
+            flow.ephemeral(request.respond, usage_message("new"))
+            return
+        room_text, topic = split_room(feature, request.args)
+        if topic and not _names_a_room(feature, room_text):
+            room_text, topic = request.args.split()[0], " ".join(request.args.split()[1:])
+        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+        target = feature.dispatcher.resolve(room_text, requester, request.channel_id, DispatchSource.COMMAND,
+                                            DispatchAction.NEW)
+        if isinstance(target, DispatchResult):
+            _refused_privately(request, target)
+            return
+        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
+                                         flow.creating_text(target.name), respond=request.respond)
+        flow.run_new(feature, progress, requester, room_text=target.name, topic=topic[:200] or None,
+                     source=DispatchSource.COMMAND)
+
+    @friendly_failures
+    def leave(request: SubcommandRequest) -> None:
+        if not request.args:
+            flow.ephemeral(request.respond, usage_message("leave"))
+            return
+        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+        target = feature.dispatcher.resolve(request.args, requester, request.channel_id, DispatchSource.COMMAND,
+                                            DispatchAction.LEAVE)
+        if isinstance(target, DispatchResult):
+            _refused_privately(request, target)
+            return
+        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
+                                         flow.leaving_text(target.name), respond=request.respond)
+        flow.run_leave(feature, progress, requester, room_text=target.name, source=DispatchSource.COMMAND)
+
+    @friendly_failures
+    def status(request: SubcommandRequest) -> None:
+        if not request.args:
+            flow.ephemeral(request.respond, usage_message("status"))
+            return
+        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+        result = feature.dispatcher.status(request.args, requester, request.channel_id)
+        if _refused_privately(request, result):
+            return
+        flow.ephemeral(request.respond, render.result_message(result, requester_id=request.user_id, op="status"))
+
+    return {"list": list_rooms, "join": join, "new": new, "leave": leave, "status": status}
+
+
+def _names_a_room(feature: RoomsFeature, text: str) -> bool:
+    with session_scope(feature.sessions) as session:
+        return room_store.find_room_or_unique_prefix(session, text) is not None

@@ -1,0 +1,170 @@
+"""What every rooms listener shares: the dispatch services, requester lookup, rooms with live status,
+once-only claims, and the translation of "database down" / "Zoom unreachable" into plain replies."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.dispatch.meetings import MeetingService
+from bot.dispatch.outcomes import Requester
+from bot.services import Services
+from bot.slack.errors import UserFacingError
+from bot.slack.rooms.render import RoomView
+from bot.store import audit
+from bot.store import rooms as room_store
+from bot.store.db import DatabaseUnavailable, session_scope
+from bot.store.models import Room
+from bot.zoom.errors import ZoomError
+
+log = logging.getLogger(__name__)
+
+EMAIL_TTL_SECONDS = 300.0  # a changed Slack email should not keep (or lose) repair rights for long
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def database_down_error() -> UserFacingError:
+    return UserFacingError("roombot cannot reach its database right now, so nothing was done.",
+                           hint="Try again in a minute. If it keeps happening, tell your roombot admin "
+                                "(`roombot check` shows what is wrong).")
+
+
+def zoom_down_error(error: ZoomError) -> UserFacingError:
+    return UserFacingError(f"Zoom did not answer as expected, so nothing was done: {error.explain()}",
+                           hint="Try again in a minute. If it keeps happening, tell your roombot admin.")
+
+
+def friendly_failures(handler: F) -> F:
+    """Turn infrastructure failures into replies the requester understands (the central error handler would
+    otherwise only say "unexpected error")."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except DatabaseUnavailable as error:
+            log.warning("database unavailable: %s", error)
+            raise database_down_error() from None
+        except ZoomError as error:
+            log.warning("zoom error outside the dispatch flow: %s", type(error).__name__)
+            raise zoom_down_error(error) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class _CachedEmail:
+    email: str | None
+    fetched_at: float
+
+
+class RoomsFeature:
+    def __init__(self, services: Services, meetings: MeetingService | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        if services.dispatcher is None or services.session_factory is None:
+            raise ValueError("the rooms feature needs services.dispatcher and services.session_factory")
+        self.services = services
+        self.dispatcher = services.dispatcher
+        self.meetings = meetings or getattr(services, "meetings", None) or MeetingService(services.dispatcher)
+        self.sessions = services.session_factory
+        self._monotonic = monotonic
+        self._emails: dict[str, _CachedEmail] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def zoom(self) -> Any:
+        return self.services.zoom or self.dispatcher.zoom
+
+    # -- who is asking ------------------------------------------------------------------------------------
+
+    def requester(self, client: WebClient, user_id: str, *, is_admin: bool) -> Requester:
+        return Requester(user_id, is_admin=is_admin, email=self.email_of(client, user_id))
+
+    def email_of(self, client: WebClient, user_id: str) -> str | None:
+        """The Slack profile email (users:read.email), cached briefly; None when Slack does not say."""
+        now = self._monotonic()
+        with self._lock:
+            cached = self._emails.get(user_id)
+            if cached and now - cached.fetched_at < EMAIL_TTL_SECONDS:
+                return cached.email
+        try:
+            answer = client.users_info(user=user_id)
+            email = ((answer.get("user") or {}).get("profile") or {}).get("email") or None
+        except SlackApiError as error:
+            log.info("users.info failed for %s: %s", user_id, error.response.get("error"))
+            return None  # not cached: the next request tries again
+        with self._lock:
+            self._emails[user_id] = _CachedEmail(email, now)
+        return email
+
+    # -- rooms ----------------------------------------------------------------------------------------------
+
+    def room_name(self, key: int) -> str:
+        with session_scope(self.sessions) as session:
+            room = session.get(Room, key)
+            if room is None:
+                raise UserFacingError("That room is no longer known to roombot (an admin removed it), so nothing "
+                                      "was done.", hint="`/room list` shows the rooms there are now.")
+            return room.name
+
+    def stored_rooms(self) -> list[RoomView]:
+        with session_scope(self.sessions) as session:
+            return [RoomView(room.id, room.name, tuple(a.alias for a in room.aliases))
+                    for room in room_store.list_rooms(session)]
+
+    def rooms_with_status(self) -> tuple[list[RoomView], str | None]:
+        """Stored rooms with their live status from ONE ``GET /rooms`` listing (matched by Zoom's room_id).
+
+        Returns the rooms and, when Zoom could not be asked, why (the rooms are then shown without status).
+        """
+        with session_scope(self.sessions) as session:
+            stored = [(room.id, room.name, tuple(a.alias for a in room.aliases), room.zoom_room_id, room.zoom_id)
+                      for room in room_store.list_rooms(session)]
+        if not stored:
+            return [], None
+        try:
+            live = self.zoom.list_rooms()
+        except ZoomError as error:
+            return [RoomView(key, name, aliases) for key, name, aliases, _, _ in stored], error.explain()
+        by_room_id = {r.room_id: r.status for r in live}
+        by_id = {r.id: r.status for r in live}
+        views = [RoomView(key, name, aliases, by_room_id.get(room_id) or (by_id.get(zoom_id) if zoom_id else None))
+                 for key, name, aliases, room_id, zoom_id in stored]
+        return views, None
+
+    # -- once only ------------------------------------------------------------------------------------------
+
+    def claim(self, key: str) -> bool:
+        """True the first time ``key`` is seen (a double click or a Slack retry gets False)."""
+        with session_scope(self.sessions) as session:
+            return audit.claim_once(session, key[:250])
+
+    def release(self, key: str) -> None:
+        with session_scope(self.sessions) as session:
+            audit.release_key(session, key[:250])
+
+    # -- passcodes of earlier dispatches ---------------------------------------------------------------------
+
+    def remembered_passcode(self, dispatch_id: int | None) -> str | None:
+        """The passcode an earlier dispatch used, so Retry / Join anyway do not ask for it again."""
+        lookup = getattr(self.dispatcher, "remembered_passcode", None)
+        if dispatch_id is None or lookup is None:
+            return None
+        try:
+            return lookup(dispatch_id)
+        except Exception as error:  # noqa: BLE001 - e.g. a rotated key: ask again rather than fail the retry
+            log.info("could not reopen the passcode of dispatch %s: %s", dispatch_id, type(error).__name__)
+            return None
+
+    @property
+    def secret_box(self) -> Any:
+        """Seals a passcode stated in a shared message for the shortcut's modal (None: not carried)."""
+        return self.services.secret_box or getattr(getattr(self.dispatcher, "trail", None), "secret_box", None)

@@ -1,0 +1,32 @@
+"""The App Home "Rooms" section: every stored room with its live Zoom status (bookings are another section).
+
+A Home tab is rebuilt each time it is opened, so this must never raise: problems become a line of text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block
+
+from bot.slack.rooms import render
+from bot.slack.rooms.feature import RoomsFeature
+from bot.store.db import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def make_section(feature: RoomsFeature):  # noqa: ANN201 - a bot.services.HomeSection
+    def rooms_section(user_id: str) -> Sequence[Block]:
+        try:
+            rooms, zoom_problem = feature.rooms_with_status()
+        except DatabaseUnavailable:
+            return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
+        except Exception:  # noqa: BLE001 - the rest of the Home tab must still show
+            log.warning("could not build the rooms section of the Home tab", exc_info=True)
+            return render.home_blocks([], problem="The rooms could not be loaded right now.")
+        problem = f"Live status unavailable: {zoom_problem}" if zoom_problem else None
+        return render.home_blocks(rooms, problem=problem)
+
+    return rooms_section

@@ -1,0 +1,62 @@
+"""The message shortcut "Send a room to this meeting": read the meeting from the message, ask which room.
+
+The modal opens at once (Slack's ``trigger_id`` lasts 3 seconds) and is filled in with the stored rooms
+afterwards.  A passcode stated in the message is not shown again: it travels in the modal sealed with
+ROOMBOT_SECRET_KEY, so Slack only carries ciphertext, and is opened when the form is submitted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.meetings import parse_message
+from bot.slack.ids import CallbackId
+from bot.slack.rooms import render
+from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.values import DispatchKey, ModalContext
+
+log = logging.getLogger(__name__)
+
+NO_MEETING_HINT = ("Use the shortcut on a message with a Zoom meeting link, meeting ID or invitation, or type "
+                   "`/room join <room> <link>`.")
+
+
+def register(app: App, feature: RoomsFeature) -> None:
+    @friendly_failures
+    def send_room(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        trigger_id = body.get("trigger_id")
+        reference = parse_message(str((body.get("message") or {}).get("text") or ""))
+        if not reference.is_valid or not reference.meeting_id:
+            reason = reference.reason or ("That is a personal link (zoom.us/my/…), which does not carry the meeting ID "
+                                          "a room needs.")
+            client.views_open(trigger_id=trigger_id, view=render.notice_view(
+                f":warning: I could not find a meeting to send a room to: {render.escape_mrkdwn(reason)}",
+                NO_MEETING_HINT))
+            return
+        opened = client.views_open(trigger_id=trigger_id, view=render.notice_view(
+            ":hourglass_flowing_sand: Loading the rooms…"))
+        sealed = None
+        box = feature.secret_box
+        if reference.passcode and box is not None:
+            sealed = box.seal(reference.passcode).token
+        channel = (body.get("channel") or {}).get("id")
+        modal = ModalContext(DispatchKey(op="join", room=0, meeting=reference.meeting_id, pwd=reference.pwd_token),
+                             channel=channel, sealed_passcode=sealed)
+        rooms = feature.stored_rooms()
+        if rooms:
+            view: Any = render.send_room_modal(modal, rooms, passcode_stated=sealed is not None)
+        else:
+            view = render.notice_view(":information_source: roombot knows no rooms yet.",
+                                      "A roombot admin can import them from Zoom with `/room sync`.")
+        try:
+            client.views_update(view_id=opened["view"]["id"], view=view)
+        except (SlackApiError, KeyError) as error:
+            log.info("could not fill in the send-room modal: %s", type(error).__name__)
+
+    app.shortcut(CallbackId.SEND_ROOM_SHORTCUT)(send_room)
