@@ -79,8 +79,10 @@ def run_checks(environ: Mapping[str, str]) -> list[CheckLine]:
     lines.append(_attempt("database schema", lambda: _check_schema(settings)))
     zoom = _zoom_client(settings)
     try:
-        lines.append(_attempt("Zoom token", lambda: _check_zoom_token(settings, zoom)))
-        lines.append(_attempt("Zoom rooms", lambda: _check_zoom_rooms(zoom)))
+        token = _attempt("Zoom token", lambda: _check_zoom_token(settings, zoom))
+        lines.append(token)
+        # Without a token the room listing would only repeat the token's error.
+        lines.append(_attempt("Zoom rooms", lambda: _check_zoom_rooms(zoom if token.ok else None)))
     finally:
         if zoom is not None:
             zoom.close()
@@ -138,7 +140,7 @@ def _check_schema(settings: Settings) -> str:
         require_up_to_date(settings.database_url)
         return f"at revision {current_revision(settings.database_url)} (latest)"
     except SchemaOutOfDate as error:
-        raise CheckFailed(str(error).removeprefix("DATABASE_URL: "), "run `roombot migrate`") from None
+        raise CheckFailed(str(error).removeprefix("DATABASE_URL: "), "run `roombot migrate` with this DATABASE_URL") from None
     except DatabaseUnavailable:
         raise CheckFailed("not checked: the database is unreachable", "fix the database line above") from None
 
@@ -170,11 +172,11 @@ def _check_zoom_rooms(zoom: ZoomClient | None) -> str:
     from bot.zoom import ZoomError
 
     if zoom is None:
-        raise CheckFailed("not checked: no Zoom credentials", "fix the Zoom token line above")
+        raise CheckFailed("not checked: no Zoom token", "fix the Zoom token line above")
     try:
         rooms = zoom.list_rooms()
     except ZoomError as error:
-        raise CheckFailed(str(error), error.explain() + " Listing rooms needs the room:read:admin scope.") from None
+        raise CheckFailed(str(error), error.explain()) from None
     if not rooms:
         raise CheckFailed("Zoom lists no rooms on this account",
                           "add Zoom Rooms in the Zoom admin portal, or use the account that owns them")

@@ -128,7 +128,7 @@ class Conversation:
                 self._pending_checks.append((True, description))
                 return value
             if time.monotonic() >= deadline:
-                self._pending_checks.append((False, f"{description} — not seen within {timeout:.0f} s"))
+                self._pending_checks.append((False, f"{description} — not seen within {timeout:g} s"))
                 return None
             time.sleep(0.05)
 
