@@ -87,9 +87,9 @@ def legacy_api_repair(c: Conversation) -> None:
     c.env.free_room("Boardroom")
     c.env.rooms_api = "jsonrpc"
     c.narrate(
-        "The partner review is over. This roombot instance runs with ZOOM_ROOMS_API=jsonrpc: the legacy",
-        "Rooms API from the forum thread (POST /rooms/{roomId}/meetings), which refuses passcodes with",
-        "characters like ! ( { — Zoom answers 32602 Validation Failed on params.password.",
+        "The partner review is over. From now on the requests reach the second roombot instance, which runs",
+        "with ZOOM_ROOMS_API=jsonrpc: the legacy Rooms API from the forum thread (POST /rooms/{roomId}/meetings).",
+        "It refuses passcodes with characters like ! ( { — Zoom answers 32602 Validation Failed on params.password.",
         f"Ada, a roombot admin, sends Boardroom to the weekly all-hands (meeting {_number(ALL_HANDS.id)}),",
         f"whose Zoom-generated passcode is {ALL_HANDS.password}.")
     c.say(ADA, f"/room join Boardroom {ALL_HANDS.id}")
