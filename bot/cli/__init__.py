@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "parse-link": "parse_link",
     "rooms": "rooms",
     "serve": "serve",
+    "worker": "worker",
     "zoom-sim": "zoom_sim",
 }
 

@@ -1,0 +1,98 @@
+"""`roombot worker`: the booking worker alone (SPEC §4, §9) — run as many as you like against one PostgreSQL.
+
+It dispatches scheduled bookings, posts reminders and results in their channels, and needs the database,
+Zoom credentials, ``ROOMBOT_SECRET_KEY`` and ``SLACK_BOT_TOKEN`` (no signing secret: it answers no Slack
+requests).  SIGTERM or Ctrl-C stops claiming; dispatches already running finish first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from bot.config import Settings
+from bot.config_errors import ConfigError
+
+logger = logging.getLogger("bot.worker")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "worker", help="run the booking worker alone (scheduled bookings, reminders, results)",
+        description="Dispatch scheduled bookings exactly once, however many workers and `serve` instances share "
+        "the database. Settings come from the environment (ROOMBOT_BOOKING_GRACE_MINUTES, "
+        "ROOMBOT_BOOKING_REMINDER_MINUTES, ROOMBOT_WORKER_CONCURRENCY, ROOMBOT_WORKER_POLL_SECONDS); the "
+        "options below override them.")
+    parser.add_argument("--concurrency", type=int, help="dispatches in flight at once (default: from the Zoom "
+                        "Medium rate limit)")
+    parser.add_argument("--poll-interval", type=float, help="seconds between looks at the database (default 1)")
+    parser.add_argument("--grace-minutes", type=float, help="skip an occurrence this late instead of joining "
+                        "(default 10)")
+    parser.add_argument("--reminder-minutes", type=float, help="post the reminder this long before (default 10)")
+    parser.add_argument("--lease-seconds", type=float, help="how long a claim lasts without its worker before "
+                        "another worker takes it over (default 180)")
+    parser.set_defaults(func=run)
+
+
+def worker_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
+    from bot.scheduling.worker import WorkerConfig
+
+    config = WorkerConfig.from_env(environ)
+    changes: dict[str, Any] = {}
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise ConfigError("--concurrency", "must be at least 1")
+        changes["concurrency"] = args.concurrency
+    if args.poll_interval is not None:
+        changes["poll_interval"] = max(0.01, args.poll_interval)
+    if args.grace_minutes is not None:
+        changes["grace"] = timedelta(minutes=args.grace_minutes)
+    if args.reminder_minutes is not None:
+        changes["reminder_lead"] = timedelta(minutes=args.reminder_minutes)
+    if args.lease_seconds is not None:
+        changes["lease"] = timedelta(seconds=args.lease_seconds)
+    return replace(config, **changes)
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    from bot.runtime import build_services, close_services
+    from bot.scheduling.worker import BookingWorker
+    from bot.store.db import DatabaseUnavailable
+    from bot.store.migrate import require_up_to_date
+
+    environ = os.environ if environ is None else environ
+    try:
+        settings = Settings.from_env(environ, require_slack=False, require_secret_key=True)
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN", "missing; the worker posts reminders and results in Slack with the "
+                              "bot token (xoxb-…)")
+        config = worker_config(args, environ)
+        require_up_to_date(settings.database_url)
+        services = build_services(settings, install_slack=False)
+    except (ConfigError, DatabaseUnavailable) as error:
+        print(f"roombot worker: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stopped = threading.Event()
+
+    def stop(signum: int, _frame: Any) -> None:
+        logger.info("stopping on %s: no new claims; running dispatches finish", signal.Signals(signum).name)
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker = BookingWorker(services, settings, config).start()
+    try:
+        stopped.wait()
+    finally:
+        worker.stop()
+        close_services(services)
+    return 0
