@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     environ = os.environ if environ is None else environ
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # ✓/✗ on a non-UTF-8 terminal: "?" rather than a crash
     lines = run_checks(environ)
     secrets = _secret_values(environ)
     for line in lines:
@@ -114,7 +117,8 @@ def _check_secret_key(settings: Settings) -> str:
     try:
         box = SecretBox(settings.secret_key)
     except ConfigError as error:
-        raise CheckFailed(str(error), "set ROOMBOT_SECRET_KEY to a Fernet key or a passphrase of 16+ characters")
+        raise CheckFailed(str(error), "set ROOMBOT_SECRET_KEY to a Fernet key or a passphrase of 16+ characters") \
+            from None
     box.open(box.seal("check"))
     return "passcodes at rest can be encrypted and decrypted"
 
@@ -140,7 +144,8 @@ def _check_schema(settings: Settings) -> str:
         require_up_to_date(settings.database_url)
         return f"at revision {current_revision(settings.database_url)} (latest)"
     except SchemaOutOfDate as error:
-        raise CheckFailed(str(error).removeprefix("DATABASE_URL: "), "run `roombot migrate` with this DATABASE_URL") from None
+        problem = str(error).removeprefix("DATABASE_URL: ")
+        raise CheckFailed(problem, "run `roombot migrate` with this DATABASE_URL") from None
     except DatabaseUnavailable:
         raise CheckFailed("not checked: the database is unreachable", "fix the database line above") from None
 

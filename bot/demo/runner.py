@@ -24,11 +24,16 @@ def main(args: argparse.Namespace | None = None, out: TextIO | None = None) -> i
     out = out or sys.stdout
     # Keep the app's own warnings readable between the conversation lines (they never carry passcodes).
     logging.basicConfig(level=logging.WARNING, format="   (log) %(levelname)s %(name)s: %(message)s")
+    if hasattr(out, "reconfigure"):
+        # ✓, ✗ and emoji on a terminal that cannot show them become "?" rather than a UnicodeEncodeError.
+        out.reconfigure(errors="replace")
     started = time.monotonic()
     print("roombot demo: the whole bot on this machine, with nothing to configure.", file=out)
+    env = DemoEnvironment()
     try:
-        env = DemoEnvironment().start()
+        env.start()
     except Exception as error:  # noqa: BLE001 — say what failed in one line instead of a traceback
+        env.stop()
         print(f"roombot demo: could not start the demo environment: {type(error).__name__}: {error}", file=out)
         return 2
     try:
@@ -51,7 +56,7 @@ def play(env: DemoEnvironment, out: TextIO, started: float) -> int:
             c.fail(f"the step stopped with {type(error).__name__}: {error}")
         reports.append(c.report)
 
-    c.line(f"── Summary ".ljust(len(RULE), "─"))
+    c.line("── Summary ".ljust(len(RULE), "─"))
     c.report = StepReport("no passcode in #general")
     _check_no_passcode_in_channel(c)
     reports.append(c.report)
