@@ -7,6 +7,7 @@ first use, so building the services before gunicorn forks its worker is safe.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -24,8 +25,9 @@ from bot.zoom import ZoomClient
 
 logger = logging.getLogger(__name__)
 
-# The package the Slack dispatch surface (/room join|new|list|..., buttons, modals) lives in.
-SLACK_ROOMS_PACKAGE = "bot.slack.rooms"
+# Packages whose `install(services)` adds Slack handlers: the dispatch surface (/room join|new|list|...,
+# buttons, modals) and bookings (/room book|bookings|cancel, the booking modal and Home section).
+SLACK_PACKAGES = ("bot.slack.rooms", "bot.scheduling")
 
 
 def build_services(
@@ -54,7 +56,7 @@ def build_services(
     services.health_checks["database"] = database_check(engine)
     services.health_checks["zoom"] = zoom_check(zoom)
     if install_slack:
-        _install_slack_rooms(services)
+        _install_slack_surfaces(services)
     return services
 
 
@@ -95,18 +97,20 @@ def _secret_box(settings: Settings) -> SecretBox:
     return SecretBox.from_environment({SECRET_KEY_VARIABLE: settings.secret_key or ""})
 
 
-def _install_slack_rooms(services: Services) -> None:
-    # Imported here: the Slack surface imports Bolt and the dispatch flow, which CLI commands like
-    # `roombot rooms list` should not pay for, and it registers into `services` rather than at import time.
-    try:
-        from bot.slack import rooms
-    except ModuleNotFoundError as error:
-        if error.name != SLACK_ROOMS_PACKAGE:
-            raise
-        rooms = None
-    install = getattr(rooms, "install", None)
-    if install is None:
-        logger.warning("%s is not in this build: /room join, new, list... will answer 'not available yet'",
-                       SLACK_ROOMS_PACKAGE)
-        return
-    install(services)
+def _install_slack_surfaces(services: Services) -> None:
+    """Register the Slack handlers of every area that has them: dispatch (/room join, new, list, ...) first,
+    then bookings (/room book, bookings, cancel), in App Home order."""
+    for package in SLACK_PACKAGES:
+        # Imported here: these import Bolt and the dispatch flow, which CLI commands like `roombot rooms list`
+        # should not pay for, and they register into `services` rather than at import time.
+        try:
+            module = importlib.import_module(package)
+        except ModuleNotFoundError as error:
+            if error.name != package:
+                raise
+            module = None
+        install = getattr(module, "install", None)
+        if install is None:
+            logger.warning("%s is not in this build: its /room subcommands will answer 'not available yet'", package)
+            continue
+        install(services)

@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bot.serve")
 
 DEFAULT_THREADS = 8
+# Starts the booking worker and returns the function that stops it (None when there is nothing to stop).
+WorkerStarter = Callable[[], Callable[[], None] | None]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,9 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     from bot.store.db import DatabaseUnavailable  # SQLAlchemy only for the commands that need it
 
+    environ = os.environ if environ is None else environ
     try:
-        settings = Settings.from_env(os.environ if environ is None else environ, require_slack=True,
-                                     require_secret_key=True)
+        settings = Settings.from_env(environ, require_slack=True, require_secret_key=True)
+        worker_config = None if args.no_worker else booking_worker_config(environ)
         check_schema(settings)
         services = build_services(settings)
     except (ConfigError, DatabaseUnavailable) as error:
@@ -52,12 +55,19 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         print(f"roombot serve: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_worker: WorkerStarter | None = None
+    if not args.no_worker:
+        def start_worker() -> Callable[[], None] | None:
+            return start_booking_worker(settings, services, worker_config)
     try:
-        if not args.no_worker:
-            start_booking_worker(settings, services)
         if settings.socket_mode:
-            return serve_socket_mode(settings, services)
-        return serve_http(settings, services, threads=args.threads)
+            stop_worker = start_worker() if start_worker else None
+            try:
+                return serve_socket_mode(settings, services)
+            finally:
+                if stop_worker is not None:
+                    stop_worker()
+        return serve_http(settings, services, threads=args.threads, start_worker=start_worker)
     finally:
         close_services(services)
 
@@ -85,9 +95,26 @@ def close_services(services: Services) -> None:
     close(services)
 
 
-def start_booking_worker(settings: Settings, services: Services) -> None:
-    # The booking worker (SPEC §9) plugs in here; until it exists, say so rather than pretend.
-    logger.warning("the booking worker is not part of this build yet; scheduled bookings will not be dispatched")
+def booking_worker_config(environ: Mapping[str, str]) -> Any:
+    """The booking worker's settings (``ROOMBOT_BOOKING_*``, ``ROOMBOT_WORKER_*``); None when it is not built."""
+    try:
+        from bot.scheduling.worker import WorkerConfig
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("bot.scheduling"):
+            raise
+        return None
+    return WorkerConfig.from_env(environ)  # ConfigError naming the variable, before anything starts
+
+
+def start_booking_worker(settings: Settings, services: Services, config: Any) -> Callable[[], None] | None:
+    """Start the booking worker (SPEC §9) in this process; returns the function that stops it."""
+    if config is None:
+        logger.warning("the booking worker is not part of this build; scheduled bookings will not be dispatched")
+        return None
+    from bot.scheduling.worker import BookingWorker
+
+    worker = BookingWorker(services, settings, config).start()
+    return worker.stop
 
 
 def serve_socket_mode(settings: Settings, services: Services) -> int:
@@ -101,21 +128,35 @@ def serve_socket_mode(settings: Settings, services: Services) -> int:
     return 0
 
 
-def serve_http(settings: Settings, services: Services, *, threads: int) -> int:
+def serve_http(settings: Settings, services: Services, *, threads: int,
+               start_worker: WorkerStarter | None = None) -> int:
     # Imported here: every `roombot` subcommand imports this module to build the parser.
     from bot.runtime import engine_of
     from bot.web import GunicornServer, create_wsgi_app
 
+    stoppers: list[Callable[[], None]] = []
+
     def load() -> WSGIApplication:
-        # Runs in the forked worker.  The master never opened a database connection, but if a pool ever
-        # holds one, SQLAlchemy's fork recipe drops it without closing the parent's socket.
+        # Runs in the forked worker process.  The master never opened a database connection, but if a pool
+        # ever holds one, SQLAlchemy's fork recipe drops it without closing the parent's socket.
         engine = engine_of(services)
         if engine is not None:
             engine.dispose(close=False)
+        # The booking worker starts here, after the fork, so that only the serving process uses the Zoom
+        # client's connections and the database pool (threads and sockets do not survive a fork cleanly).
+        stop = start_worker() if start_worker is not None else None
+        if stop is not None:
+            stoppers.append(stop)
         return create_wsgi_app(settings, services)
 
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        # gunicorn calls this in the worker process on shutdown: let running dispatches finish.
+        for stop in stoppers:
+            stop()
+
+    options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit}
     logger.info("serving POST /slack/events and GET /healthz on 0.0.0.0:%s", settings.port)
-    GunicornServer(load, gunicorn_options(settings, threads=threads)).run()
+    GunicornServer(load, options).run()
     return 0
 
 
