@@ -45,7 +45,7 @@ _CLOCK_24 = re.compile(r"^(\d{1,2}):(\d{2})$")
 _CLOCK_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)$")
 _DAY_NUMBER = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")
 _YEAR = re.compile(r"^\d{4}$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(hours|hour|hrs|hr|h|minutes|minute|mins|min|m)(?![a-z])")
+_DURATION_PART = re.compile(r"(\d{1,5}(?:\.\d{1,3})?)\s*(hours|hour|hrs|hr|h|minutes|minute|mins|min|m)(?![a-z])")
 _FILLER = {"at", "on", "the", "of"}
 
 
@@ -85,10 +85,10 @@ def _tokens(text: str) -> list[str]:
 def parse_duration(text: str) -> timedelta:
     """`30m`, `45 min`, `1h`, `1h30m`, `1h30`, `1.5h`, `90 minutes`, or a bare number of minutes."""
     cleaned = text.strip().lower()
-    if re.fullmatch(r"\d+", cleaned):
+    if re.fullmatch(r"\d{1,5}", cleaned):  # more digits than that is no duration anyone means
         total = timedelta(minutes=int(cleaned))
     else:
-        if re.fullmatch(r"\d+h\d{1,2}", cleaned):  # "1h30"
+        if re.fullmatch(r"\d{1,5}h\d{1,2}", cleaned):  # "1h30"
             cleaned += "m"
         position, total = 0, timedelta(0)
         for match in _DURATION_PART.finditer(cleaned):

@@ -1,0 +1,147 @@
+"""The "Book a room" global shortcut and its modal: the same booking as `/room book`, with pickers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    ConversationSelectElement,
+    DateTimePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.meetings import parse_meeting_reference
+from bot.scheduling import messages
+from bot.scheduling.commands import feature_of, user_time_zone
+from bot.scheduling.ids import BookingActionId, BookingBlockId
+from bot.scheduling.request import BookingDraft
+from bot.scheduling.service import BookingRefused
+from bot.scheduling.when import When, WhenError, first_start, parse_every, zone_of
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.middleware import services_of
+from bot.store import rooms as room_store
+from bot.store.db import session_scope
+
+log = logging.getLogger("bot.scheduling")
+MAX_ROOM_OPTIONS = 100
+DURATIONS = (("15 minutes", 15), ("30 minutes", 30), ("45 minutes", 45), ("1 hour", 60), ("1½ hours", 90),
+             ("2 hours", 120))
+REPEATS = (("Once", ""), ("Every day", "day"), ("Every weekday", "weekday"), ("Every week", "week"))
+
+
+def booking_view(room_names: list[str], *, now: datetime) -> View:
+    start = int((now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0).timestamp())
+    return View(type="modal", callback_id=CallbackId.BOOK_MODAL, title="Book a room", submit="Book", close="Cancel",
+                blocks=[
+                    InputBlock(block_id=BlockId.ROOM, label="Room", element=StaticSelectElement(
+                        action_id=ActionId.ROOM_SELECT, placeholder="Pick a room",
+                        options=[Option(text=name[:75], value=name[:75]) for name in room_names[:MAX_ROOM_OPTIONS]])),
+                    InputBlock(block_id=BlockId.START, label="Starts",
+                               element=DateTimePickerElement(action_id=ActionId.START_PICKER, initial_date_time=start)),
+                    InputBlock(block_id=BlockId.MEETING, label="Meeting", hint="A Zoom link, a meeting ID, or `new` "
+                               "for a new meeting the room can join", element=PlainTextInputElement(
+                                   action_id=ActionId.MEETING_INPUT, placeholder="https://zoom.us/j/… or new")),
+                    InputBlock(block_id=BookingBlockId.PASSCODE, label="Passcode", optional=True,
+                               hint="Only you and Zoom see it; it is stored encrypted.",
+                               element=PlainTextInputElement(action_id=BookingActionId.PASSCODE_INPUT, max_length=64)),
+                    InputBlock(block_id=BlockId.DURATION, label="For", element=StaticSelectElement(
+                        action_id=ActionId.DURATION_SELECT,
+                        options=[Option(text=text, value=str(minutes)) for text, minutes in DURATIONS],
+                        initial_option=Option(text=DURATIONS[1][0], value=str(DURATIONS[1][1])))),
+                    InputBlock(block_id=BlockId.REPEAT, label="Repeat", element=StaticSelectElement(
+                        action_id=ActionId.REPEAT_SELECT,
+                        options=[Option(text=text, value=value or "once") for text, value in REPEATS],
+                        initial_option=Option(text=REPEATS[0][0], value="once"))),
+                    InputBlock(block_id=BookingBlockId.CHANNEL, label="Post the reminder and result in",
+                               element=ConversationSelectElement(
+                                   action_id=BookingBlockId.CHANNEL_INPUT, default_to_current_conversation=True)),
+                ])
+
+
+def open_booking_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services = services_of(context)
+    with session_scope(services.session_factory) as session:
+        names = [room.name for room in room_store.list_rooms(session)]
+    client.views_open(trigger_id=body["trigger_id"], view=booking_view(names, now=services.clock()))
+
+
+def _value(values: dict[str, Any], block: str, action: str) -> Any:
+    item = (values.get(block) or {}).get(action) or {}
+    if "selected_option" in item:
+        return (item.get("selected_option") or {}).get("value")
+    for key in ("value", "selected_date_time", "selected_conversation", "selected_channel"):
+        if key in item:
+            return item[key]
+    return None
+
+
+def submit_booking(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    services = services_of(context)
+    user_id = body["user"]["id"]
+    values = body["view"]["state"]["values"]
+    tz_name, _ = user_time_zone(client, user_id)
+    now = services.clock()
+    errors: dict[str, str] = {}
+    room = _value(values, BlockId.ROOM, ActionId.ROOM_SELECT) or ""
+    stamp = _value(values, BlockId.START, ActionId.START_PICKER)
+    meeting_text = (_value(values, BlockId.MEETING, ActionId.MEETING_INPUT) or "").strip()
+    passcode = (_value(values, BookingBlockId.PASSCODE, BookingActionId.PASSCODE_INPUT) or "").strip() or None
+    minutes = int(_value(values, BlockId.DURATION, ActionId.DURATION_SELECT) or 30)
+    repeat = _value(values, BlockId.REPEAT, ActionId.REPEAT_SELECT) or "once"
+    channel = _value(values, BookingBlockId.CHANNEL, BookingBlockId.CHANNEL_INPUT)
+    meeting = None
+    if meeting_text.lower() != "new":
+        meeting = parse_meeting_reference(meeting_text, trailing_passcode=False)
+        if not meeting.is_valid or not meeting.meeting_id:
+            errors[BlockId.MEETING] = meeting.reason or "Paste a Zoom link or meeting ID, or write new."
+        passcode = passcode or meeting.passcode
+    elif passcode:
+        errors[BookingBlockId.PASSCODE] = "New meetings get a passcode from roombot; leave this empty."
+    recurrence = parse_every(repeat) if repeat != "once" else None
+    starts_at = None
+    if stamp is None:
+        errors[BlockId.START] = "Pick when the room should join."
+    else:
+        local = datetime.fromtimestamp(int(stamp), UTC).astimezone(zone_of(tz_name))
+        try:
+            starts_at = first_start(When(local, True), recurrence, now=now)
+        except WhenError as error:
+            errors[BlockId.START] = str(error).replace("`", "")
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
+                         duration_given=True)
+    try:
+        booked = feature_of(services).bookings.book(draft, user_id=user_id, channel_id=channel, tz_name=tz_name,
+                                                    now=now)
+    except BookingRefused as refused:
+        ack(response_action="errors", errors={BlockId.START: _plain(str(refused))})
+        return
+    ack()
+    message = messages.booked_message(booked.view, booked.upcoming, booked.notes)
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+        else:
+            client.chat_postMessage(channel=user_id, **message.as_kwargs())
+    except Exception:  # noqa: BLE001 - the booking is made; the confirmation is a courtesy
+        log.info("could not confirm a booking made in the modal", exc_info=True)
+
+
+def _plain(mrkdwn: str) -> str:
+    return mrkdwn.replace("*", "").replace("`", "")[:150]
+
+
+def register(app: App) -> None:
+    app.shortcut(CallbackId.BOOK_ROOM_SHORTCUT)(open_booking_modal)
+    app.view(CallbackId.BOOK_MODAL)(submit_booking)

@@ -1,0 +1,300 @@
+"""Carrying out one claimed occurrence: the same dispatch flow as `/room join`, exactly once.
+
+Order of work (each step its own short transaction, none held while Zoom is called):
+
+1. The occurrence was claimed with a lease (``bot.store.occurrences.claim_due`` / ``claim_now``).
+2. A reclaimed occurrence (``claim_count > 1``: a worker died holding it) whose join may already have been
+   sent — the marker below exists — is re-checked first: if its room is in a meeting now, the earlier join
+   worked and nothing is sent again.
+3. ``DispatchService.dispatch`` (pre-flight, join with ``force_accept=false``, watch), which writes the
+   dispatch audit in its own transactions.  Right before the join request leaves, the marker
+   ``occurrence:<id>:join`` is committed, so "was a join maybe sent?" has a durable answer.
+4. ``finish`` records the result kind, reason and dispatch id in one transaction, only while this worker
+   still holds the lease.
+5. The channel sees one progress message edited as the dispatch advances, then the result card.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.dispatch.meetings import MeetingService, security_notes
+from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
+from bot.dispatch.service import DispatchPolicy, DispatchService, PasscodeSource
+from bot.meetings import MeetingReference, UnsatisfiableRequirement
+from bot.scheduling import messages
+from bot.scheduling.messages import OccurrenceView
+from bot.scheduling.zoomview import BookingZoom, RoomStatusBoard
+from bot.store import audit, occurrences
+from bot.store.db import SQLITE_WRITE_LOCK_OPTION, session_factory, session_scope
+from bot.store.models import Booking, Dispatch, IdempotencyKey, Occurrence
+from bot.store.types import DispatchAction, DispatchSource, MeetingMode, OccurrenceStatus
+from bot.zoom.errors import ZoomError
+
+log = logging.getLogger("bot.scheduling")
+
+JOIN_MARKER_TTL = timedelta(days=2)
+
+
+def join_marker(occurrence_id: int) -> str:
+    return f"occurrence:{occurrence_id}:join"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed occurrence, detached from its session."""
+
+    view: OccurrenceView
+    claim_count: int
+    room_id: int
+    zoom_room_id: str
+    meeting_mode: MeetingMode
+    passcode: Any  # Sealed (occurrence's for `new`, else the booking's) or None
+    pwd_token: str | None
+    reminder_message_ts: str | None
+
+    @classmethod
+    def of(cls, occurrence: Occurrence) -> Job:
+        booking = occurrence.booking
+        return cls(
+            view=view_of(occurrence),
+            claim_count=occurrence.claim_count,
+            room_id=booking.room_id,
+            zoom_room_id=booking.room.zoom_room_id,
+            meeting_mode=booking.meeting_mode,
+            passcode=occurrence.passcode if booking.meeting_mode is MeetingMode.NEW else booking.passcode,
+            pwd_token=booking.pwd_token,
+            reminder_message_ts=occurrence.reminder_message_ts,
+        )
+
+
+def view_of(occurrence: Occurrence) -> OccurrenceView:
+    booking = occurrence.booking
+    return OccurrenceView(
+        occurrence_id=occurrence.id, booking_id=booking.id, room_name=booking.room.name,
+        starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, tz_name=booking.tz_name,
+        requester_user_id=booking.requester_user_id, channel_id=booking.channel_id,
+        is_new_meeting=booking.meeting_mode is MeetingMode.NEW,
+        meeting_id=occurrence.meeting_id or booking.meeting_id, join_url=occurrence.join_url, rrule=booking.rrule,
+        topic=booking.topic,
+    )
+
+
+def write_locked_on_sqlite(sessions: Any) -> Any:
+    """Sessions that start with the write lock on SQLite.  Several dispatches run at once in a worker, and the
+    audit trail reads a row and then writes in one transaction; on SQLite such a transaction fails ("database
+    is locked", without waiting) when another writer committed after its read.  Taking the lock up front makes
+    those short transactions wait their turn instead.  PostgreSQL sessions are unchanged."""
+    bind = getattr(sessions, "kw", {}).get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return sessions
+    return session_factory(bind.execution_options(**{SQLITE_WRITE_LOCK_OPTION: True}))
+
+
+class SlackPoster:
+    """Channel posts of the worker; Slack failing never stops or fails a dispatch."""
+
+    def __init__(self, client: WebClient | None) -> None:
+        self.client = client
+
+    def post(self, channel: str | None, message: messages.SlackMessage) -> str | None:
+        if self.client is None or not channel:
+            return None
+        try:
+            return self.client.chat_postMessage(channel=channel, **message.as_kwargs()).get("ts")
+        except SlackApiError as error:
+            log.info("could not post in %s: %s", channel, error.response.get("error"))
+            return None
+
+    def update(self, channel: str | None, ts: str | None, message: messages.SlackMessage) -> bool:
+        if self.client is None or not channel or not ts:
+            return False
+        try:
+            self.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
+            return True
+        except SlackApiError as error:
+            log.info("could not update a message in %s: %s", channel, error.response.get("error"))
+            return False
+
+    def tell(self, channel: str | None, user_id: str, message: messages.SlackMessage) -> None:
+        """Only ``user_id`` sees it (in the channel, else as a direct message)."""
+        if self.client is None:
+            return
+        try:
+            if channel:
+                self.client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
+                return
+        except SlackApiError as error:
+            log.info("could not post ephemerally: %s", error.response.get("error"))
+        try:
+            self.client.chat_postMessage(channel=user_id, **message.as_kwargs())
+        except SlackApiError as error:
+            log.info("could not message the booker: %s", error.response.get("error"))
+
+
+class OccurrenceRunner:
+    def __init__(self, services: Any, *, worker_id: str, lease: timedelta = occurrences.DEFAULT_LEASE,
+                 status_listing_interval: float = 1.0) -> None:
+        self.sessions = services.session_factory
+        self.secret_box = services.secret_box
+        self.worker_id = worker_id
+        self.lease = lease
+        self.board = RoomStatusBoard(services.zoom, min_interval=status_listing_interval)
+        self.zoom = BookingZoom(services.zoom, self.board)
+        policy = services.dispatcher.policy if services.dispatcher is not None else DispatchPolicy()
+        # The same dispatch flow as `/room join`, reading room status through the shared board.
+        self.dispatcher = DispatchService(self.zoom, write_locked_on_sqlite(self.sessions), policy=policy,
+                                          secret_box=self.secret_box)
+        self.meetings = MeetingService(self.dispatcher)
+
+    # ------------------------------------------------------------------------------------ meetings
+
+    def ensure_meeting(self, view: OccurrenceView, slack: SlackPoster) -> OccurrenceView:
+        """Create the `new` booking's meeting for this occurrence (once; a loser deletes its meeting) and
+        post its link in the channel; the passcode goes to the booker alone."""
+        if not view.is_new_meeting or view.meeting_id:
+            return view
+        topic = view.topic or f"{view.room_name} meeting"
+        meeting, passcode = self.meetings.create_compatible_meeting(topic, room_name=view.room_name)
+        sealed = self.secret_box.seal(passcode) if passcode else None
+        with session_scope(self.sessions, write_lock=True) as session:
+            attached = occurrences.set_meeting(session, view.occurrence_id, meeting_id=str(meeting.id),
+                                               passcode=sealed, join_url=meeting.join_url)
+        if not attached:
+            try:
+                self.zoom.delete_meeting(meeting.id)
+            except ZoomError as error:
+                log.warning("could not delete the duplicate meeting %s: %s", meeting.id, type(error).__name__)
+            with session_scope(self.sessions) as session:
+                return view_of(self._load(session, view.occurrence_id))
+        ready = OccurrenceView(**{**view.__dict__, "meeting_id": str(meeting.id), "join_url": meeting.join_url})
+        notes = security_notes(meeting, view.room_name)
+        slack.post(view.channel_id, messages.meeting_ready_message(ready, notes))
+        if passcode:
+            slack.tell(view.channel_id, view.requester_user_id, messages.info(
+                f"Passcode of meeting {format_meeting_number(str(meeting.id))} (booking #{view.booking_id}), "
+                f"for you only: `{passcode}`"))
+        return ready
+
+    # ------------------------------------------------------------------------------------ dispatch
+
+    def run(self, job: Job, slack: SlackPoster, *, requester: Requester | None = None) -> DispatchResult:
+        """Dispatch a claimed occurrence and finish it.  Never raises for Zoom or Slack trouble; a crash
+        (or a database outage) leaves the lease to expire so another worker takes over safely."""
+        view = job.view
+        requester = requester or Requester(view.requester_user_id)
+        previous = self._earlier_join(job) if job.claim_count > 1 else None
+        if previous is not None:
+            result = previous
+        else:
+            result = self._dispatch(job, view, requester, slack)
+        status = OccurrenceStatus.DISPATCHED if result.ok else OccurrenceStatus.FAILED
+        with session_scope(self.sessions, write_lock=True) as session:
+            won = occurrences.finish(session, view.occurrence_id, worker_id=self.worker_id, status=status,
+                                     dispatch_id=result.dispatch_id, reason=result.reason)
+        if not won:
+            log.warning("occurrence %s: lease lost before finishing (%s)", view.occurrence_id, result.kind.value)
+        return result
+
+    def _dispatch(self, job: Job, view: OccurrenceView, requester: Requester, slack: SlackPoster) -> DispatchResult:
+        progress = _ProgressPost(slack, view, self)
+        try:
+            view = self.ensure_meeting(view, slack)
+        except (ZoomError, UnsatisfiableRequirement) as error:
+            result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name, f"I could not create the meeting: {error}",
+                                    room_key=job.room_id)
+            progress.finish(result)
+            return result
+        target = self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
+                                         DispatchAction.JOIN)
+        if isinstance(target, DispatchResult):
+            progress.finish(target)
+            return target
+        passcode = self.secret_box.open_optional(job.passcode) if job.passcode is not None else None
+        meeting = None
+        if passcode is None and job.meeting_mode is MeetingMode.LINK:
+            meeting = self.dispatcher.account_meeting(view.meeting_id)
+            passcode = (meeting.password or None) if meeting is not None else None
+        request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, pwd_token=job.pwd_token,
+                                                                 kind="meeting"),
+                              requester, view.channel_id, DispatchSource.BOOKING, without_passcode=passcode is None)
+        self.zoom.set_before_join(lambda: self._mark_join(view.occurrence_id))
+        try:
+            result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress.on_stage)
+        finally:
+            self.zoom.set_before_join(None)
+        if view.join_url and not result.join_url:
+            result = DispatchResult(**{**result.__dict__, "join_url": view.join_url})
+        progress.finish(result)
+        return result
+
+    def _mark_join(self, occurrence_id: int) -> None:
+        with session_scope(self.sessions, write_lock=True) as session:
+            audit.claim_once(session, join_marker(occurrence_id), ttl=JOIN_MARKER_TTL)
+
+    def extend_lease(self, occurrence_id: int) -> None:
+        with session_scope(self.sessions, write_lock=True) as session:
+            occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, lease=self.lease)
+
+    def _earlier_join(self, job: Job) -> DispatchResult | None:
+        """The result of an earlier worker's join, when one was sent and the room is in a meeting now."""
+        view = job.view
+        with session_scope(self.sessions) as session:
+            if session.get(IdempotencyKey, join_marker(view.occurrence_id)) is None:
+                return None  # no join ever left for this occurrence: dispatching now is the first
+            dispatch_id = session.scalar(
+                select(Dispatch.id)
+                .where(Dispatch.room_id == job.room_id, Dispatch.source == DispatchSource.BOOKING,
+                       Dispatch.meeting_id == view.meeting_id, Dispatch.created_at >= view.starts_at - timedelta(days=1))
+                .order_by(Dispatch.id.desc()).limit(1))
+        target_room = self.dispatcher.resolve(job.zoom_room_id, Requester(view.requester_user_id), view.channel_id,
+                                              DispatchSource.BOOKING, DispatchAction.JOIN)
+        if isinstance(target_room, DispatchResult):
+            return None
+        try:
+            status = self.dispatcher.live_status(target_room)
+        except ZoomError:
+            return None  # cannot tell: a repeated join with force_accept=false cannot pull the room out
+        if status != "InMeeting":
+            return None
+        reason = f"{view.room_name} is in meeting {format_meeting_number(view.meeting_id)} (sent by an earlier attempt)."
+        log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
+        return DispatchResult(ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id,
+                              room_key=job.room_id, dispatch_id=dispatch_id, room_status=status)
+
+    @staticmethod
+    def _load(session: Any, occurrence_id: int) -> Occurrence:
+        return session.scalars(select(Occurrence).where(Occurrence.id == occurrence_id).options(
+            selectinload(Occurrence.booking).selectinload(Booking.room))).one()
+
+
+class _ProgressPost:
+    """The one channel message of this dispatch: posted when the join is sent, edited, then the result."""
+
+    def __init__(self, slack: SlackPoster, view: OccurrenceView, runner: OccurrenceRunner) -> None:
+        self.slack = slack
+        self.view = view
+        self.runner = runner
+        self.ts: str | None = None
+
+    def on_stage(self, stage: Stage, text: str) -> None:
+        if stage is Stage.ACCEPTED:
+            self.runner.extend_lease(self.view.occurrence_id)  # the watch may take a while
+        message = messages.progress_message(text)
+        if self.ts is None:
+            self.ts = self.slack.post(self.view.channel_id, message)
+        else:
+            self.slack.update(self.view.channel_id, self.ts, message)
+
+    def finish(self, result: DispatchResult) -> None:
+        card = messages.result_message(result, self.view)
+        if not self.slack.update(self.view.channel_id, self.ts, card):
+            self.slack.post(self.view.channel_id, card)

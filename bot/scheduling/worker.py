@@ -1,0 +1,227 @@
+"""The booking worker: materialises occurrences, posts reminders, claims due occurrences and dispatches them.
+
+Any number of workers may run against one PostgreSQL database (inside `roombot serve` and alone as
+`roombot worker`): every step that must happen once is decided by the database — unique occurrence rows,
+leased claims with ``FOR UPDATE SKIP LOCKED``, compare-and-set reminders — never by the worker's memory.
+A worker claims only as many occurrences as it has free dispatch slots, so several workers share a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.config_errors import ConfigError
+from bot.scheduling import messages
+from bot.scheduling.runner import Job, OccurrenceRunner, SlackPoster, view_of
+from bot.store import bookings as booking_store
+from bot.store import occurrences
+from bot.store.db import session_scope
+from bot.store.types import utcnow
+
+log = logging.getLogger("bot.scheduling")
+
+
+def _minutes(environ: Mapping[str, str], name: str, default: float) -> timedelta:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return timedelta(minutes=default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a number of minutes, like 10") from None
+    if value < 0:
+        raise ConfigError(name, "must not be negative")
+    return timedelta(minutes=value)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    grace: timedelta = timedelta(minutes=10)  # later than this: skipped and reported, never joined late
+    reminder_lead: timedelta = timedelta(minutes=10)  # the channel's reminder comes this long before
+    lease: timedelta = occurrences.DEFAULT_LEASE  # a claim this old whose worker went quiet is taken over
+    poll_interval: float = 1.0  # seconds between looks at the database
+    concurrency: int = 0  # dispatches in flight per worker; 0: enough to keep Zoom's Medium limit busy
+    materialise_every: float = 300.0  # seconds between top-ups of recurring bookings
+    meeting_fallback_lead: timedelta = timedelta(minutes=2)  # `new` meetings the reminder did not create
+    status_listing_interval: float = 1.0  # the shared room-status listing is refreshed at most this often
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> WorkerConfig:
+        """``ROOMBOT_BOOKING_GRACE_MINUTES`` (10), ``ROOMBOT_BOOKING_REMINDER_MINUTES`` (10),
+        ``ROOMBOT_WORKER_CONCURRENCY`` (from the Zoom rate limit), ``ROOMBOT_WORKER_POLL_SECONDS`` (1)."""
+        concurrency = environ.get("ROOMBOT_WORKER_CONCURRENCY", "").strip()
+        poll = environ.get("ROOMBOT_WORKER_POLL_SECONDS", "").strip()
+        if concurrency and not (concurrency.isdigit() and int(concurrency) > 0):
+            raise ConfigError("ROOMBOT_WORKER_CONCURRENCY", "must be a positive whole number")
+        try:
+            poll_interval = float(poll) if poll else 1.0
+        except ValueError:
+            raise ConfigError("ROOMBOT_WORKER_POLL_SECONDS", "must be a number of seconds, like 1") from None
+        return cls(grace=_minutes(environ, "ROOMBOT_BOOKING_GRACE_MINUTES", 10),
+                   reminder_lead=_minutes(environ, "ROOMBOT_BOOKING_REMINDER_MINUTES", 10),
+                   concurrency=int(concurrency) if concurrency else 0, poll_interval=max(0.05, poll_interval))
+
+    def slots(self, medium_qps: float) -> int:
+        # A dispatch holds its slot for a few seconds (pre-flight, join, watching the room join) while it
+        # spends about one Medium request; three seconds' worth of the rate limit keeps Zoom busy.
+        return self.concurrency or max(8, int(medium_qps * 3))
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    misfired: int = 0
+    reminders: int = 0
+    meetings: int = 0
+    futures: list[Future[Any]] = field(default_factory=list)
+
+
+class BookingWorker:
+    def __init__(self, services: Any, settings: Any = None, config: WorkerConfig | None = None, *,
+                 slack_client: WebClient | None = None, worker_id: str | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config or WorkerConfig()
+        self.services = services
+        self.sessions = services.session_factory
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        if slack_client is None and settings is not None and getattr(settings, "slack_bot_token", None):
+            slack_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        self.slack = SlackPoster(slack_client)
+        self.clock = clock
+        self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease,
+                                       status_listing_interval=self.config.status_listing_interval)
+        self.concurrency = self.config.slots(services.zoom.settings.qps_medium)
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="booking")
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_materialised: datetime | None = None
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> BookingWorker:
+        self._thread = threading.Thread(target=self._loop, name="booking-worker", daemon=True)
+        self._thread.start()
+        log.info("booking worker %s started (%d dispatch slots)", self.worker_id, self.concurrency)
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; dispatches already running finish (their leases cover a hard stop)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_once(wait_for_dispatches=False)
+            except Exception:  # noqa: BLE001 - a database blip must not end the worker
+                log.exception("booking worker tick failed; trying again")
+            self._wake.wait(self.config.poll_interval)
+            self._wake.clear()
+
+    # ------------------------------------------------------------------------------------ one tick
+
+    def run_once(self, now: datetime | None = None, *, wait_for_dispatches: bool = True) -> TickReport:
+        now = now or self.clock()
+        report = TickReport()
+        self._materialise(now)
+        report.reminders, report.meetings = self._reminders(now)
+        free = self.concurrency - self._in_flight
+        if free > 0:
+            with session_scope(self.sessions, write_lock=True) as session:
+                claim = occurrences.claim_due(session, worker_id=self.worker_id, now=now, lease=self.config.lease,
+                                              grace=self.config.grace, limit=free)
+                jobs = [Job.of(occurrence) for occurrence in claim.claimed]
+                missed = [(view_of(o), o.outcome_reason or "missed", o.reminder_message_ts) for o in claim.misfired]
+            for view, reason, reminder_ts in missed:
+                self._report_skipped(view, reason, reminder_ts)
+            report.claimed, report.misfired = len(jobs), len(missed)
+            for job in jobs:
+                report.futures.append(self._submit(job))
+        if wait_for_dispatches and report.futures:
+            wait(report.futures)
+        return report
+
+    def _submit(self, job: Job) -> Future[Any]:
+        with self._lock:
+            self._in_flight += 1
+        future = self._pool.submit(self._run_job, job)
+        return future
+
+    def _run_job(self, job: Job) -> None:
+        try:
+            result = self.runner.run(job, self.slack)
+            if job.reminder_message_ts:
+                what = "— sent." if result.ok else "— did not work; see below."
+                self.slack.update(job.view.channel_id, job.reminder_message_ts,
+                                  messages.reminder_done_message(job.view, what))
+        except Exception:  # noqa: BLE001 - the lease expires and another worker re-checks and retries
+            log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._wake.set()  # a slot is free: look for more work now
+
+    def _materialise(self, now: datetime) -> None:
+        if self._last_materialised and (now - self._last_materialised).total_seconds() < self.config.materialise_every:
+            return
+        with session_scope(self.sessions, write_lock=True) as session:
+            results = booking_store.materialise_due(session, now=now)
+        self._last_materialised = now
+        for result in results:
+            for start, other in result.conflicts:
+                log.info("booking %s: occurrence at %s overlaps booking %s; skipped", result.booking_id, start, other)
+
+    def _reminders(self, now: datetime) -> tuple[int, int]:
+        with session_scope(self.sessions, write_lock=True) as session:
+            views = [view_of(o) for o in occurrences.claim_reminders(session, now=now, lead=self.config.reminder_lead)]
+        meetings = 0
+        for view in views:
+            try:
+                if view.is_new_meeting and not view.meeting_id:
+                    view = self.runner.ensure_meeting(view, self.slack)
+                    meetings += 1
+            except Exception as error:  # noqa: BLE001 - the dispatch creates it at the start instead
+                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
+            ts = self.slack.post(view.channel_id, messages.reminder_message(view))
+            if ts:
+                with session_scope(self.sessions, write_lock=True) as session:
+                    occurrences.set_reminder_message(session, view.occurrence_id, ts)
+        meetings += self._late_meetings(now)
+        return len(views), meetings
+
+    def _late_meetings(self, now: datetime) -> int:
+        """`new` meetings still missing shortly before the start (the reminder's attempt failed or never ran)."""
+        with session_scope(self.sessions) as session:
+            views = [view_of(o) for o in occurrences.needing_meeting(session, now=now,
+                                                                      lead=self.config.meeting_fallback_lead)]
+        created = 0
+        for view in views:
+            try:
+                self.runner.ensure_meeting(view, self.slack)
+                created += 1
+            except Exception as error:  # noqa: BLE001
+                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
+        return created
+
+    def _report_skipped(self, view: messages.OccurrenceView, reason: str, reminder_ts: str | None) -> None:
+        log.info("occurrence %s skipped: %s", view.occurrence_id, reason)
+        self.slack.post(view.channel_id, messages.skipped_message(view, reason))
+        if reminder_ts:
+            self.slack.update(view.channel_id, reminder_ts, messages.reminder_done_message(view, "— missed."))
