@@ -75,12 +75,14 @@ def register(app: App, feature: RoomsFeature) -> None:
             progress = ProgressMessage.start(client, click.channel, click.user_id, text, respond=respond)
         _run(feature, click, progress, requester, room_name)
 
+    @friendly_failures
     def enter_passcode(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         click = Click(body, action)
         modal = ModalContext(click.key, click.channel, click.card_ts)
         client.views_open(trigger_id=click.trigger_id, view=render.passcode_modal(modal))
 
+    @friendly_failures
     def join_a_meeting(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
         ack()
         click = Click(body, action)

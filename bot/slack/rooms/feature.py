@@ -17,8 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import Requester
 from bot.services import Services
+from bot.slack.blocks import SlackMessage
 from bot.slack.errors import UserFacingError
 from bot.slack.rooms.render import RoomView
+from bot.slack.subcommands import SubcommandRequest
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.db import DatabaseUnavailable, session_scope
@@ -43,21 +45,54 @@ def zoom_down_error(error: ZoomError) -> UserFacingError:
 
 
 def friendly_failures(handler: F) -> F:
-    """Turn infrastructure failures into replies the requester understands (the central error handler would
-    otherwise only say "unexpected error")."""
+    """Answer the requester directly when a handler gives up with a ``UserFacingError``, or the database or
+    Zoom is unreachable (the central handler would only say "unexpected error" for the last two).
+
+    Replying here instead of re-raising also sidesteps a race in Bolt's thread runner: a listener that
+    raises right after ``ack()`` can make Bolt forget the ack and hold Slack's HTTP response for the whole
+    3-second ack timeout.
+    """
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return handler(*args, **kwargs)
+        except UserFacingError as error:
+            problem = error
         except DatabaseUnavailable as error:
             log.warning("database unavailable: %s", error)
-            raise database_down_error() from None
+            problem = database_down_error()
         except ZoomError as error:
             log.warning("zoom error outside the dispatch flow: %s", type(error).__name__)
-            raise zoom_down_error(error) from None
+            problem = zoom_down_error(error)
+        log.info("told the user: %s", problem.user_message)
+        tell_requester(problem.to_message(), args, kwargs)
+        return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def tell_requester(message: SlackMessage, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Show ``message`` to whoever sent the command, click or form — privately; never raises."""
+    try:
+        if args and isinstance(args[0], SubcommandRequest):
+            args[0].respond(response_type="ephemeral", **message.as_kwargs())
+            return
+        body = kwargs.get("body") or {}
+        respond, client = kwargs.get("respond"), kwargs.get("client")
+        if respond is not None and body.get("response_url"):
+            respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            return
+        user = (body.get("user") or {}).get("id")
+        channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
+        if client is None or not user:
+            log.warning("could not tell anyone: no requester in the request")
+        elif channel:
+            client.chat_postEphemeral(channel=channel, user=user, **message.as_kwargs())
+        else:  # a modal submission: a direct message from the app is private too
+            client.chat_postMessage(channel=user, **message.as_kwargs())
+    except Exception:  # noqa: BLE001 - reporting a failure must not raise another one
+        log.warning("could not tell the requester about a problem", exc_info=True)
 
 
 @dataclass

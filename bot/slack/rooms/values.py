@@ -47,7 +47,8 @@ class DispatchKey:
     nonce: str = ""
 
     def encode(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, False, "")}
+        # Identity checks: 0 == False, and room 0 (not chosen yet, in the shortcut's modal) must survive.
+        data = {k: v for k, v in asdict(self).items() if v is not None and v is not False and v != ""}
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         if len(text) > MAX_BUTTON_VALUE and self.pwd:
             return replace(self, pwd=None).encode()  # the token is a convenience; the id is what matters
