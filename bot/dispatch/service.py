@@ -176,8 +176,8 @@ class DispatchService:
                 repair = (Fix.REPAIR_PASSCODE,) if self.may_repair(request.requester, source.meeting) else ()
                 if self.protocol == "jsonrpc":
                     return self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
-                                        f"{compatibility.reason} Zoom would answer “Validation Failed” "
-                                        f"(`params.password`), so I did not send {target.name}." + repair_hint(repair),
+                                        f"{compatibility.reason} Zoom would answer 32602 “Validation Failed” "
+                                        f"on `params.password`, so I did not send {target.name}." + repair_hint(repair),
                                         (*repair, Fix.ENTER_PASSCODE))
                 base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
                                             "accept it; if the room stalls on a passcode prompt, repair the passcode."))
@@ -225,6 +225,10 @@ class DispatchService:
         if final_status == "InMeeting":
             self.trail.settle_attempt(attempt_id, succeeded=True)
             reason = f"{target.name} is in meeting {number}."
+            if source.meeting is not None and source.meeting.waiting_room:
+                # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
+                reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
+                          "admit it.")
             self.trail.record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED,
                               reason=reason)
             return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status,

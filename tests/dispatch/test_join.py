@@ -98,7 +98,7 @@ def test_legacy_api_refuses_the_seed_passcode_before_calling_zoom(make_stack, re
     result = join(stack, "Boardroom", meeting["id"], requester)
     assert result.kind is ResultKind.PASSCODE_INCOMPATIBLE
     assert (Fix.REPAIR_PASSCODE in result.fixes) is repair_offered
-    assert "Validation Failed" in result.reason and SEED_PASSCODE not in result.reason
+    assert "32602 “Validation Failed” on `params.password`" in result.reason and SEED_PASSCODE not in result.reason
     assert joins_sent(stack) == []
 
 

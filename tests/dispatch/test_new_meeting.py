@@ -42,6 +42,7 @@ def test_forced_waiting_room_is_read_back_and_explained(stack):
     result = stack.meetings.new_meeting("Huddle 3", None, ALICE, "C_OPS")
     assert result.kind is ResultKind.IN_MEETING, result.reason
     assert meeting_state(stack, result.meeting_id)["settings"]["waiting_room"] is True
+    assert result.reason.endswith("in its waiting room: someone in the meeting must admit it.")
     assert any("admit Huddle 3 from the waiting room" in note for note in result.notes)
 
 
