@@ -112,6 +112,7 @@ class RoomsFeature:
         self.sessions = services.session_factory
         self._monotonic = monotonic
         self._emails: dict[str, _CachedEmail] = {}
+        self._groups: tuple[dict[str, frozenset[str]], float] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -121,7 +122,28 @@ class RoomsFeature:
     # -- who is asking ------------------------------------------------------------------------------------
 
     def requester(self, client: WebClient, user_id: str, *, is_admin: bool) -> Requester:
-        return Requester(user_id, is_admin=is_admin, email=self.email_of(client, user_id))
+        return Requester(user_id, is_admin=is_admin, email=self.email_of(client, user_id),
+                         usergroup_ids=self.usergroups_of(client, user_id))
+
+    def usergroups_of(self, client: WebClient, user_id: str) -> tuple[str, ...]:
+        """The Slack user groups ``user_id`` is in (usergroups:read), for `/room allow <room> @group` rules.
+
+        One ``usergroups.list`` for the whole workspace, cached briefly; on failure, no groups (a group rule
+        then does not match, which refuses rather than allows)."""
+        now = self._monotonic()
+        with self._lock:
+            if self._groups is not None and now - self._groups[1] < EMAIL_TTL_SECONDS:
+                members = self._groups[0]
+                return tuple(sorted(g for g, users in members.items() if user_id in users))
+        try:
+            answer = client.usergroups_list(include_users=True)
+            members = {str(g.get("id")): frozenset(g.get("users") or ()) for g in answer.get("usergroups") or ()}
+        except SlackApiError as error:
+            log.info("usergroups.list failed: %s", error.response.get("error"))
+            return ()
+        with self._lock:
+            self._groups = (members, now)
+        return tuple(sorted(g for g, users in members.items() if user_id in users))
 
     def email_of(self, client: WebClient, user_id: str) -> str | None:
         """The Slack profile email (users:read.email), cached briefly; None when Slack does not say."""
