@@ -287,7 +287,7 @@ class _ProgressPost:
 
     def on_stage(self, stage: Stage, text: str) -> None:
         if stage is Stage.ACCEPTED:
-            self.runner.extend_lease(self.view.occurrence_id)  # the watch may take a while
+            self.runner.extend_lease(self.view.occurrence_id)  # watching the room join may take a while
         message = messages.progress_message(text)
         if self.ts is None:
             self.ts = self.slack.post(self.view.channel_id, message)

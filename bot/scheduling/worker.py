@@ -104,6 +104,8 @@ class BookingWorker:
         self.concurrency = self.config.slots(services.zoom.settings.qps_medium)
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="booking")
         self._in_flight = 0
+        self._running: set[int] = set()  # occurrence ids being dispatched here: their leases are renewed
+        self._last_heartbeat: datetime | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -140,6 +142,7 @@ class BookingWorker:
     def run_once(self, now: datetime | None = None, *, wait_for_dispatches: bool = True) -> TickReport:
         now = now or self.clock()
         report = TickReport()
+        self._heartbeat(now)
         self._materialise(now)
         report.reminders, report.meetings = self._reminders(now)
         free = self.concurrency - self._in_flight
@@ -158,9 +161,25 @@ class BookingWorker:
             wait(report.futures)
         return report
 
+    def _heartbeat(self, now: datetime) -> None:
+        """Renew the leases of running dispatches (every third of a lease), so a slow dispatch — waiting on
+        Zoom's rate limit or a slow room — is never taken for a dead worker's."""
+        if self._last_heartbeat is not None and now - self._last_heartbeat < self.config.lease / 3:
+            return
+        self._last_heartbeat = now
+        with self._lock:
+            running = sorted(self._running)
+        if not running:
+            return
+        with session_scope(self.sessions, write_lock=True) as session:
+            for occurrence_id in running:
+                occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, now=now,
+                                         lease=self.config.lease)
+
     def _submit(self, job: Job) -> Future[Any]:
         with self._lock:
             self._in_flight += 1
+            self._running.add(job.view.occurrence_id)
         future = self._pool.submit(self._run_job, job)
         return future
 
@@ -176,6 +195,7 @@ class BookingWorker:
         finally:
             with self._lock:
                 self._in_flight -= 1
+                self._running.discard(job.view.occurrence_id)
             self._wake.set()  # a slot is free: look for more work now
 
     def _materialise(self, now: datetime) -> None:
