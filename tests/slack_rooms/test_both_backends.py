@@ -19,7 +19,8 @@ def test_join_edits_one_message_through_the_stages(room_bot: RoomBot) -> None:
     card = room_bot.card()
     assert card.text.startswith("Boardroom is in meeting 855 1234 5678.")
     posts = room_bot.slack.calls("chat.postMessage")
-    assert len(posts) == 1 and posts[0].params["text"] == f"{PROGRESS_PREFIX} Sending Boardroom to meeting 855 1234 5678…"
+    assert len(posts) == 1
+    assert posts[0].params["text"] == f"{PROGRESS_PREFIX} Sending Boardroom to meeting 855 1234 5678…"
     updates = [c.params["text"] for c in room_bot.slack.calls("chat.update")]
     assert any("Zoom accepted; waiting for Boardroom" in text for text in updates)
     assert updates[-1] == card.text and all(c.params["ts"] == card.ts for c in room_bot.slack.calls("chat.update"))

@@ -49,9 +49,12 @@ def test_new_meeting_on_a_busy_room_asks_and_join_anyway_creates_it(room_bot: Ro
     assert len(room_bot.stack.zoom_requests("/users/", "POST")) == 1
 
 
-def test_new_without_a_room_shows_usage(room_bot: RoomBot) -> None:
+def test_new_without_a_known_room_is_answered_privately(room_bot: RoomBot) -> None:
     reply = room_bot.reply(room_bot.room("new"))
     assert "Usage: `/room new <room> [topic…]`" in reply.params["text"]
+    reply = room_bot.reply(room_bot.room("new bordroom Planning"))
+    assert "There is no room called “bordroom”. Did you mean “Boardroom”?" in reply.params["text"]
+    assert room_bot.slack.messages_in("C1") == [] and room_bot.stack.zoom_requests("/users/", "POST") == []
 
 
 @pytest.fixture

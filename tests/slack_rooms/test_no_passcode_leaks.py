@@ -100,7 +100,8 @@ def test_no_passcode_reaches_a_channel_or_a_log(make_room_bot: Callable[..., Roo
     # 6. the message shortcut on an invitation that states its passcode
     bot.room("leave Training Room")
     bot.card(count=8)
-    invitation = f"Join Zoom Meeting\nhttps://zoom.us/j/{THIRD_ID}\nMeeting ID: 855 1111 2222\nPasscode: {IN_SHARED_MESSAGE}"
+    invitation = (f"Join Zoom Meeting\nhttps://zoom.us/j/{THIRD_ID}\nMeeting ID: 855 1111 2222\n"
+                  f"Passcode: {IN_SHARED_MESSAGE}")
     bot.client.message_shortcut(CallbackId.SEND_ROOM_SHORTCUT, invitation)
     filled = bot.slack.wait_for(lambda: bot.slack.calls("views.update"), what="rooms modal")[-1].params["view"]
     training = next(o for o in next(b for b in filled["blocks"] if b.get("block_id") == "room")["element"]["options"]

@@ -123,7 +123,8 @@ def test_requester_carries_email_and_usergroups_looked_up_once() -> None:
     class Dispatcher:
         zoom = None
 
-    feature = RoomsFeature(Services(session_factory=object(), dispatcher=Dispatcher()), meetings=object())  # type: ignore[arg-type]
+    services = Services(session_factory=object(), dispatcher=Dispatcher())
+    feature = RoomsFeature(services, meetings=object())  # type: ignore[arg-type]
     slack = StubSlack()
     first = feature.requester(slack, "U2", is_admin=False)  # type: ignore[arg-type]
     again = feature.requester(slack, "U2", is_admin=True)  # type: ignore[arg-type]

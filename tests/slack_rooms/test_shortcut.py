@@ -34,7 +34,8 @@ def test_shortcut_sends_the_chosen_room_with_the_stated_passcode(room_bot: RoomB
 
     values = {"room": {"room_select": {"type": "static_select", "selected_option": room_option(view, "Huddle 3")}},
               "passcode": {"passcode_input": {"type": "plain_text_input", "value": None}}}
-    sent = room_bot.client.view_submission(CallbackId.SEND_ROOM_MODAL, values, private_metadata=view["private_metadata"])
+    sent = room_bot.client.view_submission(CallbackId.SEND_ROOM_MODAL, values,
+                                           private_metadata=view["private_metadata"])
     assert sent.response.content == b"", sent.response.text
     assert room_bot.card("C7").text.startswith("Huddle 3 is in meeting 855 1234 5678.")
     assert room_bot.joins_sent()[0]["json"]["params"]["passcode"] == "Qr5_6st"

@@ -26,7 +26,8 @@ from bot.zoom.errors import ZoomNotFound
 
 AUDIT_ROWS = 15
 # Slack escapes mentions in slash-command text ("Escape channels, users, and links" in the manifest).
-MENTION = re.compile(r"<#(?P<channel>[CG][A-Z0-9_]+)(?:\|[^>]*)?>|<!subteam\^(?P<group>S[A-Z0-9_]+)(?:\|(?P<label>[^>]*))?>"
+MENTION = re.compile(r"<#(?P<channel>[CG][A-Z0-9_]+)(?:\|[^>]*)?>"
+                     r"|<!subteam\^(?P<group>S[A-Z0-9_]+)(?:\|(?P<label>[^>]*))?>"
                      r"|<@(?P<user>[UW][A-Z0-9_]+)(?:\|[^>]*)?>|(?<!\S)(?P<everyone>everyone)(?!\S)", re.IGNORECASE)
 REMOVE_WORDS = frozenset({"off", "remove", "revoke", "no"})
 

@@ -20,7 +20,8 @@ from bot.store.types import DispatchAction, DispatchSource
 
 USAGE = {
     "join": ("`/room join <room> <meeting link | meeting id> [passcode]`",
-             "e.g. `/room join Boardroom https://zoom.us/j/81234567890` or `/room join Huddle 3 812 3456 7890 Xk7_9ab`"),
+             "e.g. `/room join Boardroom https://zoom.us/j/81234567890` or "
+             "`/room join Huddle 3 812 3456 7890 Xk7_9ab`"),
     "new": ("`/room new <room> [topic…]`", "e.g. `/room new Boardroom Design review`"),
     "leave": ("`/room leave <room>`", "e.g. `/room leave Boardroom`"),
     "status": ("`/room status <room>`", "e.g. `/room status Boardroom`"),
@@ -99,8 +100,6 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             flow.ephemeral(request.respond, usage_message("new"))
             return
         room_text, topic = split_room(feature, request.args)
-        if topic and not _names_a_room(feature, room_text):
-            room_text, topic = request.args.split()[0], " ".join(request.args.split()[1:])
         requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
         target = feature.dispatcher.resolve(room_text, requester, request.channel_id, DispatchSource.COMMAND,
                                             DispatchAction.NEW)
@@ -140,7 +139,3 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
 
     return {"list": list_rooms, "join": join, "new": new, "leave": leave, "status": status}
 
-
-def _names_a_room(feature: RoomsFeature, text: str) -> bool:
-    with session_scope(feature.sessions) as session:
-        return room_store.find_room_or_unique_prefix(session, text) is not None

@@ -282,7 +282,8 @@ def home_blocks(rooms: Sequence[RoomView], *, problem: str | None = None) -> lis
     lines = [room_line(room) for room in rooms]
     for start in range(0, len(lines), 30):  # stay well under a section's 3000 characters
         blocks.append(section_block("\n".join(lines[start:start + 30])))
-    blocks.append(note_block("Send one into a meeting from any channel: `/room join <room> <link>` or `/room new <room>`."))
+    blocks.append(note_block("Send one into a meeting from any channel: `/room join <room> <link>` or "
+                             "`/room new <room>`."))
     return blocks
 
 
