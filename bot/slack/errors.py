@@ -83,6 +83,18 @@ def register(app: App) -> None:
     app.error(handle_roombot_error)
 
 
+def report_after_ack(error: Exception, body: Mapping[str, Any], context: BoltContext) -> None:
+    """For listeners that already called ``ack()``: tell the requester here instead of re-raising.
+
+    Re-raising after ``ack()`` makes Bolt reset the acknowledgement and hold Slack's HTTP answer until its
+    3-second timeout, which is when Slack gives up on the request; reporting from the listener's own worker
+    thread avoids that and says the same thing the central handler would.
+    """
+    message = _message_for(error, body)
+    if message is not None:
+        _deliver(message, body, context)
+
+
 def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | None:
     if isinstance(error, BoltUnhandledRequestError):
         return _unhandled_message(body)
