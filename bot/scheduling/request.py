@@ -136,16 +136,21 @@ def _split_room_and_when(head: list[str], *, now: datetime, tz_name: str,
     """(room text, When) for the split whose room is known; else the one with the shortest room name."""
     readable: list[tuple[str, object]] = []
     first_error: WhenError | None = None
+    known_room_error: WhenError | None = None  # the room is right, so this is what the user got wrong
     for cut in range(1, len(head)):
         room_text = " ".join(head[:cut]).strip("\"'“”")
         try:
             when = parse_when(" ".join(head[cut:]), now=now, tz_name=tz_name)
         except WhenError as error:
             first_error = first_error or error
+            if known_room_error is None and is_room(room_text):
+                known_room_error = error
             continue
         if is_room(room_text):
             return room_text, when
         readable.append((room_text, when))
+    if known_room_error is not None:
+        return known_room_error
     if readable:
         return readable[0]
     return first_error or WhenError(f"I cannot find the time; write it like {WHEN_EXAMPLES}.")

@@ -161,6 +161,8 @@ def _read_date(tokens: list[str], today: date) -> tuple[date | None, int]:
     first = tokens[0]
     if first == "today":
         return today, 1
+    if first == "yesterday":
+        return today - timedelta(days=1), 1
     if first in ("tomorrow", "tmrw", "tmr"):
         return today + timedelta(days=1), 1
     if first == "next" and len(tokens) > 1 and tokens[1] in WEEKDAY_NAMES:
