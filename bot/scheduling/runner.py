@@ -17,7 +17,7 @@ Order of work (each step its own short transaction, none held while Zoom is call
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -150,6 +150,9 @@ class OccurrenceRunner:
         self.board = RoomStatusBoard(services.zoom, min_interval=status_listing_interval)
         self.zoom = BookingZoom(services.zoom, self.board)
         policy = services.dispatcher.policy if services.dispatcher is not None else DispatchPolicy()
+        # Watching a room join polls the shared board, which spaces real requests itself: poll as often as it
+        # refreshes, so a joined room is confirmed (and its dispatch slot freed) at the next listing.
+        policy = replace(policy, poll_interval=min(policy.poll_interval, status_listing_interval))
         # The same dispatch flow as `/room join`, reading room status through the shared board.
         self.dispatcher = DispatchService(self.zoom, write_locked_on_sqlite(self.sessions), policy=policy,
                                           secret_box=self.secret_box)
@@ -175,7 +178,7 @@ class OccurrenceRunner:
                 log.warning("could not delete the duplicate meeting %s: %s", meeting.id, type(error).__name__)
             with session_scope(self.sessions) as session:
                 return view_of(self._load(session, view.occurrence_id))
-        ready = OccurrenceView(**{**view.__dict__, "meeting_id": str(meeting.id), "join_url": meeting.join_url})
+        ready = replace(view, meeting_id=str(meeting.id), join_url=meeting.join_url)
         notes = security_notes(meeting, view.room_name)
         slack.post(view.channel_id, messages.meeting_ready_message(ready, notes))
         if passcode:
@@ -232,7 +235,7 @@ class OccurrenceRunner:
         finally:
             self.zoom.set_before_join(None)
         if view.join_url and not result.join_url:
-            result = DispatchResult(**{**result.__dict__, "join_url": view.join_url})
+            result = replace(result, join_url=view.join_url)
         progress.finish(result)
         return result
 
