@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -28,6 +29,9 @@ class _DropClientTokenWarning(logging.Filter):
 _BOLT_APP_LOGGER = logging.getLogger("slack_bolt.App")
 if not any(isinstance(f, _DropClientTokenWarning) for f in _BOLT_APP_LOGGER.filters):
     _BOLT_APP_LOGGER.addFilter(_DropClientTokenWarning())
+
+
+LISTENER_THREADS = 64  # concurrent Slack requests being worked on; Zoom's own rate limits bound the rest
 
 
 def create_app(settings: Settings, *, client: WebClient | None = None, services: Services | None = None) -> App:
@@ -57,6 +61,9 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
         raise ValueError("create_app: the WebClient passed in must carry the bot token")
 
     app = App(
+        # Bolt's default pool has 5 threads, and a dispatch holds one for up to the watch timeout: a sixth
+        # concurrent /room could then not even ack() within Slack's 3 seconds.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-listener"),
         # The token travels in the client (Bolt takes it from there and warns if both are given).
         signing_secret=settings.slack_signing_secret or "",
         client=client,

@@ -170,7 +170,8 @@ def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
         "threads": max(1, threads),
         # Requests return as soon as ack() is called, so a long timeout only matters for stuck sockets.
         "timeout": 60,
-        "graceful_timeout": 30,
+        # Longer than a dispatch's watch (45 s), so a deploy lets running dispatches finish and report.
+        "graceful_timeout": 90,
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "roombot",

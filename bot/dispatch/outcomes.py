@@ -28,6 +28,7 @@ class ResultKind(StrEnum):
     PASSCODE_INCOMPATIBLE = "passcode_incompatible"  # the legacy Rooms API would refuse it
     TOO_MANY_ATTEMPTS = "too_many_attempts"  # protects the room from Zoom's 30-minute passcode lockout
     STUCK_ON_PROMPT = "stuck_on_prompt"  # Zoom accepted, the room never joined: passcode wrong or missing
+    UNCONFIRMED = "unconfirmed"  # Zoom accepted; its status cannot show whether the room joined
     ZOOM_ERROR = "zoom_error"  # Zoom said no
     NOT_PERMITTED = "not_permitted"  # e.g. a passcode repair by someone who is neither host nor admin
     CONFIG_ERROR = "config_error"  # e.g. a passcode requirement no Rooms-compatible passcode can meet

@@ -48,6 +48,7 @@ from bot.zoom.models import Room as ZoomRoom
 log = logging.getLogger("bot.dispatch")
 
 ONLINE = frozenset({"Available", "InMeeting"})
+MAX_PLAUSIBLE_PASSCODE = 64  # Zoom passcodes have at most 10 characters; anything this long is a bad paste
 _NO_MEETING = MeetingReference()  # leave requests name no meeting
 
 
@@ -69,6 +70,13 @@ class RoomTarget:
 
     def as_zoom(self) -> ZoomRoom:
         return ZoomRoom(id=self.zoom_id or self.zoom_room_id, room_id=self.zoom_room_id, name=self.name, status="")
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    last: str | None  # the last status Zoom reported (None: never readable)
+    joined: bool
+    poll_error: str | None = None  # the kind of error the last failed poll had, for the message
 
 
 @dataclass(frozen=True)
@@ -103,22 +111,29 @@ class DispatchService:
 
     def resolve(self, room_text: str, requester: Requester, channel_id: str | None,
                 source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
-        """The stored room the user meant, or the refusal to show (unknown room, not allowed)."""
-        with session_scope(self.sessions) as session:
-            room = room_store.find_room_or_unique_prefix(session, room_text)
-            if room is None:
-                suggestions = tuple(room_store.suggest_rooms(session, room_text))
-                hint = f" Did you mean {or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
-                self.trail.refusal(session, requester, channel_id, source, action, None, room_text,
-                                  f"unknown room {room_text!r}")
-                return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
-                                      f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
-            if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
-                                                  usergroup_ids=requester.usergroup_ids):
-                reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
-                self.trail.refusal(session, requester, channel_id, source, action, room, None, reason)
-                return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
-            return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
+        """The stored room the user meant, or the refusal to show (unknown room, not allowed), audited."""
+        with self.trail.writing() as session:
+            found = self._lookup(session, room_text, requester, channel_id)
+            if isinstance(found, DispatchResult):
+                room = session.get(Room, found.room_key) if found.room_key else None
+                self.trail.refusal(session, requester, channel_id, source, action, room,
+                                   None if room else room_text, found.reason)
+            return found
+
+    @staticmethod
+    def _lookup(session: Any, room_text: str, requester: Requester,
+                channel_id: str | None) -> RoomTarget | DispatchResult:
+        room = room_store.find_room_or_unique_prefix(session, room_text)
+        if room is None:
+            suggestions = tuple(room_store.suggest_rooms(session, room_text))
+            hint = f" Did you mean {or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
+            return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
+                                  f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
+        if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
+                                              usergroup_ids=requester.usergroup_ids):
+            reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
+            return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
+        return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
 
     def live_status(self, target: RoomTarget) -> str:
         return self.zoom.room_status(target.as_zoom())
@@ -130,6 +145,11 @@ class DispatchService:
         if not ref.is_valid:
             reason = ref.reason or "That is not a Zoom meeting."
             return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, reason)
+        stated = request.passcode or ref.passcode
+        if stated is not None and len(stated) > MAX_PLAUSIBLE_PASSCODE:
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room,
+                                  "That passcode is far longer than any Zoom passcode (they have at most 10 "
+                                  "characters), so nothing was sent; check what was pasted.")
         if not ref.meeting_id:
             return DispatchResult(
                 ResultKind.INVALID_REFERENCE, request.room,
@@ -187,13 +207,13 @@ class DispatchService:
                         passcode: str | None, source: PasscodeSource, progress: ProgressCallback) -> DispatchResult:
         meeting_id = base.meeting_id or ""
         number = format_meeting_number(meeting_id)
-        with session_scope(self.sessions, write_lock=True) as session:
+        with self.trail.writing() as session:
             room = session.get(Room, target.key)
             dispatch = audit.start_dispatch(
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
                 action=DispatchAction.JOIN, room=room, meeting_id=meeting_id, protocol=self.protocol,
                 passcode_used=bool(passcode), force_accept=request.force_accept)
-            self.trail.remember(dispatch, passcode, request.meeting.pwd_token)
+            self.trail.remember(dispatch, passcode)
             attempt_id = None
             if passcode:
                 attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
@@ -221,32 +241,61 @@ class DispatchService:
         self.trail.record(dispatch_id, "join", http_status=ack.http_status, elapsed=self._monotonic() - started,
                      outcome=DispatchOutcome.ACCEPTED)
         progress(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
-        final_status = self._watch(target)
-        if final_status == "InMeeting":
+        # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
+        # seen leaving it, or its old meeting would pass for the new one.
+        watch = self._watch(target, must_leave_first=base.room_status == "InMeeting")
+        if watch.joined:
             self.trail.settle_attempt(attempt_id, succeeded=True)
             reason = f"{target.name} is in meeting {number}."
             if source.meeting is not None and source.meeting.waiting_room:
                 # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
                 reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
                           "admit it.")
-            self.trail.record(dispatch_id, "status", room_status=final_status, outcome=DispatchOutcome.JOINED,
+            self.trail.record(dispatch_id, "status", room_status=watch.last, outcome=DispatchOutcome.JOINED,
                               reason=reason)
-            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=final_status,
+            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=watch.last,
                            fixes=(Fix.LEAVE,))
-        return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, final_status)
+        if watch.last == "InMeeting" or watch.last is None:
+            return self._unconfirmed(base, target, dispatch_id, watch)
+        return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, watch.last)
 
-    def _watch(self, target: RoomTarget) -> str | None:
-        """Poll the room until InMeeting or the watch times out; returns the last status seen."""
+    def _watch(self, target: RoomTarget, *, must_leave_first: bool) -> WatchResult:
+        """Poll the room until it is seen joining, or the watch times out.
+
+        Any Zoom error while polling is only logged: the join was already sent, so the flow must still end
+        with an honest result (and never a leave sent blind, which could pull a room out of a meeting it
+        joined correctly).
+        """
         deadline = self._monotonic() + self.policy.watch_timeout
         last: str | None = None
+        left_previous = not must_leave_first
+        error_name: str | None = None
         while True:
             try:
                 last = self.live_status(target)
-            except (ZoomRateLimited, ZoomUnavailable) as error:
-                log.info("room status poll failed for %s: %s", target.name, type(error).__name__)
-            if last == "InMeeting" or self._monotonic() >= deadline:
-                return last
+            except ZoomError as error:
+                error_name = type(error).__name__
+                log.info("room status poll failed for %s: %s", target.name, error_name)
+            if last is not None and last != "InMeeting":
+                left_previous = True
+            if (last == "InMeeting" and left_previous) or self._monotonic() >= deadline:
+                return WatchResult(last, joined=last == "InMeeting" and left_previous, poll_error=error_name)
             self._sleep(self.policy.poll_interval)
+
+    def _unconfirmed(self, base: DispatchResult, target: RoomTarget, dispatch_id: int,
+                     watch: WatchResult) -> DispatchResult:
+        """Zoom accepted, but its status cannot tell whether the room joined: say so, change nothing."""
+        number = format_meeting_number(base.meeting_id)
+        if watch.last is None:
+            why = f"I could not read {target.name}'s status from Zoom afterwards ({watch.poll_error or 'no answer'})"
+        else:
+            why = (f"{target.name} was already in a meeting, and Zoom's status does not say which one, so I cannot "
+                   f"confirm it switched to meeting {number}")
+        reason = f"Zoom accepted the request, but {why}. Check the room's screen; Leave clears it if it is stuck."
+        self.trail.record(dispatch_id, "status", room_status=watch.last, outcome=DispatchOutcome.FAILED,
+                          reason=reason)
+        return replace(base, kind=ResultKind.UNCONFIRMED, reason=reason, room_status=watch.last,
+                       fixes=(Fix.LEAVE, Fix.RETRY))
 
     def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
                source: PasscodeSource, dispatch_id: int, attempt_id: int | None,
@@ -280,7 +329,7 @@ class DispatchService:
         target = self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
             return target
-        with session_scope(self.sessions) as session:
+        with self.trail.writing() as session:
             dispatch_id = audit.start_dispatch(
                 session, requested_by=requester.user_id, channel_id=channel_id, source=source,
                 action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol).id
@@ -295,14 +344,11 @@ class DispatchService:
         return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
 
     def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
+        """Live status, for people allowed to use the room (a lookup: not audited)."""
         with session_scope(self.sessions) as session:
-            room = room_store.find_room_or_unique_prefix(session, room_text)
-            if room is None:
-                suggestions = tuple(room_store.suggest_rooms(session, room_text))
-                hint = f" Did you mean {or_list(suggestions)}?" if suggestions else ""
-                return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip(),
-                                      f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
-            target = RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
+            target = self._lookup(session, room_text, requester, channel_id)
+        if isinstance(target, DispatchResult):
+            return target
         try:
             status = self.live_status(target)
         except ZoomError as error:
@@ -353,13 +399,13 @@ class DispatchService:
 
     def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
                 fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
-        with session_scope(self.sessions) as session:
+        with self.trail.writing() as session:
             room = session.get(Room, base.room_key) if base.room_key else None
             dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
                                          DispatchAction.JOIN, room, base.room_name, reason,
                                          meeting_id=base.meeting_id, force_accept=request.force_accept)
             # "Join anyway" / "Retry" on this refusal must not ask for the passcode again.
-            self.trail.remember(dispatch, passcode, request.meeting.pwd_token)
+            self.trail.remember(dispatch, passcode)
         return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch.id)
 
     def remembered_passcode(self, dispatch_id: int) -> str | None:
@@ -382,7 +428,7 @@ class DispatchService:
             if not (isinstance(error, ZoomRateLimited) and error.daily):
                 fixes.append(Fix.RETRY)
         if dispatch_id is None:
-            with session_scope(self.sessions) as session:
+            with self.trail.writing() as session:
                 room = session.get(Room, target.key)
                 dispatch_id = audit.start_dispatch(
                     session, requested_by=request.requester.user_id, channel_id=request.channel_id,

@@ -3,7 +3,10 @@ passcode-attempt accounting, and the sealed passcode that Retry / Join anyway bu
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.dispatch.outcomes import Requester
 from bot.dispatch.wording import zoom_error_detail
@@ -20,8 +23,13 @@ class AuditTrail:
         self.secret_box = secret_box  # bot.store.crypto.SecretBox, or None: passcodes are then not remembered
         self.protocol = protocol
 
-    def remember(self, dispatch: Dispatch, passcode: str | None, pwd_token: str | None) -> None:
-        dispatch.pwd_token = pwd_token
+    def writing(self) -> AbstractContextManager[Session]:
+        """A transaction that will write. On SQLite it takes the write lock first: a transaction that read
+        and then tries to write after another writer committed fails with "database is locked", which
+        concurrent dispatches (Slack's thread pool, the booking worker) would otherwise hit."""
+        return session_scope(self.sessions, write_lock=True)
+
+    def remember(self, dispatch: Dispatch, passcode: str | None) -> None:
         if passcode and self.secret_box is not None:
             dispatch.passcode = self.secret_box.seal(passcode)
 
@@ -48,7 +56,7 @@ class AuditTrail:
                outcome: DispatchOutcome | None = None, reason: str | None = None,
                error: ZoomError | None = None) -> None:
         """One Zoom answer (or failure) for the dispatch, and optionally its new outcome."""
-        with session_scope(self.sessions) as session:
+        with self.writing() as session:
             dispatch = session.get(Dispatch, dispatch_id)
             detail = zoom_error_detail(error) if error else None
             method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
@@ -62,5 +70,5 @@ class AuditTrail:
 
     def settle_attempt(self, attempt_id: int | None, *, succeeded: bool) -> None:
         if attempt_id is not None:
-            with session_scope(self.sessions) as session:
+            with self.writing() as session:
                 audit.mark_passcode_attempt(session, attempt_id, succeeded=succeeded)

@@ -28,7 +28,8 @@ _WC_JOIN = re.compile(r"^/wc/join/([0-9]+)", re.ASCII | re.IGNORECASE)
 _PERSONAL = re.compile(r"^/my/([A-Za-z0-9][A-Za-z0-9._\-]{0,63})(?=$|[/?#])", re.ASCII | re.IGNORECASE)
 _REGISTRATION = re.compile(r"^/(meeting|webinar)/register/", re.IGNORECASE)
 _JOINISH_PATH = re.compile(r"^/(j|s|w|wc|my|join|meeting|webinar)(/|$|\?)", re.IGNORECASE)
-_PWD_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=\-]{1,256}$", re.ASCII)
+# Real tokens are ~32 characters plus ".1"; 200 is also what the store keeps for a booking's link.
+_PWD_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=\-]{1,200}$", re.ASCII)
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.(com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$", re.ASCII)
 _SAFELINKS_SUFFIX = ".safelinks.protection.outlook.com"
 

@@ -123,8 +123,16 @@ def did_you_mean_message(
     return help_message(available=available, is_admin=is_admin, intro=intro)
 
 
+SECTION_LIMIT = 2900  # Slack's 3000 characters per section, with room for an ellipsis
+
+
+def clip(text: str, limit: int = SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def error_message(message: str, *, hint: str | None = None) -> SlackMessage:
     """A problem, said plainly (``message`` is mrkdwn written by us), with what to do next in ``hint``."""
+    message = clip(message)  # Slack refuses longer section text, and then nobody would be told anything
     blocks: list[Block] = [SectionBlock(block_id=BlockId.ERROR, text=MarkdownTextObject(text=f":warning: {message}"))]
     if hint:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=hint)]))

@@ -112,6 +112,7 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False) -
         engine = create_engine(
             parsed,
             echo=echo,
+            hide_parameters=True,  # error texts must not carry bound values (sealed passcodes, ids)
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         _configure_sqlite(engine, in_memory)
@@ -121,6 +122,7 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False) -
         engine = create_engine(
             parsed,
             echo=echo,
+            hide_parameters=True,
             pool_pre_ping=True,  # survive server restarts and idle-connection reaping
             pool_size=5,
             max_overflow=10,
@@ -128,7 +130,7 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False) -
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, "application_name": "roombot"},
         )
     else:
-        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
     _install_unavailable_translation(engine)
     return engine
 

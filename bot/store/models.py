@@ -162,7 +162,6 @@ class Dispatch(TimestampMixin, Base):
     passcode_used: Mapped[bool] = mapped_column(default=False)
     # The passcode sent (Fernet token), so Retry / Join anyway buttons reuse it without carrying it in Slack.
     passcode: Mapped[Sealed | None] = mapped_column()
-    pwd_token: Mapped[str | None] = mapped_column(String(200))  # the link's encrypted pwd=, for re-parsing
     force_accept: Mapped[bool] = mapped_column(default=False)
     outcome: Mapped[DispatchOutcome] = mapped_column(enum_column(DispatchOutcome), default=DispatchOutcome.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)  # the outcome in plain words, as told to the channel

@@ -96,7 +96,7 @@ class Meeting:
     start_time: str | None
     duration: int | None
     timezone: str | None
-    join_url: str | None
+    join_url: str | None = field(repr=False)  # its pwd= token lets anyone in without the passcode
     password: str | None = field(default=None, repr=False)
     h323_password: str | None = field(default=None, repr=False)
     pstn_password: str | None = field(default=None, repr=False)

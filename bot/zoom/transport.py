@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -50,8 +50,8 @@ class ZoomCall:
     category: str  # Zoom rate-limit label: light / medium / heavy
     idempotent: bool
     params: Mapping[str, Any] | None = None
-    json: Any = None
-    secrets: tuple[str, ...] = ()  # per-call values to scrub from errors, e.g. a passcode
+    json: Any = field(default=None, repr=False)  # may hold a passcode
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # per-call values to scrub from errors, e.g. a passcode
 
     @property
     def label(self) -> str:

@@ -1,4 +1,4 @@
-"""dispatches remember their (encrypted) passcode and pwd token, for Retry and Join-anyway buttons
+"""dispatches remember their passcode (encrypted), for Retry and Join-anyway buttons
 
 Revision ID: 5b0c2d7e9a41
 Revises: 80f19fc43084
@@ -21,10 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("dispatches") as batch:
         batch.add_column(sa.Column("passcode", sa.String(length=500), nullable=True))  # Fernet token
-        batch.add_column(sa.Column("pwd_token", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("dispatches") as batch:
-        batch.drop_column("pwd_token")
         batch.drop_column("passcode")

@@ -11,6 +11,7 @@ from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Dispatch
 from bot.store.types import AccessPrincipal, DispatchOutcome
+from tests.support.stack import SHORT_WATCH
 
 ALICE = Requester("U_ALICE", email="alice@example.com")
 ADMIN = Requester("U_ADMIN", is_admin=True)
@@ -139,7 +140,8 @@ def test_busy_room_needs_join_anyway_which_sends_force_accept(stack):
     assert stack.sim_room("Training Room")["meeting_number"] == EXTERNAL_ID
 
 
-def test_wrong_passcode_leaves_the_prompt_and_stops_before_zoom_locks_the_room(stack):
+def test_wrong_passcode_leaves_the_prompt_and_stops_before_zoom_locks_the_room(make_stack):
+    stack = make_stack(policy=SHORT_WATCH)
     external_meeting(stack, password="Right_1")
     for attempt in range(3):
         result = join(stack, "Boardroom", f"{EXTERNAL_ID} Wrong{attempt}")
@@ -155,7 +157,8 @@ def test_wrong_passcode_leaves_the_prompt_and_stops_before_zoom_locks_the_room(s
     assert stack.sim_room("Boardroom")["failed_passcodes"] == 3
 
 
-def test_missing_passcode_on_protected_meeting_is_reported_as_such(stack):
+def test_missing_passcode_on_protected_meeting_is_reported_as_such(make_stack):
+    stack = make_stack(policy=SHORT_WATCH)
     external_meeting(stack, password="Right_1")
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
     assert result.kind is ResultKind.STUCK_ON_PROMPT
@@ -217,3 +220,53 @@ def test_a_refused_request_remembers_its_passcode_sealed_for_join_anyway(stack):
     result = join(stack, "Training Room", EXTERNAL_ID, force_accept=True,
                   passcode=stack.dispatcher.remembered_passcode(refused.dispatch_id))
     assert result.kind is ResultKind.IN_MEETING, result.reason
+
+
+def test_status_unreadable_after_the_join_is_reported_and_no_leave_is_sent_blind(make_stack):
+    stack = make_stack(policy=SHORT_WATCH)
+    stack.zoom.list_rooms()  # token and pre-flight path warm; now every later status read fails
+    original_status = stack.dispatcher.live_status
+    calls = []
+
+    def status_then_outage(target):
+        calls.append(target.name)
+        if len(calls) == 1:  # the pre-flight check before the join
+            return original_status(target)
+        stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms", "method": "GET", "status": 401, "count": 1})
+        return original_status(target)
+
+    stack.dispatcher.live_status = status_then_outage
+    result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
+    assert result.kind is ResultKind.UNCONFIRMED, result.reason
+    assert "could not read Boardroom's status" in result.reason and result.fixes == (Fix.LEAVE, Fix.RETRY)
+    leaves = [r for r in stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
+    assert leaves == []  # the room may well have joined: never pulled out blind
+    assert audit_rows(stack)[-1].outcome is DispatchOutcome.FAILED
+
+
+def test_status_respects_access_rules(stack):
+    with session_scope(stack.db.sessions) as session:
+        room_store.allow(session, room_store.resolve_room(session, "Boardroom"), AccessPrincipal.CHANNEL, "C_EXEC")
+    assert stack.dispatcher.status("Boardroom", ALICE, "C_OPS").kind is ResultKind.NOT_ALLOWED
+    assert stack.dispatcher.status("Boardroom", ALICE, "C_EXEC").kind is ResultKind.STATUS
+
+
+def test_an_absurdly_long_passcode_is_refused_before_anything_is_stored_or_sent(stack):
+    result = join(stack, "Boardroom", EXTERNAL_ID, passcode="x" * 400)
+    assert result.kind is ResultKind.INVALID_REFERENCE and "far longer than any Zoom passcode" in result.reason
+    assert joins_sent(stack) == [] and "x" * 11 not in result.reason
+
+
+def test_concurrent_dispatches_all_finish_with_their_own_outcome(stack):
+    """Slack's listener pool and the booking worker dispatch in parallel; on SQLite every audit write must
+    wait for the write lock rather than fail with "database is locked"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {"Boardroom": ResultKind.IN_MEETING, "Huddle 3": ResultKind.IN_MEETING,
+                "Training Room": ResultKind.ROOM_BUSY, "Ocean View (4th floor)": ResultKind.ROOM_OFFLINE,
+                "Bored Room": ResultKind.UNKNOWN_ROOM}
+    with ThreadPoolExecutor(max_workers=len(expected)) as pool:
+        futures = {room: pool.submit(join, stack, room, EXTERNAL_ID, without_passcode=True) for room in expected}
+        results = {room: future.result() for room, future in futures.items()}
+    assert {room: result.kind for room, result in results.items()} == expected
+    assert len(audit_rows(stack)) == len(expected)

@@ -7,6 +7,7 @@ import pytest
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot
+from tests.support.stack import SHORT_WATCH
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 ADMIN = "UADMIN"
@@ -74,7 +75,8 @@ def test_allow_parses_slack_mentions_and_restricts_the_room(room_bot: RoomBot) -
     assert "Pick the channel, group or person" in admin(room_bot, "allow Boardroom #exec")
 
 
-def test_audit_shows_zoom_codes_and_never_passcodes(room_bot: RoomBot) -> None:
+def test_audit_shows_zoom_codes_and_never_passcodes(make_room_bot) -> None:
+    room_bot = make_room_bot(policy=SHORT_WATCH)  # the room will sit on a passcode prompt
     room_bot.stack.admin("POST", "/meetings", {"id": EXTERNAL_ID, "password": "Right_1"})
     room_bot.room(f"join Boardroom {EXTERNAL_ID} Wrong_77")  # the room sits on the prompt, then is cleared
     room_bot.card()

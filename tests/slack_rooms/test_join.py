@@ -111,7 +111,8 @@ def test_not_in_channel_falls_back_to_response_url_and_says_how_to_fix(room_bot:
     external_meeting(room_bot)
     delivery = room_bot.room(f"join Boardroom {EXTERNAL_ID} {PASSCODE}")
     reply = room_bot.reply(delivery, timeout=15)
-    assert reply.params["response_type"] == "in_channel"
+    # Private: an in_channel reply would make Slack show the command text, passcode included, to everyone.
+    assert reply.params["response_type"] == "ephemeral"
     assert reply.params["text"].startswith("Boardroom is in meeting 855 1234 5678.")
     assert "not_in_channel" in str(reply.params["blocks"]) and "/invite @roombot" in str(reply.params["blocks"])
 

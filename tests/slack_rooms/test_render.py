@@ -33,7 +33,7 @@ def result(kind: ResultKind, **overrides: Any) -> DispatchResult:
 @pytest.mark.parametrize("kind", list(ResultKind))
 @pytest.mark.parametrize("op", ["join", "new", "leave", "status"])
 def test_every_result_card_renders_without_the_passcode(kind: ResultKind, op: str) -> None:
-    message = render.result_message(result(kind), requester_id="U1", op=op, pwd_token="tok", topic="Plan")
+    message = render.result_message(result(kind), requester_id="U1", op=op, topic="Plan")
     dumped = json.dumps(message.as_kwargs())  # to_dict() validates every block against Slack's limits
     assert SECRET not in dumped
     assert "<!channel>" not in dumped  # user/Zoom text is escaped, so it cannot ping anyone
@@ -45,6 +45,7 @@ def test_every_result_card_renders_without_the_passcode(kind: ResultKind, op: st
         for element in block.get("elements", []) if block["type"] == "actions" else []:
             key = DispatchKey.decode(element["value"])
             assert key.room == 7 and key.dispatch == 42 and len(element["value"]) <= 2000
+            assert key.pwd is None and "tok" not in element["value"]  # a pwd= token lets anyone in: not in Slack
 
 
 def test_buttons_follow_the_fixes_and_the_operation() -> None:

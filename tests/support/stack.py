@@ -26,7 +26,10 @@ from bot.zoom.simulator import SimulatorServer
 SIM_CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
 # Watch the room briefly and often: the simulator joins after FAST_JOIN_DELAY.
 TEST_SECRET_KEY = "roombot test key: not a secret"
-TEST_POLICY = DispatchPolicy(watch_timeout=1.5, poll_interval=0.05)
+# Poll often. A successful watch returns as soon as the room joins, so its timeout is generous (a slow CI
+# machine must not turn a join into a failure); tests that expect a room NOT to join use SHORT_WATCH.
+TEST_POLICY = DispatchPolicy(watch_timeout=20.0, poll_interval=0.05)
+SHORT_WATCH = DispatchPolicy(watch_timeout=0.6, poll_interval=0.05)
 
 
 def sim_zoom_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:

@@ -48,7 +48,7 @@ def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Reques
     result = _guarded(progress, lambda: feature.dispatcher.join(request, progress.on_stage))
     if result is not None:
         progress.finish(render.result_message(result, requester_id=requester.user_id, op="join",
-                                              pwd_token=meeting.pwd_token, bare=without_passcode))
+                                              bare=without_passcode))
         _share_passcode(progress, result, repaired=False)
     return result
 

@@ -2,9 +2,10 @@
 
 Slack rate-limits posting to about one message per second per channel, and a channel full of "sending…"
 messages is noise, so a dispatch owns exactly one message and edits it with ``chat.update``.  When the bot
-cannot post in the channel (not invited, a DM with someone else), the result still reaches the channel
-through the command's ``response_url`` (``in_channel``), or the requester privately, with a note saying how
-to get live progress.  Nothing here ever handles a passcode except ``deliver_privately``, which only uses
+cannot post in the channel (not invited, a DM with someone else), the result reaches the requester privately
+(through the command's ``response_url``, ephemerally, or a direct message) with a note saying how to get it
+into the channel.  Never ``in_channel`` there: Slack then shows the original command text to the channel,
+and that text can hold a passcode.  Nothing here ever handles a passcode except ``deliver_privately``, which only uses
 ephemeral replies or a direct message to the requester.
 """
 
@@ -142,10 +143,10 @@ class ProgressMessage:
         with_note = SlackMessage(text=message.text, blocks=(*message.blocks, render.note_block(note)))
         if self.respond is not None:
             try:
-                self.respond(response_type="in_channel", replace_original=False, **with_note.as_kwargs())
+                self.respond(response_type="ephemeral", replace_original=False, **with_note.as_kwargs())
                 return
-            except Exception as error:  # noqa: BLE001 - fall through to a private reply
-                log.info("could not answer in channel through response_url: %s", type(error).__name__)
+            except Exception as error:  # noqa: BLE001 - fall through to another private reply
+                log.info("could not answer through response_url: %s", type(error).__name__)
         if self.channel and self.channel != self.user_id:
             try:
                 self.client.chat_postEphemeral(channel=self.channel, user=self.user_id, **with_note.as_kwargs())

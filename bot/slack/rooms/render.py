@@ -27,14 +27,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, format_meeting_number
-from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
+from bot.slack.blocks import SlackMessage, clip, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms.values import DispatchKey, ModalContext, new_nonce
 
 MAX_PASSCODE_INPUT = 64
 MAX_SELECT_OPTIONS = 100
 ROOMS_WITH_BUTTONS = 20  # two blocks per room; Slack allows 50 blocks per message
-SECTION_LIMIT = 2900  # Slack's 3000, with room for an ellipsis
 
 STATUS_LABELS = {
     "Available": ":large_green_circle: Available",
@@ -50,10 +49,6 @@ FIX_BUTTONS: dict[Fix, tuple[ActionId, str]] = {
     Fix.REPAIR_PASSCODE: (ActionId.REPAIR_PASSCODE, "Repair passcode"),
     Fix.LEAVE: (ActionId.LEAVE, "Leave meeting"),
 }
-
-
-def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def status_label(status: str | None) -> str:
@@ -90,6 +85,8 @@ def headline(result: DispatchResult, op: str) -> str:
         return f"*{room}*: {status_label(result.room_status)}"
     if result.kind is ResultKind.ROOM_BUSY:
         return f":busts_in_silhouette: *{room} is busy, so it was not sent{f' to meeting {number}' if number else ''}.*"
+    if result.kind is ResultKind.UNCONFIRMED:
+        return f":grey_question: *{room}: Zoom accepted, but I could not confirm it joined meeting {number}.*"
     if result.kind is ResultKind.NEEDS_PASSCODE:
         return f":key: *{room} was not sent to meeting {number}: the passcode is needed.*"
     if op == "leave":
@@ -103,7 +100,7 @@ def headline(result: DispatchResult, op: str) -> str:
     return f":x: *{room}: nothing was done.*"
 
 
-def result_message(result: DispatchResult, *, requester_id: str, op: str, pwd_token: str | None = None,
+def result_message(result: DispatchResult, *, requester_id: str, op: str,
                    topic: str | None = None, bare: bool = False) -> SlackMessage:
     """The card that replaces the progress message: what happened, Zoom's words, what to do, the buttons."""
     lines = [headline(result, op)]
@@ -126,14 +123,14 @@ def result_message(result: DispatchResult, *, requester_id: str, op: str, pwd_to
     if result.dispatch_id:
         details.append(f"dispatch #{result.dispatch_id}")
     blocks.append(note_block(" · ".join(details)))
-    buttons = result_buttons(result, op=op, pwd_token=pwd_token, topic=topic, bare=bare)
+    buttons = result_buttons(result, op=op, topic=topic, bare=bare)
     if buttons is not None:
         blocks.append(buttons)
     text = clip(" ".join(_plain(line) for line in lines[:2]), 3000)
     return SlackMessage(text=text, blocks=tuple(blocks))
 
 
-def result_buttons(result: DispatchResult, *, op: str, pwd_token: str | None, topic: str | None,
+def result_buttons(result: DispatchResult, *, op: str, topic: str | None,
                    bare: bool) -> ActionsBlock | None:
     if not result.fixes or result.room_key is None:
         return None
@@ -147,7 +144,7 @@ def result_buttons(result: DispatchResult, *, op: str, pwd_token: str | None, to
         action_id, label = FIX_BUTTONS[fix]
         fix_op = "leave" if fix is Fix.LEAVE else repeat_op
         key = DispatchKey(op=fix_op, room=result.room_key, meeting=result.meeting_id if fix_op != "leave" else None,
-                          pwd=pwd_token if fix_op == "join" else None, dispatch=result.dispatch_id,
+                          dispatch=result.dispatch_id,
                           bare=bare and fix is not Fix.ENTER_PASSCODE, topic=topic if fix_op == "new" else None,
                           nonce=nonce)
         elements.append(ButtonElement(text=label, action_id=action_id, value=key.encode(),
