@@ -112,6 +112,13 @@ class DemoEnvironment:
         self.stop()
 
     def start(self) -> DemoEnvironment:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # a half-started demo must not leave servers, threads or its temp directory behind
+            raise
+
+    def _start(self) -> DemoEnvironment:
         self.sim.start()
         self.slack.start()
         upgrade_to_head(self.database_url)

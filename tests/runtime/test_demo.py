@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.demo import runner
@@ -110,3 +111,22 @@ def test_block_kit_renders_as_text() -> None:
 def test_demo_leaves_nothing_behind_in_the_working_directory(demo_run: tuple[int, str, str, Path]) -> None:
     # Its SQLite database lives in a temporary directory that is removed at the end.
     assert list(demo_run[3].iterdir()) == []
+
+
+def test_a_demo_that_fails_to_start_leaves_nothing_behind(monkeypatch) -> None:
+    import bot.demo.environment as environment
+
+    def broken_migration(url):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(environment, "upgrade_to_head", broken_migration)
+    demo = environment.DemoEnvironment()
+    try:
+        demo.start()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("start() should have failed")
+    assert not demo.workdir.exists()
+    with pytest.raises(httpx.TransportError):  # the simulator and the fake Slack were shut down
+        httpx.get(demo.sim.url + "/_sim/state", timeout=1)
