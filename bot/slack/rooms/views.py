@@ -9,12 +9,13 @@ came from.  A submission is claimed once per view, so a resubmitted form cannot 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.meetings import parse_meeting_reference
+from bot.meetings import MeetingReference, parse_meeting_reference
 from bot.slack.errors import UserFacingError
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.middleware import settings_of
@@ -64,6 +65,21 @@ def register(app: App, feature: RoomsFeature) -> None:
     def claimed(view: dict[str, Any]) -> bool:
         return feature.claim(f"view:{view.get('id')}:{view.get('hash', '')}")
 
+    def dispatch_submission(ack: Ack, body: dict, view: dict, client: WebClient, context: Any, modal: Any, *,
+                            room_key: int, meeting: MeetingReference, source: DispatchSource,
+                            passcode: Callable[[], str | None]) -> None:
+        """The common end of every form that sends a room: acknowledge, once only, then dispatch."""
+        ack()
+        if not claimed(view):
+            return
+        user_id = body["user"]["id"]
+        room_name = feature.room_name(room_key)
+        stated = passcode()  # after the claim: a double submission must not even open a sealed passcode
+        requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
+        progress = progress_for(client, user_id, modal, flow.joining_text(room_name, meeting.meeting_id))
+        flow.run_join(feature, progress, requester, room_text=room_name, meeting=meeting, source=source,
+                      passcode=stated)
+
     @friendly_failures
     def passcode_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: Any) -> None:
         passcode = _value(view, BlockId.PASSCODE, ActionId.PASSCODE_INPUT)
@@ -72,17 +88,9 @@ def register(app: App, feature: RoomsFeature) -> None:
             ack(response_action="errors", errors={BlockId.PASSCODE: problem})
             return
         modal = decode(ack, view, BlockId.PASSCODE)
-        if modal is None:
-            return
-        ack()
-        if not claimed(view):
-            return
-        user_id = body["user"]["id"]
-        room_name = feature.room_name(modal.key.room)
-        requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
-        progress = progress_for(client, user_id, modal, flow.joining_text(room_name, modal.key.meeting))
-        flow.run_join(feature, progress, requester, room_text=room_name, meeting=modal.key.reference(),
-                      source=DispatchSource.MODAL, passcode=passcode)
+        if modal is not None:
+            dispatch_submission(ack, body, view, client, context, modal, room_key=modal.key.room,
+                                meeting=modal.key.reference(), source=DispatchSource.MODAL, passcode=lambda: passcode)
 
     @friendly_failures
     def join_meeting_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: Any) -> None:
@@ -97,17 +105,9 @@ def register(app: App, feature: RoomsFeature) -> None:
             ack(response_action="errors", errors={BlockId.PASSCODE: problem})
             return
         modal = decode(ack, view, BlockId.MEETING)
-        if modal is None:
-            return
-        ack()
-        if not claimed(view):
-            return
-        user_id = body["user"]["id"]
-        room_name = feature.room_name(modal.key.room)
-        requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
-        progress = progress_for(client, user_id, modal, flow.joining_text(room_name, reference.meeting_id))
-        flow.run_join(feature, progress, requester, room_text=room_name, meeting=reference,
-                      source=DispatchSource.MODAL, passcode=passcode or None)
+        if modal is not None:
+            dispatch_submission(ack, body, view, client, context, modal, room_key=modal.key.room, meeting=reference,
+                                source=DispatchSource.MODAL, passcode=lambda: passcode or None)
 
     @friendly_failures
     def send_room_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: Any) -> None:
@@ -121,18 +121,10 @@ def register(app: App, feature: RoomsFeature) -> None:
             ack(response_action="errors", errors={BlockId.PASSCODE: problem})
             return
         modal = decode(ack, view, BlockId.ROOM)
-        if modal is None:
-            return
-        ack()
-        if not claimed(view):
-            return
-        user_id = body["user"]["id"]
-        room_name = feature.room_name(int(room_value))
-        stated = _unseal(feature, modal.sealed_passcode)
-        requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
-        progress = progress_for(client, user_id, modal, flow.joining_text(room_name, modal.key.meeting))
-        flow.run_join(feature, progress, requester, room_text=room_name, meeting=modal.key.reference(),
-                      source=DispatchSource.SHORTCUT, passcode=passcode or stated)
+        if modal is not None:
+            dispatch_submission(ack, body, view, client, context, modal, room_key=int(room_value),
+                                meeting=modal.key.reference(), source=DispatchSource.SHORTCUT,
+                                passcode=lambda: passcode or _unseal(feature, modal.sealed_passcode))
 
     app.view(CallbackId.PASSCODE_MODAL)(passcode_submitted)
     app.view(CallbackId.JOIN_MEETING_MODAL)(join_meeting_submitted)
