@@ -10,7 +10,14 @@ import pytest
 from bot.services import Services
 from bot.slack.errors import UserFacingError
 from bot.slack.subcommands import SubcommandRequest
-from tests.support.slack import TEST_ADMIN, FakeSlackApi, SignedSlackClient, SlackAppServers, SlackDelivery
+from tests.support.slack import (
+    TEST_ADMIN,
+    FakeSlackApi,
+    SignedSlackClient,
+    SlackAppServers,
+    SlackDelivery,
+    strings_in,
+)
 
 
 def reply_to(fake: FakeSlackApi, delivery: SlackDelivery) -> dict[str, Any]:
@@ -21,20 +28,7 @@ def reply_to(fake: FakeSlackApi, delivery: SlackDelivery) -> dict[str, Any]:
 
 
 def blocks_text(params: dict[str, Any]) -> str:
-    strings: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            strings.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(params.get("blocks"))
-    return "\n".join(strings)
+    return "\n".join(strings_in(params.get("blocks")))
 
 
 @pytest.mark.parametrize("text", ["", "help", "HELP", "  help  ", "?", "--help"])

@@ -13,7 +13,7 @@ import pytest
 
 from bot.services import Services
 from bot.slack.rooms import RoomsFeature, install
-from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers, SlackDelivery
+from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers, SlackDelivery, strings_in
 from tests.support.stack import Stack
 
 PROGRESS_PREFIX = ":hourglass_flowing_sand:"
@@ -106,20 +106,7 @@ def button_ids(message: Any) -> list[str]:
 
 
 def block_text(message: Any) -> str:
-    strings: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            strings.append(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(message.blocks)
-    return "\n".join([message.text, *strings])
+    return "\n".join([message.text, *strings_in(message.blocks)])
 
 
 @pytest.fixture

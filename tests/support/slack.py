@@ -119,3 +119,15 @@ def slack_client(fake_slack: FakeSlackApi, slack_app_server: SlackAppServers) ->
     client = SignedSlackClient(fake_slack, TEST_SIGNING_SECRET, lambda: slack_app_server.latest().events_url)
     yield client
     client.close()
+
+
+def strings_in(value: Any) -> list[str]:
+    """Every string inside a Block Kit structure (texts, labels, button values), in order: what Slack could
+    show or send back, for assertions on message content."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
