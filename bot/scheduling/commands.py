@@ -85,7 +85,8 @@ def book(request: SubcommandRequest) -> None:
     notes = list(booked.notes)
     if not found:
         notes.append("I could not read your time zone from Slack, so I used UTC.")
-    request.respond(response_type="ephemeral", **messages.booked_message(booked.view, booked.upcoming, notes).as_kwargs())
+    booked_reply = messages.booked_message(booked.view, booked.upcoming, notes)
+    request.respond(response_type="ephemeral", **booked_reply.as_kwargs())
 
 
 def bookings(request: SubcommandRequest) -> None:
@@ -183,7 +184,8 @@ def dispatch_now_button(ack: Ack, body: dict, respond: Respond, client: WebClien
     poster = SlackPoster(client)
     message_ts = (body.get("container") or {}).get("message_ts")
     channel = (body.get("channel") or {}).get("id") or view.channel_id
-    poster.update(channel, message_ts, messages.reminder_done_message(view, f"— dispatched early by <@{context.user_id}>."))
+    done = messages.reminder_done_message(view, f"— dispatched early by <@{context.user_id}>.")
+    poster.update(channel, message_ts, done)
     runner.run(job, poster, requester=Requester(view.requester_user_id,
                                                 is_admin=settings_of(context).is_admin(context.user_id)))
 

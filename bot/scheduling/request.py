@@ -65,7 +65,8 @@ def _cut_trailing(tokens: list[str]) -> tuple[list[str], str | None, str | None]
     duration_text = every_text = None
     for _ in range(2):
         lowered = [t.lower() for t in tokens]
-        positions = {word: max((i for i, t in enumerate(lowered) if t == word), default=-1) for word in ("for", "every")}
+        positions = {word: max((i for i, t in enumerate(lowered) if t == word), default=-1)
+                     for word in ("for", "every")}
         word = max(positions, key=lambda w: positions[w])
         at = positions[word]
         if at < 1 or (word == "for" and duration_text is not None) or (word == "every" and every_text is not None):

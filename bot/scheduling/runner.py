@@ -256,7 +256,8 @@ class OccurrenceRunner:
             dispatch_id = session.scalar(
                 select(Dispatch.id)
                 .where(Dispatch.room_id == job.room_id, Dispatch.source == DispatchSource.BOOKING,
-                       Dispatch.meeting_id == view.meeting_id, Dispatch.created_at >= view.starts_at - timedelta(days=1))
+                       Dispatch.meeting_id == view.meeting_id,
+                       Dispatch.created_at >= view.starts_at - timedelta(days=1))
                 .order_by(Dispatch.id.desc()).limit(1))
         target_room = self.dispatcher.resolve(job.zoom_room_id, Requester(view.requester_user_id), view.channel_id,
                                               DispatchSource.BOOKING, DispatchAction.JOIN)
@@ -268,7 +269,8 @@ class OccurrenceRunner:
             return None  # cannot tell: a repeated join with force_accept=false cannot pull the room out
         if status != "InMeeting":
             return None
-        reason = f"{view.room_name} is in meeting {format_meeting_number(view.meeting_id)} (sent by an earlier attempt)."
+        number = format_meeting_number(view.meeting_id)
+        reason = f"{view.room_name} is in meeting {number} (sent by an earlier attempt)."
         log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
         return DispatchResult(ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id,
                               room_key=job.room_id, dispatch_id=dispatch_id, room_status=status)

@@ -63,7 +63,8 @@ class BookingService:
             notes.append("No passcode given: if the meeting is not on the bot's Zoom account and has one, "
                          "cancel and book again with the passcode after the meeting ID.")
         if not draft.duration_given:
-            notes.append(f"Booked for {int(draft.duration.total_seconds() // 60)} minutes; add `for 1h` to change that.")
+            minutes = int(draft.duration.total_seconds() // 60)
+            notes.append(f"Booked for {minutes} minutes; add `for 1h` to change that.")
         meeting = draft.meeting
         # On SQLite the overlap check and the insert must hold the write lock together (docs/store.md).
         with session_scope(self.sessions, write_lock=True) as session:

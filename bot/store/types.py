@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum  # members are stored by value: lower-case words that read naturally in SQL
 from datetime import UTC, datetime
+from enum import StrEnum  # members are stored by value: lower-case words that read naturally in SQL
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect

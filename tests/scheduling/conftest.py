@@ -76,7 +76,8 @@ class Bookings:
         return self.stack.sim_room(room)["joins"]
 
     def join_requests(self) -> list[dict[str, Any]]:
-        return [r for r in self.stack.zoom_requests("/events", "PATCH") if r["json"]["method"] == "zoomroom.meeting_join"]
+        return [r for r in self.stack.zoom_requests("/events", "PATCH")
+                if r["json"]["method"] == "zoomroom.meeting_join"]
 
     def channel_text(self) -> str:
         return "\n".join(m.text + " " + str(m.blocks) for m in self.slack.messages_in(CHANNEL))

@@ -183,7 +183,8 @@ def test_book_a_room_shortcut_opens_the_modal_and_books(bookings: Bookings, slac
         "booking_passcode": {"booking_passcode_input": {"type": "plain_text_input", "value": None}},
         BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "45"}}},
         BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": "week"}}},
-        "booking_channel": {"booking_channel_input": {"type": "conversations_select", "selected_conversation": CHANNEL}},
+        "booking_channel": {"booking_channel_input": {"type": "conversations_select",
+                                                      "selected_conversation": CHANNEL}},
     }
     delivery = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip()  # closes the modal

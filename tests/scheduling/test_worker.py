@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.scheduling.runner import join_marker
 from bot.store import audit, occurrences
 from bot.store.db import session_scope
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus
-from bot.scheduling.runner import join_marker
 from tests.scheduling.conftest import ALICE, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
 
 

@@ -70,7 +70,8 @@ def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
     monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
     monkeypatch.setattr(serve_command, "serve_socket_mode", lambda settings, services: chosen.append("socket") or 0)
-    monkeypatch.setattr(serve_command, "serve_http", lambda settings, services, threads, **_: chosen.append("http") or 0)
+    monkeypatch.setattr(serve_command, "serve_http",
+                        lambda settings, services, threads, **_: chosen.append("http") or 0)
     env = {
         "SLACK_BOT_TOKEN": TEST_BOT_TOKEN, "SLACK_SIGNING_SECRET": "x", "ROOMBOT_SECRET_KEY": "k",
         "ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "b", "ZOOM_CLIENT_SECRET": "c",
