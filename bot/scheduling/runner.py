@@ -58,7 +58,6 @@ class Job:
     zoom_room_id: str
     meeting_mode: MeetingMode
     passcode: Any  # Sealed (occurrence's for `new`, else the booking's) or None
-    pwd_token: str | None
     reminder_message_ts: str | None
 
     @classmethod
@@ -71,7 +70,6 @@ class Job:
             zoom_room_id=booking.room.zoom_room_id,
             meeting_mode=booking.meeting_mode,
             passcode=occurrence.passcode if booking.meeting_mode is MeetingMode.NEW else booking.passcode,
-            pwd_token=booking.pwd_token,
             reminder_message_ts=occurrence.reminder_message_ts,
         )
 
@@ -226,8 +224,7 @@ class OccurrenceRunner:
         if passcode is None and job.meeting_mode is MeetingMode.LINK:
             meeting = self.dispatcher.account_meeting(view.meeting_id)
             passcode = (meeting.password or None) if meeting is not None else None
-        request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, pwd_token=job.pwd_token,
-                                                                 kind="meeting"),
+        request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, kind="meeting"),
                               requester, view.channel_id, DispatchSource.BOOKING, without_passcode=passcode is None)
         self.zoom.set_before_join(lambda: self._mark_join(view.occurrence_id))
         try:

@@ -86,7 +86,7 @@ class BookingService:
                     rrule=draft.recurrence.rule if draft.recurrence else None,
                     meeting_id=meeting.meeting_id if meeting else None,
                     personal_link=meeting.personal_link if meeting else None,
-                    pwd_token=meeting.pwd_token if meeting else None,
+                    pwd_token=self.secret_box.seal(meeting.pwd_token) if meeting and meeting.pwd_token else None,
                     passcode=self.secret_box.seal(passcode) if passcode else None,
                     topic=f"{room.name} meeting" if meeting is None else None, now=now)
             except booking_store.BookingConflict as conflict:

@@ -195,7 +195,7 @@ def create_booking(
     rrule: str | None = None,
     meeting_id: str | None = None,
     personal_link: str | None = None,
-    pwd_token: str | None = None,
+    pwd_token: Sealed | None = None,
     passcode: Sealed | None = None,
     topic: str | None = None,
     horizon: timedelta = MATERIALISE_HORIZON,

@@ -238,7 +238,8 @@ class Booking(TimestampMixin, Base):
     meeting_mode: Mapped[MeetingMode] = mapped_column(enum_column(MeetingMode))
     meeting_id: Mapped[str | None] = mapped_column(String(16))
     personal_link: Mapped[str | None] = mapped_column(String(100))  # the <name> of zoom.us/my/<name>
-    pwd_token: Mapped[str | None] = mapped_column(String(200))  # encrypted by Zoom already; not the passcode
+    # The link's pwd= token (Fernet token): not the passcode, but a link carrying it admits anyone.
+    pwd_token: Mapped[Sealed | None] = mapped_column()
     passcode: Mapped[Sealed | None] = mapped_column()  # Fernet token, never plaintext
     topic: Mapped[str | None] = mapped_column(String(200))  # for `new` meetings
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus), default=BookingStatus.ACTIVE)

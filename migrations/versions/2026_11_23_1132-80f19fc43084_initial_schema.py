@@ -180,7 +180,7 @@ def upgrade() -> None:
         _enum("meeting_mode"),  # link | new
         sa.Column("meeting_id", sa.String(length=16), nullable=True),
         sa.Column("personal_link", sa.String(length=100), nullable=True),
-        sa.Column("pwd_token", sa.String(length=200), nullable=True),
+        sa.Column("pwd_token", sa.String(length=500), nullable=True),  # Fernet token
         sa.Column("passcode", sa.String(length=500), nullable=True),  # Fernet token
         sa.Column("topic", sa.String(length=200), nullable=True),
         _enum("status"),  # active | cancelled | finished

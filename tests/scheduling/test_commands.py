@@ -58,6 +58,17 @@ def test_book_a_recurring_stand_up_in_the_requesters_time_zone(bookings: Booking
     assert PASSCODE not in slack.fake.all_text()  # never echoed, not even to the requester
 
 
+def test_a_booked_link_keeps_its_pwd_token_sealed(bookings: Bookings, slack: SignedSlackClient) -> None:
+    token = "QWxhZGRpbjpvcGVuIHNlc2FtZQ.1"  # with it, the link admits anyone: it is stored like a passcode
+    reply = room(slack, f"book Boardroom tomorrow 9am https://zoom.us/j/{MEETING_ID}?pwd={token} {PASSCODE}")
+    assert "Booked" in reply, reply
+    [booking] = all_bookings(bookings)
+    assert bookings.services.secret_box.open(booking.pwd_token) == token
+    with bookings.sessions() as session:
+        stored = session.connection().exec_driver_sql("SELECT pwd_token FROM bookings").scalar_one()
+    assert stored and token not in stored
+
+
 @pytest.mark.parametrize("text", [
     "book Boardroom yesterday 9am 85512345678",
     "book Boardroom 25:00 85512345678",
