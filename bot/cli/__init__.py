@@ -26,7 +26,10 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roombot", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="roombot",
+        description="Send Zoom Rooms into meetings from Slack. New here? Run `roombot demo`.",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMANDS.values():
         module = importlib.import_module(f"bot.cli.{module_name}")
