@@ -26,6 +26,7 @@ from bot.dispatch.outcomes import (
     format_meeting_number,
     no_progress,
 )
+from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_passcode, may_repair
 from bot.dispatch.trail import AuditTrail
 from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
 from bot.meetings import MeetingReference, rooms_compatibility
@@ -36,7 +37,6 @@ from bot.store.models import Room
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import (
     ZoomError,
-    ZoomNotFound,
     ZoomRateLimited,
     ZoomRoomOffline,
     ZoomUnavailable,
@@ -77,12 +77,6 @@ class WatchResult:
     last: str | None  # the last status Zoom reported (None: never readable)
     joined: bool
     poll_error: str | None = None  # the kind of error the last failed poll had, for the message
-
-
-@dataclass(frozen=True)
-class PasscodeSource:
-    passcode: str | None
-    meeting: Meeting | None  # set when the meeting is on the bot's account
 
 
 class DispatchService:
@@ -361,39 +355,12 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ passcodes
 
     def _find_passcode(self, request: JoinRequest) -> PasscodeSource:
-        """Stated passcode → passcode in the pasted text → ``GET /meetings/{id}`` on the bot's account."""
-        stated = request.passcode or request.meeting.passcode
-        if request.without_passcode:
-            return PasscodeSource(None, None)
-        meeting = self.account_meeting(request.meeting.meeting_id)
-        if stated:
-            return PasscodeSource(stated, meeting)
-        if meeting is not None:
-            # "" means the meeting has no passcode: join without one.
-            return PasscodeSource(meeting.password or None, meeting)
-        return PasscodeSource(None, None)
+        return find_passcode(request, self.account_meeting)
 
     def account_meeting(self, meeting_id: str | None) -> Meeting | None:
-        """The meeting when it is on the bot's account; None when Zoom does not show it to us."""
-        if not meeting_id:
-            return None
-        try:
-            return self.zoom.get_meeting(meeting_id)
-        except ZoomNotFound:
-            return None
-        except ZoomError as error:  # the lookup is an aid: without it the requester is asked instead
-            log.info("meeting lookup failed: %s", type(error).__name__)
-            return None
+        return account_meeting(self.zoom, meeting_id)
 
-    @staticmethod
-    def may_repair(requester: Requester, meeting: Meeting | None) -> bool:
-        """Only for meetings on the bot's account, by their host (matched by email) or an admin."""
-        if meeting is None:
-            return False
-        if requester.is_admin:
-            return True
-        return bool(requester.email and meeting.host_email
-                    and requester.email.casefold() == meeting.host_email.casefold())
+    may_repair = staticmethod(may_repair)
 
     # ------------------------------------------------------------------------------------ audit helpers
 
