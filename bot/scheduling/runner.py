@@ -34,7 +34,7 @@ from bot.scheduling import messages
 from bot.scheduling.messages import OccurrenceView
 from bot.scheduling.zoomview import BookingZoom, RoomStatusBoard
 from bot.store import audit, occurrences
-from bot.store.db import SQLITE_WRITE_LOCK_OPTION, session_factory, session_scope
+from bot.store.db import session_scope
 from bot.store.models import Booking, Dispatch, IdempotencyKey, Occurrence
 from bot.store.types import DispatchAction, DispatchSource, MeetingMode, OccurrenceStatus
 from bot.zoom.errors import ZoomError
@@ -84,17 +84,6 @@ def view_of(occurrence: Occurrence) -> OccurrenceView:
         meeting_id=occurrence.meeting_id or booking.meeting_id, join_url=occurrence.join_url, rrule=booking.rrule,
         topic=booking.topic,
     )
-
-
-def write_locked_on_sqlite(sessions: Any) -> Any:
-    """Sessions that start with the write lock on SQLite.  Several dispatches run at once in a worker, and the
-    audit trail reads a row and then writes in one transaction; on SQLite such a transaction fails ("database
-    is locked", without waiting) when another writer committed after its read.  Taking the lock up front makes
-    those short transactions wait their turn instead.  PostgreSQL sessions are unchanged."""
-    bind = getattr(sessions, "kw", {}).get("bind")
-    if bind is None or bind.dialect.name != "sqlite":
-        return sessions
-    return session_factory(bind.execution_options(**{SQLITE_WRITE_LOCK_OPTION: True}))
 
 
 class SlackPoster:
@@ -152,7 +141,7 @@ class OccurrenceRunner:
         # refreshes, so a joined room is confirmed (and its dispatch slot freed) at the next listing.
         policy = replace(policy, poll_interval=min(policy.poll_interval, status_listing_interval))
         # The same dispatch flow as `/room join`, reading room status through the shared board.
-        self.dispatcher = DispatchService(self.zoom, write_locked_on_sqlite(self.sessions), policy=policy,
+        self.dispatcher = DispatchService(self.zoom, self.sessions, policy=policy,
                                           secret_box=self.secret_box)
         self.meetings = MeetingService(self.dispatcher)
 
