@@ -88,6 +88,7 @@ class FakeSlackApi:
         self._views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self._users: dict[str, dict[str, str]] = dict(DEFAULT_USERS if users is None else users)
+        self._usergroups: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._triggers: dict[str, float] = {}
         self._injected: dict[str, list[_Injected]] = {}
@@ -121,6 +122,10 @@ class FakeSlackApi:
     def add_user(self, user_id: str, *, name: str, email: str, tz: str = "UTC") -> None:
         with self._lock:
             self._users[user_id] = {"name": name, "email": email, "tz": tz}
+
+    def add_usergroup(self, group_id: str, handle: str, members: list[str]) -> None:
+        with self._lock:
+            self._usergroups[group_id] = {"id": group_id, "handle": handle, "users": list(members)}
 
     def new_response_url(self, *, channel_id: str | None, user_id: str | None, message_ts: str | None = None) -> str:
         response_id = f"R{next(self._ids):04d}"
@@ -346,6 +351,12 @@ class FakeSlackApi:
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "profile": {"email": user["email"], "real_name": user["name"].title(), "display_name": user["name"]},
         }}
+
+    def _api_usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        include_users = str(params.get("include_users", "")).lower() in ("1", "true")
+        groups = [{k: v for k, v in group.items() if k != "users" or include_users}
+                  for group in self._usergroups.values()]
+        return {"ok": True, "usergroups": groups}
 
     # ----- internals -----------------------------------------------------------------------------------
     def _next_ts(self) -> str:

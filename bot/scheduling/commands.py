@@ -11,7 +11,6 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.dispatch.outcomes import Requester
 from bot.scheduling import messages
 from bot.scheduling.ids import BookingActionId
 from bot.scheduling.request import BookRequestError, parse_book_args
@@ -19,6 +18,7 @@ from bot.scheduling.runner import Job, OccurrenceRunner, SlackPoster, view_of
 from bot.scheduling.service import BookingRefused, BookingService, may_cancel, parse_booking_id
 from bot.scheduling.when import WhenError
 from bot.slack.blocks import SlackMessage, error_message
+from bot.slack.directory import directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.ids import ActionId
 from bot.slack.middleware import services_of, settings_of
@@ -76,8 +76,9 @@ def book(request: SubcommandRequest) -> None:
     now = request.services.clock()
     try:
         draft = parse_book_args(request.args, now=now, tz_name=tz_name, is_room=feature.bookings.is_room)
+        groups = directory_of(request.services).usergroups_of(request.client, request.user_id)
         booked = feature.bookings.book(draft, user_id=request.user_id, channel_id=request.channel_id,
-                                       tz_name=tz_name, now=now)
+                                       tz_name=tz_name, usergroup_ids=groups, now=now)
     except (BookRequestError, WhenError) as error:
         raise _refuse(str(error), hint=f"Times are read in your Slack time zone ({tz_name}).") from None
     except BookingRefused as refused:
@@ -186,8 +187,8 @@ def dispatch_now_button(ack: Ack, body: dict, respond: Respond, client: WebClien
     channel = (body.get("channel") or {}).get("id") or view.channel_id
     done = messages.reminder_done_message(view, f"— dispatched early by <@{context.user_id}>.")
     poster.update(channel, message_ts, done)
-    runner.run(job, poster, requester=Requester(view.requester_user_id,
-                                                is_admin=settings_of(context).is_admin(context.user_id)))
+    runner.run(job, poster, requester=runner.booker(view, poster,
+                                                    is_admin=settings_of(context).is_admin(context.user_id)))
 
 
 def skip_button(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:

@@ -25,6 +25,7 @@ from bot.scheduling.ids import BookingActionId, BookingBlockId
 from bot.scheduling.request import BookingDraft
 from bot.scheduling.service import BookingRefused
 from bot.scheduling.when import When, WhenError, first_start, parse_every, zone_of
+from bot.slack.directory import directory_of
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.middleware import services_of
 from bot.store import rooms as room_store
@@ -122,8 +123,9 @@ def submit_booking(ack: Ack, body: dict, client: WebClient, context: BoltContext
     draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
                          duration_given=True)
     try:
+        groups = directory_of(services).usergroups_of(client, user_id)
         booked = feature_of(services).bookings.book(draft, user_id=user_id, channel_id=channel, tz_name=tz_name,
-                                                    now=now)
+                                                    usergroup_ids=groups, now=now)
     except BookingRefused as refused:
         ack(response_action="errors", errors={BlockId.START: _plain(str(refused))})
         return

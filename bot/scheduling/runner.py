@@ -33,6 +33,7 @@ from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling import messages
 from bot.scheduling.messages import OccurrenceView
 from bot.scheduling.zoomview import BookingZoom, RoomStatusBoard
+from bot.slack.directory import directory_of
 from bot.store import audit, occurrences
 from bot.store.db import session_scope
 from bot.store.models import Booking, Dispatch, IdempotencyKey, Occurrence
@@ -132,6 +133,7 @@ class OccurrenceRunner:
                  status_listing_interval: float = 1.0) -> None:
         self.sessions = services.session_factory
         self.secret_box = services.secret_box
+        self.directory = directory_of(services)
         self.worker_id = worker_id
         self.lease = lease
         self.board = RoomStatusBoard(services.zoom, min_interval=status_listing_interval)
@@ -180,8 +182,8 @@ class OccurrenceRunner:
         """Dispatch a claimed occurrence and finish it.  Never raises for Zoom or Slack trouble; a crash
         (or a database outage) leaves the lease to expire so another worker takes over safely."""
         view = job.view
-        requester = requester or Requester(view.requester_user_id)
-        previous = self._earlier_join(job) if job.claim_count > 1 else None
+        requester = requester or self.booker(view, slack)
+        previous = self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:
             result = previous
         else:
@@ -233,7 +235,11 @@ class OccurrenceRunner:
         with session_scope(self.sessions, write_lock=True) as session:
             occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, lease=self.lease)
 
-    def _earlier_join(self, job: Job) -> DispatchResult | None:
+    def booker(self, view: OccurrenceView, slack: SlackPoster, *, is_admin: bool = False) -> Requester:
+        """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""
+        return self.directory.requester(slack.client, view.requester_user_id, is_admin=is_admin)
+
+    def _earlier_join(self, job: Job, requester: Requester) -> DispatchResult | None:
         """The result of an earlier worker's join, when one was sent and the room is in a meeting now."""
         view = job.view
         with session_scope(self.sessions) as session:
@@ -245,7 +251,7 @@ class OccurrenceRunner:
                        Dispatch.meeting_id == view.meeting_id,
                        Dispatch.created_at >= view.starts_at - timedelta(days=1))
                 .order_by(Dispatch.id.desc()).limit(1))
-        target_room = self.dispatcher.resolve(job.zoom_room_id, Requester(view.requester_user_id), view.channel_id,
+        target_room = self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id,
                                               DispatchSource.BOOKING, DispatchAction.JOIN)
         if isinstance(target_room, DispatchResult):
             return None

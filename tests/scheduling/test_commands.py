@@ -14,9 +14,10 @@ from sqlalchemy import select
 from bot.scheduling import install
 from bot.scheduling.ids import BookingActionId
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Booking
-from bot.store.types import BookingStatus, OccurrenceStatus
+from bot.store.types import AccessPrincipal, BookingStatus, OccurrenceStatus
 from tests.scheduling.conftest import ALICE, BOB, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
 from tests.support.slack import TEST_ADMIN, SignedSlackClient, SlackAppServers
 
@@ -213,3 +214,22 @@ def test_app_home_lists_your_bookings(bookings: Bookings, slack: SignedSlackClie
     slack.fake.wait_for(lambda: ALICE in slack.fake.home_views, what="home tab")
     home = str(slack.fake.home_views[ALICE])
     assert "Your bookings" in home and "Boardroom" in home and BookingActionId.CANCEL_OCCURRENCE in home
+
+
+def test_a_room_allowed_to_a_user_group_can_be_booked_by_its_members_and_the_worker_sends_it(
+        bookings: Bookings, slack: SignedSlackClient) -> None:
+    """`/room allow Boardroom @facilities` means the same for bookings, and for the worker acting for the
+    booker later, as for `/room join`."""
+    slack.fake.add_usergroup("S_FACILITIES", "facilities", [ALICE])
+    with session_scope(bookings.sessions) as session:
+        room_store.allow(session, room_store.resolve_room(session, "Boardroom"), AccessPrincipal.USERGROUP,
+                         "S_FACILITIES")
+    refused = room(slack, f"book Boardroom in 15m {MEETING_ID} {PASSCODE}", user=BOB)
+    assert "not available to you here" in refused and all_bookings(bookings) == []
+    booked = room(slack, f"book Boardroom in 15m {MEETING_ID} {PASSCODE}")
+    assert "Booked" in booked, booked
+    [booking] = all_bookings(bookings)
+    report = bookings.worker().run_once(booking.starts_at + timedelta(seconds=1))
+    assert report.claimed == 1
+    assert bookings.occurrences(booking.id)[0].status is OccurrenceStatus.DISPATCHED
+    assert bookings.joins("Boardroom") == 1

@@ -75,6 +75,19 @@ def test_allow_parses_slack_mentions_and_restricts_the_room(room_bot: RoomBot) -
     assert "Pick the channel, group or person" in admin(room_bot, "allow Boardroom #exec")
 
 
+def test_a_group_rule_lets_its_members_send_the_room_and_only_them(room_bot: RoomBot) -> None:
+    room_bot.slack.add_usergroup("S0DESIGN", "design", ["U2"])  # read over HTTP with usergroups.list
+    admin(room_bot, "allow Boardroom <!subteam^S0DESIGN|@design>")
+    room_bot.stack.admin("POST", "/meetings", {"id": EXTERNAL_ID, "password": "Xk7_9ab"})
+    refused = room_bot.reply(room_bot.room(f"join Boardroom {EXTERNAL_ID} Xk7_9ab", user="U1"))
+    assert "Boardroom is not available to you here" in refused.params["text"]
+    room_bot.room(f"join Boardroom {EXTERNAL_ID} Xk7_9ab", user="U2")
+    room_bot.slack.wait_for(lambda: room_bot.slack.messages_in("C1")
+                            and room_bot.slack.messages_in("C1")[0].text.startswith("Boardroom is in meeting"),
+                            15, what="the group member's join")
+    assert len(room_bot.joins_sent()) == 1
+
+
 def test_audit_shows_zoom_codes_and_never_passcodes(make_room_bot) -> None:
     room_bot = make_room_bot(policy=SHORT_WATCH)  # the room will sit on a passcode prompt
     room_bot.stack.admin("POST", "/meetings", {"id": EXTERNAL_ID, "password": "Right_1"})

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import Requester
 from bot.services import Services
 from bot.slack.blocks import SlackMessage
+from bot.slack.directory import directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.rooms.render import RoomView
 from bot.slack.subcommands import SubcommandRequest
@@ -29,7 +26,6 @@ from bot.zoom.errors import ZoomError
 
 log = logging.getLogger(__name__)
 
-EMAIL_TTL_SECONDS = 300.0  # a changed Slack email should not keep (or lose) repair rights for long
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -95,25 +91,15 @@ def tell_requester(message: SlackMessage, args: tuple[Any, ...], kwargs: dict[st
         log.warning("could not tell the requester about a problem", exc_info=True)
 
 
-@dataclass
-class _CachedEmail:
-    email: str | None
-    fetched_at: float
-
-
 class RoomsFeature:
-    def __init__(self, services: Services, meetings: MeetingService | None = None, *,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, services: Services, meetings: MeetingService | None = None) -> None:
         if services.dispatcher is None or services.session_factory is None:
             raise ValueError("the rooms feature needs services.dispatcher and services.session_factory")
         self.services = services
         self.dispatcher = services.dispatcher
         self.meetings = meetings or getattr(services, "meetings", None) or MeetingService(services.dispatcher)
         self.sessions = services.session_factory
-        self._monotonic = monotonic
-        self._emails: dict[str, _CachedEmail] = {}
-        self._groups: tuple[dict[str, frozenset[str]], float] | None = None
-        self._lock = threading.Lock()
+        self.directory = directory_of(services)
 
     @property
     def zoom(self) -> Any:
@@ -122,45 +108,7 @@ class RoomsFeature:
     # -- who is asking ------------------------------------------------------------------------------------
 
     def requester(self, client: WebClient, user_id: str, *, is_admin: bool) -> Requester:
-        return Requester(user_id, is_admin=is_admin, email=self.email_of(client, user_id),
-                         usergroup_ids=self.usergroups_of(client, user_id))
-
-    def usergroups_of(self, client: WebClient, user_id: str) -> tuple[str, ...]:
-        """The Slack user groups ``user_id`` is in (usergroups:read), for `/room allow <room> @group` rules.
-
-        One ``usergroups.list`` for the whole workspace, cached briefly; on failure, no groups (a group rule
-        then does not match, which refuses rather than allows)."""
-        now = self._monotonic()
-        with self._lock:
-            if self._groups is not None and now - self._groups[1] < EMAIL_TTL_SECONDS:
-                members = self._groups[0]
-                return tuple(sorted(g for g, users in members.items() if user_id in users))
-        try:
-            answer = client.usergroups_list(include_users=True)
-            members = {str(g.get("id")): frozenset(g.get("users") or ()) for g in answer.get("usergroups") or ()}
-        except SlackApiError as error:
-            log.info("usergroups.list failed: %s", error.response.get("error"))
-            return ()
-        with self._lock:
-            self._groups = (members, now)
-        return tuple(sorted(g for g, users in members.items() if user_id in users))
-
-    def email_of(self, client: WebClient, user_id: str) -> str | None:
-        """The Slack profile email (users:read.email), cached briefly; None when Slack does not say."""
-        now = self._monotonic()
-        with self._lock:
-            cached = self._emails.get(user_id)
-            if cached and now - cached.fetched_at < EMAIL_TTL_SECONDS:
-                return cached.email
-        try:
-            answer = client.users_info(user=user_id)
-            email = ((answer.get("user") or {}).get("profile") or {}).get("email") or None
-        except SlackApiError as error:
-            log.info("users.info failed for %s: %s", user_id, error.response.get("error"))
-            return None  # not cached: the next request tries again
-        with self._lock:
-            self._emails[user_id] = _CachedEmail(email, now)
-        return email
+        return self.directory.requester(client, user_id, is_admin=is_admin)
 
     # -- rooms ----------------------------------------------------------------------------------------------
 
