@@ -101,9 +101,9 @@ def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | No
     if isinstance(error, UserFacingError):
         logger.info("told the user: %s", error.user_message)
         return error.to_message()
-    known = _known_outage(error)
-    if known is not None:
-        return known
+    outage = outage_error(error)
+    if outage is not None:
+        return outage.to_message()
     reference = uuid.uuid4().hex[:8]
     # No request body in the log: slash-command text and modal inputs may contain passcodes.
     logger.error(
@@ -112,22 +112,22 @@ def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | No
     return blocks.unexpected_error_message(reference)
 
 
-def _known_outage(error: Exception) -> SlackMessage | None:
-    """Failures of what roombot depends on, said plainly: the user can do nothing but wait or tell IT."""
+def outage_error(error: Exception) -> UserFacingError | None:
+    """A failure of what roombot depends on (its database, Zoom), said plainly; None for anything else.
+
+    The one wording for these, used by the central handler and by listeners that report for themselves.
+    """
     from bot.store.db import DatabaseUnavailable  # imported here: keep the Slack shell light to import
     from bot.zoom.errors import ZoomError
 
+    hint = (f"Try again in a minute. If it keeps happening, tell your IT team ({code('roombot check')} shows "
+            "what is wrong).")
     if isinstance(error, DatabaseUnavailable):
         logger.error("database unavailable: %s", error)  # its text never holds the URL's password
-        return blocks.error_message(
-            "roombot cannot reach its database right now, so nothing was done.",
-            hint=f"Try again in a minute. If it keeps happening, tell your IT team ({code('roombot check')} "
-            "shows what is wrong).",
-        )
+        return UserFacingError("roombot cannot reach its database right now, so nothing was done.", hint=hint)
     if isinstance(error, ZoomError):
         logger.warning("zoom error reached the Slack layer: %s", type(error).__name__)
-        return blocks.error_message(f"Zoom did not do it: {blocks.escape_mrkdwn(error.explain())}",
-                                    hint="Nothing else was changed.")
+        return UserFacingError(f"Zoom did not do it: {blocks.escape_mrkdwn(error.explain())}", hint=hint)
     return None
 
 

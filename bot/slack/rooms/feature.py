@@ -15,7 +15,7 @@ from bot.dispatch.outcomes import Requester
 from bot.services import Services
 from bot.slack.blocks import SlackMessage
 from bot.slack.directory import directory_of
-from bot.slack.errors import UserFacingError
+from bot.slack.errors import UserFacingError, outage_error
 from bot.slack.rooms.render import RoomView
 from bot.slack.subcommands import SubcommandRequest
 from bot.store import audit
@@ -27,17 +27,6 @@ from bot.zoom.errors import ZoomError
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def database_down_error() -> UserFacingError:
-    return UserFacingError("roombot cannot reach its database right now, so nothing was done.",
-                           hint="Try again in a minute. If it keeps happening, tell your roombot admin "
-                                "(`roombot check` shows what is wrong).")
-
-
-def zoom_down_error(error: ZoomError) -> UserFacingError:
-    return UserFacingError(f"Zoom did not answer as expected, so nothing was done: {error.explain()}",
-                           hint="Try again in a minute. If it keeps happening, tell your roombot admin.")
 
 
 def friendly_failures(handler: F) -> F:
@@ -55,12 +44,8 @@ def friendly_failures(handler: F) -> F:
             return handler(*args, **kwargs)
         except UserFacingError as error:
             problem = error
-        except DatabaseUnavailable as error:
-            log.warning("database unavailable: %s", error)
-            problem = database_down_error()
-        except ZoomError as error:
-            log.warning("zoom error outside the dispatch flow: %s", type(error).__name__)
-            problem = zoom_down_error(error)
+        except (DatabaseUnavailable, ZoomError) as error:
+            problem = outage_error(error)
         log.info("told the user: %s", problem.user_message)
         tell_requester(problem.to_message(), args, kwargs)
         return None

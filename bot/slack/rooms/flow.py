@@ -14,8 +14,9 @@ from collections.abc import Callable
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, format_meeting_number
 from bot.meetings import MeetingReference
 from bot.slack.blocks import SlackMessage
+from bot.slack.errors import outage_error
 from bot.slack.rooms import render
-from bot.slack.rooms.feature import RoomsFeature, database_down_error, zoom_down_error
+from bot.slack.rooms.feature import RoomsFeature
 from bot.slack.rooms.progress import ProgressMessage, deliver_privately
 from bot.store.db import DatabaseUnavailable
 from bot.store.types import DispatchSource
@@ -96,12 +97,10 @@ def _guarded(progress: ProgressMessage, work: Callable[[], DispatchResult]) -> D
     try:
         return work()
     except DatabaseUnavailable as error:
-        log.warning("database unavailable during a dispatch: %s", error)
-        _end_with(progress, database_down_error().user_message,
+        _end_with(progress, outage_error(error).user_message,
                   "Check the room's status with `/room status <room>` before trying again.")
     except ZoomError as error:
-        log.warning("zoom error during a dispatch: %s", type(error).__name__)
-        _end_with(progress, zoom_down_error(error).user_message, "Try again in a minute.")
+        _end_with(progress, outage_error(error).user_message, "Try again in a minute.")
     except Exception:
         _end_with(progress, "roombot hit an unexpected error and stopped before finishing.",
                   "Check the room's status with `/room status <room>` before trying again.")
