@@ -7,7 +7,6 @@ first use, so building the services before gunicorn forks its worker is safe.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -24,11 +23,6 @@ from bot.store.db import check_connection, create_engine_for_url, session_factor
 from bot.zoom import ZoomClient
 
 logger = logging.getLogger(__name__)
-
-# Packages whose `install(services)` adds Slack handlers: the dispatch surface (/room join|new|list|...,
-# buttons, modals) and bookings (/room book|bookings|cancel, the booking modal and Home section).
-SLACK_PACKAGES = ("bot.slack.rooms", "bot.scheduling")
-
 
 def build_services(
     settings: Settings,
@@ -51,8 +45,7 @@ def build_services(
     # The secret box lets Retry and Join anyway reuse a stated passcode without it ever travelling via Slack.
     dispatcher = DispatchService(zoom, sessions, policy=policy or DispatchPolicy(), secret_box=secret_box)
     services = Services(zoom=zoom, session_factory=sessions, secret_box=secret_box, dispatcher=dispatcher, clock=clock)
-    # Services has no slot of its own for it; the Slack layer reaches it as `services.meetings`.
-    services.meetings = MeetingService(dispatcher)  # type: ignore[attr-defined]
+    services.meetings = MeetingService(dispatcher)
     services.health_checks["database"] = database_check(engine)
     services.health_checks["zoom"] = zoom_check(zoom)
     if install_slack:
@@ -98,19 +91,12 @@ def _secret_box(settings: Settings) -> SecretBox:
 
 
 def _install_slack_surfaces(services: Services) -> None:
-    """Register the Slack handlers of every area that has them: dispatch (/room join, new, list, ...) first,
-    then bookings (/room book, bookings, cancel), in App Home order."""
-    for package in SLACK_PACKAGES:
-        # Imported here: these import Bolt and the dispatch flow, which CLI commands like `roombot rooms list`
-        # should not pay for, and they register into `services` rather than at import time.
-        try:
-            module = importlib.import_module(package)
-        except ModuleNotFoundError as error:
-            if error.name != package:
-                raise
-            module = None
-        install = getattr(module, "install", None)
-        if install is None:
-            logger.warning("%s is not in this build: its /room subcommands will answer 'not available yet'", package)
-            continue
-        install(services)
+    """Register the Slack handlers: dispatch (/room join, new, list, ...) first, then bookings (/room book,
+    bookings, cancel), in App Home order."""
+    # Imported here: these import Bolt and the dispatch flow, which CLI commands like `roombot rooms list`
+    # should not pay for, and they register into `services` rather than at import time.
+    import bot.scheduling
+    import bot.slack.rooms
+
+    bot.slack.rooms.install(services)
+    bot.scheduling.install(services)

@@ -37,6 +37,7 @@ class Services:
     session_factory: Any = None  # SQLAlchemy sessionmaker for the store
     secret_box: Any = None  # encrypts passcodes at rest
     dispatcher: Any = None  # the dispatch flow (SPEC §7)
+    meetings: Any = None  # bot.dispatch.meetings.MeetingService: /room new, passcode repairs, `new` bookings
     directory: Any = None  # bot.slack.directory.SlackDirectory: who a Slack user is (email, user groups)
     clock: Callable[[], datetime] = utc_now  # injectable for tests of time-dependent replies
     # `/room <name>` handlers; see bot.slack.subcommands.

@@ -26,6 +26,7 @@ from bot.scheduling.ids import BookingActionId, BookingBlockId
 from bot.scheduling.when import DAY_LABELS, RRULE_DAYS, describe
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
 from bot.slack.ids import ActionId
+from bot.slack.rooms import render
 
 MAX_LISTED = 20  # three blocks each would pass Slack's 50-block cap
 
@@ -184,22 +185,12 @@ def skipped_message(view: OccurrenceView, reason: str) -> SlackMessage:
 
 
 def progress_message(text: str) -> SlackMessage:
-    try:
-        from bot.slack.rooms import render
-    except ImportError:  # the rooms surface is not in this build
-        line = f":hourglass_flowing_sand: {escape_mrkdwn(text)}"
-        return info(line)
-    return render.progress_message(text)
+    return render.progress_message(text)  # the same progress line as `/room join`
 
 
 def result_message(result: DispatchResult, view: OccurrenceView) -> SlackMessage:
     footer = ContextBlock(elements=[MarkdownTextObject(
         text=f":calendar: Booking #{view.booking_id} ({slack_time(view.starts_at, view.tz_name)})")])
-    try:
-        from bot.slack.rooms import render
-    except ImportError:
-        icon = ":white_check_mark:" if result.ok else ":x:"
-        card = info(f"{icon} {escape_mrkdwn(result.reason)}")
-    else:
-        card = render.result_message(result, requester_id=view.requester_user_id, op="join")
+    # The same card, with the same fix buttons, as `/room join`.
+    card = render.result_message(result, requester_id=view.requester_user_id, op="join")
     return SlackMessage(text=card.text, blocks=(*card.blocks, footer))

@@ -46,7 +46,7 @@ def test_services_are_wired_from_settings(zoom_sim: SimulatorServer, migrated_db
         assert isinstance(services.dispatcher, DispatchService) and services.dispatcher.zoom is services.zoom
         assert isinstance(services.secret_box, SecretBox)
         assert engine_of(services) is not None and str(engine_of(services).url).startswith(migrated_db.url[:10])
-        assert services.meetings.dispatcher is services.dispatcher  # type: ignore[attr-defined]
+        assert services.meetings.dispatcher is services.dispatcher
         assert set(services.health_checks) == {"database", "zoom"}
         assert services.clock().tzinfo is not None
         # The Slack dispatch surface is installed: /room join is no longer "not available yet".

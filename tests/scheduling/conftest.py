@@ -90,7 +90,7 @@ def bookings(stack: Stack, fake_slack: FakeSlackApi) -> Iterator[Bookings]:
     fake_slack.add_user(BOB, name="bob", email="bob@example.com", tz="Europe/Berlin")
     services = Services(zoom=stack.zoom, session_factory=stack.db.sessions, secret_box=SecretBox(TEST_SECRET_KEY),
                         dispatcher=stack.dispatcher)
-    services.meetings = stack.meetings  # type: ignore[attr-defined]
+    services.meetings = stack.meetings
     helper = Bookings(stack, fake_slack, services)
     yield helper
     for worker in helper.workers:

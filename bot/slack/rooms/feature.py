@@ -82,7 +82,7 @@ class RoomsFeature:
             raise ValueError("the rooms feature needs services.dispatcher and services.session_factory")
         self.services = services
         self.dispatcher = services.dispatcher
-        self.meetings = meetings or getattr(services, "meetings", None) or MeetingService(services.dispatcher)
+        self.meetings = meetings or services.meetings or MeetingService(services.dispatcher)
         self.sessions = services.session_factory
         self.directory = directory_of(services)
 
