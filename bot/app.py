@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,6 +12,7 @@ from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
 from bot.slack import errors, middleware
+from bot.slack.lane import ListenerLane
 from bot.slack.listeners import register_listeners
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,8 @@ if not any(isinstance(f, _DropClientTokenWarning) for f in _BOLT_APP_LOGGER.filt
     _BOLT_APP_LOGGER.addFilter(_DropClientTokenWarning())
 
 
-LISTENER_THREADS = 64  # concurrent Slack requests being worked on; Zoom's own rate limits bound the rest
-
-
-def create_app(settings: Settings, *, client: WebClient | None = None, services: Services | None = None) -> App:
+def create_app(settings: Settings, *, client: WebClient | None = None, services: Services | None = None,
+               lane: ListenerLane | None = None) -> App:
     """Build the sync Bolt ``App`` for one workspace.
 
     * Token and signing secret come from ``settings`` (single workspace, no OAuth install flow).
@@ -42,8 +40,11 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
       HTTP 429, honouring ``Retry-After``.
     * ``auth.test`` is not called here (``token_verification_enabled=False``) but on the first request, so
       building the app needs no network; ``roombot check`` verifies the token up front.
-    * ``process_before_response=False``: Bolt answers Slack as soon as a listener calls ``ack()`` and the
-      listener keeps working in Bolt's thread pool (long-running server, not FaaS).
+    * ``process_before_response=True``: the listener runs in the request's own thread and Slack is answered
+      when it returns.  Listeners only hand their work to the listener lane and acknowledge
+      (``bot.slack.lane``), so the answer takes microseconds whatever Zoom and the dispatch backlog do, and
+      Bolt's 3-second wait for ``ack()`` — which answered "not handled" and then ran the listener anyway
+      when its thread pool was busy — is never used.
     * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
       handler, which answers honestly instead of Slack's generic failure.
     """
@@ -61,13 +62,10 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
         raise ValueError("create_app: the WebClient passed in must carry the bot token")
 
     app = App(
-        # Bolt's default pool has 5 threads, and a dispatch holds one for up to the watch timeout: a sixth
-        # concurrent /room could then not even ack() within Slack's 3 seconds.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-listener"),
         # The token travels in the client (Bolt takes it from there and warns if both are given).
         signing_secret=settings.slack_signing_secret or "",
         client=client,
-        process_before_response=False,
+        process_before_response=True,
         raise_error_for_unhandled_request=True,
         token_verification_enabled=False,
     )
@@ -77,7 +75,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
         raise ConfigError("SLACK_CLIENT_ID", "unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: roombot is a "
                           "single-workspace app and Bolt would ignore SLACK_BOT_TOKEN")
     errors.register(app)
-    app.use(middleware.provide(settings, services))
+    app.use(middleware.provide(settings, services, lane or ListenerLane()))
     app.use(middleware.skip_slack_retries)
     register_listeners(app)
     for extension in services.slack_extensions:

@@ -9,25 +9,80 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.dispatch.engine import DEFAULT_BLOCKING_THREADS, DispatchEngine
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.service import DispatchPolicy, DispatchService
+from bot.dispatch.status_board import RoomStatusBoard
 from bot.services import Services, utc_now
 from bot.store.crypto import SECRET_KEY_VARIABLE, SecretBox
 from bot.store.db import check_connection, create_engine_for_url, session_factory
-from bot.zoom import ZoomClient
+from bot.zoom import ZoomClient, ZoomSettings
+from bot.zoom.aclient import AsyncZoomClient
 
 logger = logging.getLogger(__name__)
+
+STATUS_LISTING_INTERVAL = 1.0  # the shared room-status listing is taken at most once a second
+
+
+@dataclass
+class DispatchParts:
+    """The dispatch engine and what runs on it, built together so their sizes agree."""
+
+    engine: DispatchEngine
+    zoom: AsyncZoomClient
+    board: RoomStatusBoard
+    dispatcher: DispatchService
+    meetings: MeetingService
+
+    def close(self, timeout: float = 30.0) -> int:
+        """Let accepted dispatches finish (within ``timeout``), close Zoom's connections on the loop that
+        opened them, stop the engine; returns how many dispatches could not finish."""
+        if not self.engine.started:
+            return 0
+        unfinished = self.engine.drain(timeout)
+        try:
+            self.engine.run(self.zoom.aclose(), timeout=5)
+        except Exception:  # noqa: BLE001 - closing idle connections must not fail a shutdown
+            logger.debug("closing the async Zoom client failed", exc_info=True)
+        self.engine.stop(timeout=0)
+        return unfinished
+
+
+def engine_capacity(zoom: ZoomSettings, policy: DispatchPolicy) -> int:
+    """Dispatches in flight at once: enough to keep the Medium rate limit busy even if every dispatch waits
+    for the whole watch (each needs at least one Medium request, its control call)."""
+    return max(32, int(zoom.qps_medium * policy.watch_timeout))
+
+
+def build_dispatch(zoom_settings: ZoomSettings, sessions: sessionmaker[Session], secret_box: SecretBox | None, *,
+                   policy: DispatchPolicy | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                   status_listing_interval: float = STATUS_LISTING_INTERVAL, max_in_flight: int | None = None,
+                   max_queued: int | None = None) -> DispatchParts:
+    policy = policy or DispatchPolicy()
+    capacity = max_in_flight or engine_capacity(zoom_settings, policy)
+    engine = DispatchEngine(max_in_flight=capacity, max_queued=2 * capacity if max_queued is None else max_queued,
+                            blocking_threads=DEFAULT_BLOCKING_THREADS)
+    zoom = AsyncZoomClient(zoom_settings, transport)
+    # The board refreshes at most every ``status_listing_interval``: poll the watch as often, not more.
+    board = RoomStatusBoard(zoom, min_interval=status_listing_interval, max_age=2 * status_listing_interval)
+    dispatcher = DispatchService(zoom, board, sessions, policy=policy, secret_box=secret_box)
+    return DispatchParts(engine, zoom, board, dispatcher, MeetingService(dispatcher, zoom))
+
 
 def build_services(
     settings: Settings,
     *,
     zoom_transport: httpx.BaseTransport | None = None,
+    zoom_async_transport: httpx.AsyncBaseTransport | None = None,
     policy: DispatchPolicy | None = None,
     clock: Callable[[], datetime] = utc_now,
     install_slack: bool = True,
@@ -43,9 +98,10 @@ def build_services(
     sessions = session_factory(engine)
     zoom = ZoomClient(settings.zoom, zoom_transport)
     # The secret box lets Retry and Join anyway reuse a stated passcode without it ever travelling via Slack.
-    dispatcher = DispatchService(zoom, sessions, policy=policy or DispatchPolicy(), secret_box=secret_box)
-    services = Services(zoom=zoom, session_factory=sessions, secret_box=secret_box, dispatcher=dispatcher, clock=clock)
-    services.meetings = MeetingService(dispatcher)
+    parts = build_dispatch(settings.zoom, sessions, secret_box, policy=policy, transport=zoom_async_transport)
+    services = Services(zoom=zoom, session_factory=sessions, secret_box=secret_box, engine=parts.engine,
+                        dispatcher=parts.dispatcher, meetings=parts.meetings, clock=clock)
+    services.dispatch_parts = parts
     services.health_checks["database"] = database_check(engine)
     services.health_checks["zoom"] = zoom_check(zoom)
     if install_slack:
@@ -54,7 +110,10 @@ def build_services(
 
 
 def close_services(services: Services) -> None:
-    """Close Zoom's HTTP client and the database pool; safe to call twice."""
+    """Stop the dispatch engine, close Zoom's HTTP clients and the database pool; safe to call twice."""
+    parts: Any = services.dispatch_parts
+    if parts is not None:
+        parts.close()
     if services.zoom is not None:
         services.zoom.close()
     engine = engine_of(services)

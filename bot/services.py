@@ -33,11 +33,13 @@ def utc_now() -> datetime:
 
 @dataclass
 class Services:
-    zoom: Any = None  # bot.zoom client
+    zoom: Any = None  # bot.zoom.ZoomClient (sync): admin commands, `roombot check`, room sync
     session_factory: Any = None  # SQLAlchemy sessionmaker for the store
     secret_box: Any = None  # encrypts passcodes at rest
-    dispatcher: Any = None  # the dispatch flow (SPEC §7)
+    engine: Any = None  # bot.dispatch.engine.DispatchEngine: runs every dispatch (Slack and bookings)
+    dispatcher: Any = None  # bot.dispatch.service.DispatchService (async, on the engine's loop)
     meetings: Any = None  # bot.dispatch.meetings.MeetingService: /room new, passcode repairs, `new` bookings
+    dispatch_parts: Any = None  # bot.runtime.DispatchParts: what close_services stops
     directory: Any = None  # bot.slack.directory.SlackDirectory: who a Slack user is (email, user groups)
     clock: Callable[[], datetime] = utc_now  # injectable for tests of time-dependent replies
     # `/room <name>` handlers; see bot.slack.subcommands.

@@ -83,15 +83,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
 
 def sync(args: argparse.Namespace, sessions: sessionmaker[Session], zoom: ZoomClient | None) -> list[str]:
-    from bot.store.db import session_scope
-    from bot.store.rooms import ZoomRoomRecord, sync_rooms
+    from bot.dispatch.room_sync import sync_rooms_from_zoom
 
     assert zoom is not None
-    records = [ZoomRoomRecord(room_id=r.room_id, id=r.id or None, name=r.name, location_id=r.location_id)
-               for r in zoom.list_rooms()]
-    with session_scope(sessions, write_lock=True) as session:
-        result = sync_rooms(session, records)
-    lines = [f"Zoom lists {len(records)} room(s)."]
+    listed, result = sync_rooms_from_zoom(zoom, sessions)
+    lines = [f"Zoom lists {listed} room(s)."]
     for label, names in (("added", result.added), ("renamed or updated", result.updated),
                          ("unchanged", result.unchanged)):
         if names:

@@ -24,12 +24,11 @@ from bot.config import Settings
 from bot.devtools.fake_slack import FakeSlackApi
 from bot.devtools.loopback import LoopbackServer
 from bot.devtools.slack_signing import SignedSlackClient
+from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.dispatch.service import DispatchPolicy
 from bot.runtime import build_services, close_services
 from bot.services import Services
-from bot.store.db import session_scope
 from bot.store.migrate import upgrade_to_head
-from bot.store.rooms import ZoomRoomRecord, sync_rooms
 from bot.web import create_wsgi_app
 from bot.zoom.settings import ZoomSettings
 from bot.zoom.simulator import SimulatorServer, default_state_dict
@@ -158,11 +157,7 @@ class DemoEnvironment:
 
     def sync_rooms(self) -> list[str]:
         """What `/room sync` and `roombot rooms sync` do: import Zoom's room list into the store."""
-        zoom = self.services.zoom
-        records = [ZoomRoomRecord(room_id=r.room_id, id=r.id or None, name=r.name, location_id=r.location_id)
-                   for r in zoom.list_rooms()]
-        with session_scope(self.services.session_factory) as session:
-            result = sync_rooms(session, records)
+        _, result = sync_rooms_from_zoom(self.services.zoom, self.services.session_factory)
         return [*result.added, *result.updated, *result.unchanged]
 
     def sim_admin(self, method: str, path: str, body: Any = None) -> Any:

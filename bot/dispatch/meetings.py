@@ -10,10 +10,10 @@ on the bot's account a new compatible passcode, for its host or an admin only.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from bot.dispatch.outcomes import (
     DispatchResult,
@@ -25,6 +25,7 @@ from bot.dispatch.outcomes import (
     Stage,
     format_meeting_number,
     no_progress,
+    report_progress,
 )
 from bot.dispatch.service import DispatchService, PasscodeSource, RoomTarget
 from bot.dispatch.wording import zoom_error_detail
@@ -38,7 +39,7 @@ from bot.meetings import (
 )
 from bot.store.types import DispatchAction, DispatchSource
 from bot.zoom.errors import ZoomError
-from bot.zoom.models import Meeting
+from bot.zoom.models import Meeting, SecuritySettings
 
 log = logging.getLogger("bot.dispatch")
 
@@ -52,26 +53,40 @@ class _CachedRequirement:
     fetched_at: float
 
 
-class RequirementCache:
-    """The host's ``meeting_password_requirement``, read from Zoom and kept for a while."""
+class MeetingApi(Protocol):
+    """What meeting creation and repair need from Zoom (``bot.zoom.aclient.AsyncZoomClient``)."""
 
-    def __init__(self, zoom: object, *, ttl: float = REQUIREMENT_TTL_SECONDS,
+    settings: Any
+
+    async def get_user_settings(self, user_id: str | None = None, option: str | None = None) -> SecuritySettings: ...
+
+    async def create_meeting(self, user_id: str | None, body: dict[str, Any]) -> Meeting: ...
+
+    async def get_meeting(self, meeting_id: int | str) -> Meeting: ...
+
+    async def update_meeting(self, meeting_id: int | str, body: dict[str, Any]) -> None: ...
+
+    async def delete_meeting(self, meeting_id: int | str) -> None: ...
+
+
+class RequirementCache:
+    """The host's ``meeting_password_requirement``, read from Zoom and kept for a while (on the engine's loop,
+    so no lock is needed)."""
+
+    def __init__(self, zoom: MeetingApi, *, ttl: float = REQUIREMENT_TTL_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._zoom = zoom
         self._ttl = ttl
         self._monotonic = monotonic
-        self._lock = threading.Lock()
         self._entries: dict[str, _CachedRequirement] = {}
 
-    def get(self, user_id: str) -> PasscodeRequirement:
-        with self._lock:
-            entry = self._entries.get(user_id)
-            if entry and self._monotonic() - entry.fetched_at < self._ttl:
-                return entry.requirement
-        settings = self._zoom.get_user_settings(user_id)  # type: ignore[attr-defined]
+    async def get(self, user_id: str) -> PasscodeRequirement:
+        entry = self._entries.get(user_id)
+        if entry and self._monotonic() - entry.fetched_at < self._ttl:
+            return entry.requirement
+        settings = await self._zoom.get_user_settings(user_id)
         requirement = PasscodeRequirement.from_zoom(dict(settings.meeting_password_requirement))
-        with self._lock:
-            self._entries[user_id] = _CachedRequirement(requirement, self._monotonic())
+        self._entries[user_id] = _CachedRequirement(requirement, self._monotonic())
         return requirement
 
 
@@ -88,27 +103,28 @@ def security_notes(meeting: Meeting, room_name: str) -> tuple[str, ...]:
 
 
 class MeetingService:
-    def __init__(self, dispatcher: DispatchService, *, requirements: RequirementCache | None = None) -> None:
+    def __init__(self, dispatcher: DispatchService, zoom: MeetingApi, *,
+                 requirements: RequirementCache | None = None) -> None:
         self.dispatcher = dispatcher
-        self.zoom = dispatcher.zoom
+        self.zoom = zoom
         self.requirements = requirements or RequirementCache(self.zoom)
 
     @property
     def host_user(self) -> str:
         return self.zoom.settings.host_user
 
-    def compatible_passcode(self, host: str) -> str:
-        return generate_passcode(self.requirements.get(host))
+    async def compatible_passcode(self, host: str) -> str:
+        return generate_passcode(await self.requirements.get(host))
 
-    def new_meeting(self, room_text: str, topic: str | None, requester: Requester, channel_id: str | None,
+    async def new_meeting(self, room_text: str, topic: str | None, requester: Requester, channel_id: str | None,
                     progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.COMMAND,
                     force_accept: bool = False) -> DispatchResult:
-        target = self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
+        target = await self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
         if isinstance(target, DispatchResult):
             return target
         # Check the room before creating anything: a meeting nobody can use is clutter on the host's account.
         try:
-            status = self.dispatcher.live_status(target)
+            status = await self.dispatcher.live_status(target)
         except ZoomError as error:
             return self._failure(target, error, "checking the room")
         if status not in ("Available", "InMeeting"):
@@ -122,7 +138,8 @@ class MeetingService:
                                   "to pull it out of that one.", room_key=target.key, room_status=status,
                                   fixes=(Fix.JOIN_ANYWAY, Fix.LEAVE))
         try:
-            meeting, passcode = self.create_compatible_meeting(topic or f"{target.name} meeting", progress, target.name)
+            meeting, passcode = await self.create_compatible_meeting(topic or f"{target.name} meeting", progress,
+                                                                     target.name)
         except UnsatisfiableRequirement as error:
             return DispatchResult(ResultKind.CONFIG_ERROR, target.name,
                                   f"The Zoom host's passcode rules cannot be met by a passcode Zoom Rooms can type: "
@@ -134,34 +151,34 @@ class MeetingService:
             notes += ("The account does not allow passcodes on this meeting; it is protected another way.",)
         request = JoinRequest(room_text, MeetingReference(meeting_id=str(meeting.id), kind="meeting"), requester,
                               channel_id, source, force_accept=force_accept, without_passcode=not passcode)
-        result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, notes)
+        result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, notes)
         return replace(result, join_url=meeting.join_url, passcode_for_requester=passcode)
 
-    def create_compatible_meeting(self, topic: str, progress: ProgressCallback = no_progress,
+    async def create_compatible_meeting(self, topic: str, progress: ProgressCallback = no_progress,
                                   room_name: str = "the room") -> tuple[Meeting, str | None]:
         """Create the meeting and read it back; returns it with the passcode the room must use (None: none)."""
         host = self.host_user
-        passcode = self.compatible_passcode(host)
-        progress(Stage.DISPATCHING, f"Creating a meeting {room_name} can join…")
+        passcode = await self.compatible_passcode(host)
+        await report_progress(progress, Stage.DISPATCHING, f"Creating a meeting {room_name} can join…")
         body = {"topic": topic[:200], "type": 2, "duration": DEFAULT_DURATION_MINUTES, "password": passcode,
                 "settings": {"join_before_host": True, "jbh_time": 0, "waiting_room": False}}
-        created = self.zoom.create_meeting(host, body)
-        meeting = self.zoom.get_meeting(created.id)  # what Zoom really applied, after account locks
+        created = await self.zoom.create_meeting(host, body)
+        meeting = await self.zoom.get_meeting(created.id)  # what Zoom really applied, after account locks
         effective = meeting.password or None
         if effective and not rooms_compatibility(effective).ok:
             # Zoom substituted a passcode the room cannot type: give it one that works.
-            effective = self._replace_passcode(meeting, host)
-            meeting = self.zoom.get_meeting(meeting.id)
+            effective = await self._replace_passcode(meeting, host)
+            meeting = await self.zoom.get_meeting(meeting.id)
         return meeting, effective
 
-    def repair(self, room_text: str, meeting_id: str, requester: Requester, channel_id: str | None,
+    async def repair(self, room_text: str, meeting_id: str, requester: Requester, channel_id: str | None,
                progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.BUTTON,
                force_accept: bool = False) -> DispatchResult:
         """Give the meeting a Rooms-compatible passcode (host or admin only), then send the room."""
-        target = self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.JOIN)
+        target = await self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.JOIN)
         if isinstance(target, DispatchResult):
             return target
-        meeting = self.dispatcher.account_meeting(meeting_id)
+        meeting = await self.dispatcher.account_meeting(meeting_id)
         number = format_meeting_number(meeting_id)
         if meeting is None:
             return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
@@ -172,9 +189,9 @@ class MeetingService:
             return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
                                   f"Only the host of meeting {number} or a roombot admin can change its passcode.",
                                   meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
-        progress(Stage.DISPATCHING, f"Giving meeting {number} a passcode Zoom Rooms accept…")
+        await report_progress(progress, Stage.DISPATCHING, f"Giving meeting {number} a passcode Zoom Rooms accept…")
         try:
-            passcode = self._replace_passcode(meeting, meeting.host_id or self.host_user)
+            passcode = await self._replace_passcode(meeting, meeting.host_id or self.host_user)
         except UnsatisfiableRequirement as error:
             return DispatchResult(ResultKind.CONFIG_ERROR, target.name, f"No passcode Zoom Rooms can type meets the "
                                   f"host's passcode rules: {error}", meeting_id=meeting_id, room_key=target.key)
@@ -184,15 +201,15 @@ class MeetingService:
                 "passcode (the requester was sent it privately).")
         request = JoinRequest(room_text, MeetingReference(meeting_id=meeting_id, kind="meeting"), requester,
                               channel_id, source, force_accept=force_accept)
-        result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, (note,))
+        result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, (note,))
         return replace(result, passcode_for_requester=passcode)
 
-    def _replace_passcode(self, meeting: Meeting, host: str) -> str:
-        requirement = self.requirements.get(host)
+    async def _replace_passcode(self, meeting: Meeting, host: str) -> str:
+        requirement = await self.requirements.get(host)
         passcode = generate_passcode(requirement)
         if requirement_violations(passcode, requirement):  # generate_passcode guarantees this; belt and braces
             raise UnsatisfiableRequirement("the generated passcode does not meet the host's requirement")
-        self.zoom.update_meeting(meeting.id, {"password": passcode})
+        await self.zoom.update_meeting(meeting.id, {"password": passcode})
         return passcode
 
     @staticmethod

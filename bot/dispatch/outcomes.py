@@ -7,7 +7,7 @@ renders it; the booking worker stores its ``kind`` and ``reason``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -113,7 +113,8 @@ class DispatchResult:
 
 
 # (stage, text) -> None; called from the dispatching thread as the flow advances.
-ProgressCallback = Callable[[Stage, str], None]
+# Called as the dispatch advances; may be a coroutine function (the Slack layer edits a message).
+ProgressCallback = Callable[[Stage, str], Awaitable[None] | None]
 
 
 def no_progress(_stage: Stage, _text: str) -> None:
@@ -132,3 +133,10 @@ def format_meeting_number(meeting_id: str | None) -> str:
     if len(digits) == 9:
         return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
     return digits
+
+
+async def report_progress(progress: ProgressCallback, stage: Stage, text: str) -> None:
+    """Call a progress callback, awaiting it when it is a coroutine function."""
+    answer = progress(stage, text)
+    if answer is not None:
+        await answer

@@ -1,18 +1,22 @@
 """Where a dispatch's passcode comes from (SPEC §7), and who may change a meeting's passcode.
 
 Order: stated by the requester (command, form) → stated in the pasted text (invitation lines, dial strings)
-→ ``GET /meetings/{id}`` when the meeting is on the bot's account.  A link's ``pwd=`` value is never used:
-it is Zoom's encrypted token, not the passcode.  When none of these gives one, the caller asks the requester.
+→ ``GET /meetings/{id}`` when the meeting is on the bot's account.  That lookup is a Zoom request, so it is
+made only when its answer changes what is done: no passcode is known, or the stated one is one Zoom Rooms
+cannot type (the meeting may then be repaired, which needs to know whose meeting it is).  A link's ``pwd=``
+value is never used: it is Zoom's encrypted token, not the passcode.  When none of these gives one, the
+caller asks the requester.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from bot.dispatch.outcomes import JoinRequest, Requester
+from bot.meetings import rooms_compatibility
 from bot.zoom.errors import ZoomError, ZoomNotFound
 from bot.zoom.models import Meeting
 
@@ -25,12 +29,15 @@ class PasscodeSource:
     meeting: Meeting | None  # set when the meeting is on the bot's account
 
 
-def find_passcode(request: JoinRequest, lookup: Callable[[str | None], Meeting | None]) -> PasscodeSource:
+async def find_passcode(request: JoinRequest,
+                        lookup: Callable[[str | None], Awaitable[Meeting | None]]) -> PasscodeSource:
     """Stated passcode → passcode in the pasted text → the account's meeting (``lookup``)."""
     if request.without_passcode:
         return PasscodeSource(None, None)
     stated = request.passcode or request.meeting.passcode
-    meeting = lookup(request.meeting.meeting_id)  # also needed with a stated passcode: may it be repaired?
+    if stated and rooms_compatibility(stated).ok:
+        return PasscodeSource(stated, None)  # nothing Zoom could say about the meeting changes the join
+    meeting = await lookup(request.meeting.meeting_id)  # with an unusable passcode: may it be repaired?
     if stated:
         return PasscodeSource(stated, meeting)
     if meeting is not None:
@@ -39,12 +46,16 @@ def find_passcode(request: JoinRequest, lookup: Callable[[str | None], Meeting |
     return PasscodeSource(None, None)
 
 
-def account_meeting(zoom: Any, meeting_id: str | None) -> Meeting | None:
+class MeetingReader(Protocol):
+    async def get_meeting(self, meeting_id: int | str) -> Meeting: ...
+
+
+async def account_meeting(zoom: MeetingReader, meeting_id: str | None) -> Meeting | None:
     """The meeting when it is on the bot's account; None when Zoom does not show it to us."""
     if not meeting_id:
         return None
     try:
-        return zoom.get_meeting(meeting_id)
+        return await zoom.get_meeting(meeting_id)
     except ZoomNotFound:
         return None
     except ZoomError as error:  # the lookup is an aid: without it the requester is asked instead

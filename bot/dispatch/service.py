@@ -1,20 +1,30 @@
 """The one dispatch flow (SPEC §7) that `/room join`, buttons, shortcuts and the booking worker all call.
 
 Order of work for a join: resolve the room (store) → find the passcode (stated, pasted, or read from Zoom
-when the meeting is on the bot's account) → pre-flight (online, not busy, passcode usable, attempts left)
-→ room control → watch the room until it is ``InMeeting`` or the watch times out, then ``leave`` to clear
-a stuck passcode prompt.  Every request leaves an audit row; passcodes never leave this module except to
-Zoom (and, for meetings the bot creates or repairs, to the requester via ``passcode_for_requester``).
+when the meeting is on the bot's account and no usable passcode is known) → pre-flight (online, not busy,
+passcode usable, attempts left) → room control → watch the room until it is ``InMeeting`` or the watch
+times out, then ``leave`` to clear a stuck passcode prompt.  Every request leaves an audit row; passcodes
+never leave this module except to Zoom (and, for meetings the bot creates or repairs, to the requester via
+``passcode_for_requester``).
+
+The flow is async and runs on the dispatch engine's loop (``bot.dispatch.engine``): Zoom calls, the pause
+before the first status poll and the pauses between polls are awaited, holding no thread; store calls run
+on the engine's I/O threads (``to_thread``).  Room status comes from the shared ``RoomStatusBoard``.  A
+warm join with a usable passcode costs at most three Zoom requests: the pre-flight status (often answered
+from a listing another dispatch just took), the control call, and a status read once the room can have
+joined.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
+from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import (
     DispatchResult,
     Fix,
@@ -25,8 +35,10 @@ from bot.dispatch.outcomes import (
     Stage,
     format_meeting_number,
     no_progress,
+    report_progress,
 )
 from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_passcode, may_repair
+from bot.dispatch.status_board import RoomStatusBoard
 from bot.dispatch.trail import AuditTrail
 from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
 from bot.meetings import MeetingReference, rooms_compatibility
@@ -42,7 +54,7 @@ from bot.zoom.errors import (
     ZoomUnavailable,
     ZoomValidationError,
 )
-from bot.zoom.models import Meeting
+from bot.zoom.models import ControlAck, Meeting
 from bot.zoom.models import Room as ZoomRoom
 
 log = logging.getLogger("bot.dispatch")
@@ -52,11 +64,30 @@ MAX_PLAUSIBLE_PASSCODE = 64  # Zoom passcodes have at most 10 characters; anythi
 _NO_MEETING = MeetingReference()  # leave requests name no meeting
 
 
+# Run right before a join request leaves (the booking worker records there that the join may have been sent).
+BeforeJoin = Callable[[], Awaitable[None]]
+
+
+class RoomControlApi(Protocol):
+    """What the flow needs from Zoom (``bot.zoom.aclient.AsyncZoomClient``)."""
+
+    settings: Any
+
+    async def join_room(self, room: ZoomRoom, meeting_number: str, passcode: str | None = None,
+                        force_accept: bool = False) -> ControlAck: ...
+
+    async def leave_room(self, room: ZoomRoom) -> ControlAck: ...
+
+    async def get_meeting(self, meeting_id: int | str) -> Meeting: ...
+
+
 @dataclass(frozen=True)
 class DispatchPolicy:
     watch_timeout: float = 45.0  # seconds to wait for InMeeting after Zoom accepted
     poll_interval: float = 2.0
     passcode_attempt_limit: int = audit.PASSCODE_ATTEMPT_LIMIT
+    # A room needs a few seconds to get into a meeting: a status read sooner only spends the rate limit.
+    first_poll_delay: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -82,15 +113,17 @@ class WatchResult:
 class DispatchService:
     def __init__(
         self,
-        zoom: Any,  # bot.zoom.ZoomClient
+        zoom: RoomControlApi,
+        board: RoomStatusBoard,
         session_factory: Any,
         *,
         policy: DispatchPolicy = DispatchPolicy(),
         secret_box: Any = None,  # bot.store.crypto.SecretBox: without one, passcodes are not remembered
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.zoom = zoom
+        self.board = board
         self.sessions = session_factory
         self.trail = AuditTrail(session_factory, secret_box, zoom.settings.rooms_api)
         self.policy = policy
@@ -103,9 +136,14 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ rooms
 
-    def resolve(self, room_text: str, requester: Requester, channel_id: str | None,
-                source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
+    async def resolve(self, room_text: str, requester: Requester, channel_id: str | None,
+                      source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
         """The stored room the user meant, or the refusal to show (unknown room, not allowed), audited."""
+        return await to_thread(self.resolve_now, room_text, requester, channel_id, source, action)
+
+    def resolve_now(self, room_text: str, requester: Requester, channel_id: str | None,
+                    source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
+        """``resolve`` for a caller on a thread of its own (a Slack listener checking before it submits)."""
         with self.trail.writing() as session:
             found = self._lookup(session, room_text, requester, channel_id)
             if isinstance(found, DispatchResult):
@@ -129,12 +167,12 @@ class DispatchService:
             return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
         return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
 
-    def live_status(self, target: RoomTarget) -> str:
-        return self.zoom.room_status(target.as_zoom())
+    async def live_status(self, target: RoomTarget) -> str:
+        return await self.board.status(target.as_zoom())
 
     # ------------------------------------------------------------------------------------ join
 
-    def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
+    async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
         ref = request.meeting
         if not ref.is_valid:
             reason = ref.reason or "That is not a Zoom meeting."
@@ -149,17 +187,19 @@ class DispatchService:
                 ResultKind.INVALID_REFERENCE, request.room,
                 "A personal link (zoom.us/my/…) does not carry the meeting ID a room needs; paste the meeting ID "
                 "or the whole invitation instead.")
-        target = self.resolve(request.room, request.requester, request.channel_id, request.source, DispatchAction.JOIN)
+        target = await self.resolve(request.room, request.requester, request.channel_id, request.source,
+                                    DispatchAction.JOIN)
         if isinstance(target, DispatchResult):
             return target
         try:
-            source = self._find_passcode(request)
+            source = await find_passcode(request, self.account_meeting)
         except ZoomError as error:  # only raised for errors that make the lookup meaningless
-            return self._zoom_failure(target, ref.meeting_id, error, request, None)
-        return self.dispatch(target, request, source, progress)
+            return await self._zoom_failure(target, ref.meeting_id, error, request, None)
+        return await self.dispatch(target, request, source, progress)
 
-    def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
-                 progress: ProgressCallback = no_progress, notes: tuple[str, ...] = ()) -> DispatchResult:
+    async def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
+                       progress: ProgressCallback = no_progress, notes: tuple[str, ...] = (), *,
+                       before_join: BeforeJoin | None = None) -> DispatchResult:
         """Pre-flight, room control and watch for a resolved room and a known passcode source."""
         meeting_id = request.meeting.meeting_id or ""
         number = format_meeting_number(meeting_id)
@@ -167,21 +207,21 @@ class DispatchService:
         base = DispatchResult(ResultKind.ZOOM_ERROR, target.name, "", meeting_id=meeting_id, room_key=target.key,
                               notes=notes)
         if passcode is None and not request.without_passcode and source.meeting is None:
-            return self._refuse(base, request, ResultKind.NEEDS_PASSCODE,
+            return await self._refuse(base, request, ResultKind.NEEDS_PASSCODE,
                                 f"I need the passcode of meeting {number} to send {target.name}: the link's pwd= part "
                                 "is encrypted and the meeting is not on the bot's Zoom account.",
                                 (Fix.ENTER_PASSCODE, Fix.JOIN_WITHOUT_PASSCODE))
         try:
-            status = self.live_status(target)
+            status = await self.live_status(target)
         except ZoomError as error:
-            return self._zoom_failure(target, meeting_id, error, request, None)
+            return await self._zoom_failure(target, meeting_id, error, request, None)
         base = replace(base, room_status=status)
         if status not in ONLINE:
-            return self._refuse(base, request, ResultKind.ROOM_OFFLINE,
+            return await self._refuse(base, request, ResultKind.ROOM_OFFLINE,
                                 f"{target.name} is {status_words(status)} in Zoom, so it cannot join. Check that the "
                                 "Zoom Rooms device is on and connected, then retry.", (Fix.RETRY,), passcode)
         if status == "InMeeting" and not request.force_accept:
-            return self._refuse(base, request, ResultKind.ROOM_BUSY,
+            return await self._refuse(base, request, ResultKind.ROOM_BUSY,
                                 f"{target.name} is in another meeting right now. Join anyway to pull it out of that "
                                 f"meeting and into {number}.", (Fix.JOIN_ANYWAY, Fix.LEAVE), passcode)
         if passcode:
@@ -189,18 +229,61 @@ class DispatchService:
             if not compatibility.ok:
                 repair = (Fix.REPAIR_PASSCODE,) if self.may_repair(request.requester, source.meeting) else ()
                 if self.protocol == "jsonrpc":
-                    return self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
+                    return await self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
                                         f"{compatibility.reason} Zoom would answer 32602 “Validation Failed” "
                                         f"on `params.password`, so I did not send {target.name}." + repair_hint(repair),
                                         (*repair, Fix.ENTER_PASSCODE))
                 base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
                                             "accept it; if the room stalls on a passcode prompt, repair the passcode."))
-        return self._send_and_watch(base, target, request, passcode, source, progress)
+        return await self._send_and_watch(base, target, request, passcode, source, progress, before_join)
 
-    def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
-                        passcode: str | None, source: PasscodeSource, progress: ProgressCallback) -> DispatchResult:
+    async def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
+                              passcode: str | None, source: PasscodeSource, progress: ProgressCallback,
+                              before_join: BeforeJoin | None) -> DispatchResult:
         meeting_id = base.meeting_id or ""
         number = format_meeting_number(meeting_id)
+        started_row = await to_thread(self._start_join_row, base, target, request, passcode)
+        if isinstance(started_row, DispatchResult):
+            return started_row
+        dispatch_id, attempt_id = started_row
+        base = replace(base, dispatch_id=dispatch_id)
+        await report_progress(progress, Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
+        started = self._monotonic()
+        if before_join is not None:
+            await before_join()
+        try:
+            ack = await self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
+        except ZoomError as error:
+            await to_thread(self.trail.settle_attempt, attempt_id, succeeded=False)
+            return await self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
+                                            notes=base.notes)
+        self.board.control_sent(target.zoom_room_id)
+        await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
+                        elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED)
+        await report_progress(progress, Stage.ACCEPTED,
+                              f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
+        # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
+        # seen leaving it, or its old meeting would pass for the new one.
+        watch = await self._watch(target, must_leave_first=base.room_status == "InMeeting")
+        if watch.joined:
+            await to_thread(self.trail.settle_attempt, attempt_id, succeeded=True)
+            reason = f"{target.name} is in meeting {number}."
+            if source.meeting is not None and source.meeting.waiting_room:
+                # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
+                reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
+                          "admit it.")
+            await to_thread(self.trail.record, dispatch_id, "status", room_status=watch.last,
+                            outcome=DispatchOutcome.JOINED, reason=reason)
+            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=watch.last,
+                           fixes=(Fix.LEAVE,))
+        if watch.last == "InMeeting" or watch.last is None:
+            return await self._unconfirmed(base, target, dispatch_id, watch)
+        return await self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, watch.last)
+
+    def _start_join_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
+                        passcode: str | None) -> tuple[int, int | None] | DispatchResult:
+        """One short write transaction: the dispatch row and, with a passcode, its attempt (or the refusal)."""
+        meeting_id = base.meeting_id or ""
         with self.trail.writing() as session:
             room = session.get(Room, target.key)
             dispatch = audit.start_dispatch(
@@ -222,38 +305,9 @@ class DispatchService:
                     audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
                     return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id)
                 attempt_id = attempt.id
-            dispatch_id = dispatch.id
-        base = replace(base, dispatch_id=dispatch_id)
-        progress(Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
-        started = self._monotonic()
-        try:
-            ack = self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
-        except ZoomError as error:
-            self.trail.settle_attempt(attempt_id, succeeded=False)
-            return self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
-                                      notes=base.notes)
-        self.trail.record(dispatch_id, "join", http_status=ack.http_status, elapsed=self._monotonic() - started,
-                     outcome=DispatchOutcome.ACCEPTED)
-        progress(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
-        # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
-        # seen leaving it, or its old meeting would pass for the new one.
-        watch = self._watch(target, must_leave_first=base.room_status == "InMeeting")
-        if watch.joined:
-            self.trail.settle_attempt(attempt_id, succeeded=True)
-            reason = f"{target.name} is in meeting {number}."
-            if source.meeting is not None and source.meeting.waiting_room:
-                # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
-                reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
-                          "admit it.")
-            self.trail.record(dispatch_id, "status", room_status=watch.last, outcome=DispatchOutcome.JOINED,
-                              reason=reason)
-            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=watch.last,
-                           fixes=(Fix.LEAVE,))
-        if watch.last == "InMeeting" or watch.last is None:
-            return self._unconfirmed(base, target, dispatch_id, watch)
-        return self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, watch.last)
+            return dispatch.id, attempt_id
 
-    def _watch(self, target: RoomTarget, *, must_leave_first: bool) -> WatchResult:
+    async def _watch(self, target: RoomTarget, *, must_leave_first: bool) -> WatchResult:
         """Poll the room until it is seen joining, or the watch times out.
 
         Any Zoom error while polling is only logged: the join was already sent, so the flow must still end
@@ -264,9 +318,10 @@ class DispatchService:
         last: str | None = None
         left_previous = not must_leave_first
         error_name: str | None = None
+        await self._sleep(min(self.policy.first_poll_delay, self.policy.watch_timeout))
         while True:
             try:
-                last = self.live_status(target)
+                last = await self.live_status(target)
             except ZoomError as error:
                 error_name = type(error).__name__
                 log.info("room status poll failed for %s: %s", target.name, error_name)
@@ -274,9 +329,9 @@ class DispatchService:
                 left_previous = True
             if (last == "InMeeting" and left_previous) or self._monotonic() >= deadline:
                 return WatchResult(last, joined=last == "InMeeting" and left_previous, poll_error=error_name)
-            self._sleep(self.policy.poll_interval)
+            await self._sleep(self.policy.poll_interval)
 
-    def _unconfirmed(self, base: DispatchResult, target: RoomTarget, dispatch_id: int,
+    async def _unconfirmed(self, base: DispatchResult, target: RoomTarget, dispatch_id: int,
                      watch: WatchResult) -> DispatchResult:
         """Zoom accepted, but its status cannot tell whether the room joined: say so, change nothing."""
         number = format_meeting_number(base.meeting_id)
@@ -286,18 +341,19 @@ class DispatchService:
             why = (f"{target.name} was already in a meeting, and Zoom's status does not say which one, so I cannot "
                    f"confirm it switched to meeting {number}")
         reason = f"Zoom accepted the request, but {why}. Check the room's screen; Leave clears it if it is stuck."
-        self.trail.record(dispatch_id, "status", room_status=watch.last, outcome=DispatchOutcome.FAILED,
-                          reason=reason)
+        await to_thread(self.trail.record, dispatch_id, "status", room_status=watch.last,
+                        outcome=DispatchOutcome.FAILED, reason=reason)
         return replace(base, kind=ResultKind.UNCONFIRMED, reason=reason, room_status=watch.last,
                        fixes=(Fix.LEAVE, Fix.RETRY))
 
-    def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
-               source: PasscodeSource, dispatch_id: int, attempt_id: int | None,
-               final_status: str | None) -> DispatchResult:
-        self.trail.settle_attempt(attempt_id, succeeded=False)
+    async def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
+                     source: PasscodeSource, dispatch_id: int, attempt_id: int | None,
+                     final_status: str | None) -> DispatchResult:
+        await to_thread(self.trail.settle_attempt, attempt_id, succeeded=False)
         cleared = True
         try:
-            self.zoom.leave_room(target.as_zoom())
+            await self.zoom.leave_room(target.as_zoom())
+            self.board.control_sent(target.zoom_room_id)
         except ZoomError as error:
             cleared = False
             log.warning("leave after a stuck join failed for %s: %s", target.name, type(error).__name__)
@@ -308,43 +364,51 @@ class DispatchService:
                   f"{int(self.policy.watch_timeout)} seconds: {cause}. "
                   + ("I sent the room back to its home screen to clear the passcode prompt."
                      if cleared else "Clearing the room's screen failed too; someone may need to tap Cancel on it."))
-        self.trail.record(dispatch_id, "leave" if cleared else "status", room_status=final_status,
-                     outcome=DispatchOutcome.FAILED, reason=reason)
+        await to_thread(self.trail.record, dispatch_id, "leave" if cleared else "status", room_status=final_status,
+                        outcome=DispatchOutcome.FAILED, reason=reason)
         fixes = [Fix.ENTER_PASSCODE, Fix.RETRY]
-        if passcode and self.may_repair(request.requester, source.meeting):
+        meeting = source.meeting
+        if passcode and meeting is None:
+            # Only now does whose meeting it is matter: may the requester repair its passcode?
+            meeting = await self.account_meeting(base.meeting_id)
+        if passcode and self.may_repair(request.requester, meeting):
             fixes.insert(0, Fix.REPAIR_PASSCODE)
         return replace(base, kind=ResultKind.STUCK_ON_PROMPT, reason=reason, room_status=final_status,
                        fixes=tuple(fixes))
 
     # ------------------------------------------------------------------------------------ leave / status
 
-    def leave(self, room_text: str, requester: Requester, channel_id: str | None,
-              source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
-        target = self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
+    async def leave(self, room_text: str, requester: Requester, channel_id: str | None,
+                    source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
+        target = await self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
             return target
-        with self.trail.writing() as session:
-            dispatch_id = audit.start_dispatch(
-                session, requested_by=requester.user_id, channel_id=channel_id, source=source,
-                action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol).id
+        dispatch_id = await to_thread(self._start_leave_row, target, requester, channel_id, source)
         request = JoinRequest(room_text, _NO_MEETING, requester, channel_id, source)
         try:
-            ack = self.zoom.leave_room(target.as_zoom())
+            ack = await self.zoom.leave_room(target.as_zoom())
         except ZoomError as error:
-            return self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
+            return await self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
+        self.board.control_sent(target.zoom_room_id)
         reason = f"{target.name} is leaving its meeting."
-        self.trail.record(dispatch_id, "leave", http_status=ack.http_status, outcome=DispatchOutcome.LEFT,
-                          reason=reason)
+        await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
+                        outcome=DispatchOutcome.LEFT, reason=reason)
         return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
 
-    def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
+    def _start_leave_row(self, target: RoomTarget, requester: Requester, channel_id: str | None,
+                         source: DispatchSource) -> int:
+        with self.trail.writing() as session:
+            return audit.start_dispatch(
+                session, requested_by=requester.user_id, channel_id=channel_id, source=source,
+                action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol).id
+
+    async def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
         """Live status, for people allowed to use the room (a lookup: not audited)."""
-        with session_scope(self.sessions) as session:
-            target = self._lookup(session, room_text, requester, channel_id)
+        target = await to_thread(self._look_up, room_text, requester, channel_id)
         if isinstance(target, DispatchResult):
             return target
         try:
-            status = self.live_status(target)
+            status = await self.live_status(target)
         except ZoomError as error:
             return DispatchResult(ResultKind.ZOOM_ERROR, target.name, error.explain(), room_key=target.key,
                                   zoom_error=zoom_error_detail(error), fixes=(Fix.RETRY,))
@@ -354,18 +418,23 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ passcodes
 
-    def _find_passcode(self, request: JoinRequest) -> PasscodeSource:
-        return find_passcode(request, self.account_meeting)
+    def _look_up(self, room_text: str, requester: Requester, channel_id: str | None) -> RoomTarget | DispatchResult:
+        with session_scope(self.sessions) as session:
+            return self._lookup(session, room_text, requester, channel_id)
 
-    def account_meeting(self, meeting_id: str | None) -> Meeting | None:
-        return account_meeting(self.zoom, meeting_id)
+    async def account_meeting(self, meeting_id: str | None) -> Meeting | None:
+        return await account_meeting(self.zoom, meeting_id)
 
     may_repair = staticmethod(may_repair)
 
     # ------------------------------------------------------------------------------------ audit helpers
 
-    def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
-                fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
+    async def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
+                      fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
+        dispatch_id = await to_thread(self._refusal_row, base, request, reason, passcode)
+        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch_id)
+
+    def _refusal_row(self, base: DispatchResult, request: JoinRequest, reason: str, passcode: str | None) -> int:
         with self.trail.writing() as session:
             room = session.get(Room, base.room_key) if base.room_key else None
             dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
@@ -373,14 +442,14 @@ class DispatchService:
                                          meeting_id=base.meeting_id, force_accept=request.force_accept)
             # "Join anyway" / "Retry" on this refusal must not ask for the passcode again.
             self.trail.remember(dispatch, passcode)
-        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch.id)
+            return dispatch.id
 
     def remembered_passcode(self, dispatch_id: int) -> str | None:
         return self.trail.remembered_passcode(dispatch_id)
 
-    def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError, request: JoinRequest,
-                      source: PasscodeSource | None, *, dispatch_id: int | None = None,
-                      notes: tuple[str, ...] = ()) -> DispatchResult:
+    async def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError,
+                            request: JoinRequest, source: PasscodeSource | None, *, dispatch_id: int | None = None,
+                            notes: tuple[str, ...] = ()) -> DispatchResult:
         kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
         number = format_meeting_number(meeting_id) if meeting_id else None
         what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
@@ -394,6 +463,13 @@ class DispatchService:
         if isinstance(error, (ZoomRateLimited, ZoomUnavailable, ZoomRoomOffline)) or not fixes:
             if not (isinstance(error, ZoomRateLimited) and error.daily):
                 fixes.append(Fix.RETRY)
+        dispatch_id = await to_thread(self._failure_row, target, meeting_id, error, request, reason, dispatch_id)
+        return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
+                              zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id,
+                              notes=notes)
+
+    def _failure_row(self, target: RoomTarget, meeting_id: str | None, error: ZoomError, request: JoinRequest,
+                     reason: str, dispatch_id: int | None) -> int:
         if dispatch_id is None:
             with self.trail.writing() as session:
                 room = session.get(Room, target.key)
@@ -402,8 +478,4 @@ class DispatchService:
                     source=request.source, action=DispatchAction.JOIN, room=room, meeting_id=meeting_id,
                     protocol=self.protocol).id
         self.trail.record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
-        return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
-                              zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id,
-                              notes=notes)
-
-
+        return dispatch_id

@@ -2,7 +2,7 @@
 
 * ``when`` — the `<when>` / `for <duration>` / `every …` parser (pure).
 * ``request`` / ``service`` / ``commands`` / ``modal`` / ``home`` — the Slack surface.
-* ``worker`` / ``runner`` / ``zoomview`` — the booking worker: leased claims, the shared dispatch flow,
+* ``worker`` / ``runner`` — the booking worker: leased claims, the shared dispatch flow,
   reminders and results in the booking's channel.
 
 ``install(services)`` registers the Slack handlers; ``bot.scheduling.worker.BookingWorker`` runs the worker.

@@ -21,6 +21,7 @@ from bot.slack.blocks import SlackMessage, error_message
 from bot.slack.directory import directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.ids import ActionId
+from bot.slack.lane import deferred
 from bot.slack.middleware import services_of, settings_of
 from bot.slack.subcommands import SubcommandRequest
 from bot.store import occurrences
@@ -186,9 +187,16 @@ def dispatch_now_button(ack: Ack, body: dict, respond: Respond, client: WebClien
     message_ts = (body.get("container") or {}).get("message_ts")
     channel = (body.get("channel") or {}).get("id") or view.channel_id
     done = messages.reminder_done_message(view, f"— dispatched early by <@{context.user_id}>.")
+    requester = runner.booker(view, poster, is_admin=settings_of(context).is_admin(context.user_id))
+
+    async def dispatch() -> None:
+        await runner.run(job, poster, requester=requester)
+
+    if not runner.engine.submit(dispatch, label=f"occurrence {view.occurrence_id} (dispatch now)"):
+        # Claimed but not started: its lease runs out and the booking worker dispatches it as usual.
+        _reply(respond, error_message("roombot is too busy to dispatch this early; it will go at its booked time."))
+        return
     poster.update(channel, message_ts, done)
-    runner.run(job, poster, requester=runner.booker(view, poster,
-                                                    is_admin=settings_of(context).is_admin(context.user_id)))
 
 
 def skip_button(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -216,7 +224,7 @@ def skip_button(ack: Ack, body: dict, respond: Respond, client: WebClient, conte
 
 
 def register(app: App) -> None:
-    app.action(BookingActionId.CANCEL_OCCURRENCE)(cancel_occurrence_button)
-    app.action(ActionId.CANCEL_BOOKING)(cancel_series_button)
-    app.action(BookingActionId.DISPATCH_NOW)(dispatch_now_button)
-    app.action(BookingActionId.SKIP_OCCURRENCE)(skip_button)
+    app.action(BookingActionId.CANCEL_OCCURRENCE)(deferred(cancel_occurrence_button))
+    app.action(ActionId.CANCEL_BOOKING)(deferred(cancel_series_button))
+    app.action(BookingActionId.DISPATCH_NOW)(deferred(dispatch_now_button))
+    app.action(BookingActionId.SKIP_OCCURRENCE)(deferred(skip_button))

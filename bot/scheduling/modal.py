@@ -27,6 +27,7 @@ from bot.scheduling.service import BookingRefused
 from bot.scheduling.when import When, WhenError, first_start, parse_every, zone_of
 from bot.slack.directory import directory_of
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.lane import deferred
 from bot.slack.middleware import services_of
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
@@ -145,5 +146,5 @@ def _plain(mrkdwn: str) -> str:
 
 
 def register(app: App) -> None:
-    app.shortcut(CallbackId.BOOK_ROOM_SHORTCUT)(open_booking_modal)
+    app.shortcut(CallbackId.BOOK_ROOM_SHORTCUT)(deferred(open_booking_modal))
     app.view(CallbackId.BOOK_MODAL)(submit_booking)

@@ -12,6 +12,9 @@ Order of work (each step its own short transaction, none held while Zoom is call
 4. ``finish`` records the result kind, reason and dispatch id in one transaction, only while this worker
    still holds the lease.
 5. The channel sees one progress message edited as the dispatch advances, then the result card.
+
+Everything here runs on the dispatch engine's loop, through the same ``DispatchService`` (and so the same
+room-status board) as Slack's commands; store and Slack calls run on the engine's I/O threads.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.dispatch.engine import to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
-from bot.dispatch.service import DispatchPolicy, DispatchService, PasscodeSource
+from bot.dispatch.service import DispatchService, PasscodeSource
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling import messages
 from bot.scheduling.messages import OccurrenceView
-from bot.scheduling.zoomview import BookingZoom, RoomStatusBoard
 from bot.slack.directory import directory_of
 from bot.store import audit, occurrences
 from bot.store.db import session_scope
@@ -129,102 +132,107 @@ class SlackPoster:
 
 
 class OccurrenceRunner:
-    def __init__(self, services: Any, *, worker_id: str, lease: timedelta = occurrences.DEFAULT_LEASE,
-                 status_listing_interval: float = 1.0) -> None:
+    def __init__(self, services: Any, *, worker_id: str, lease: timedelta = occurrences.DEFAULT_LEASE) -> None:
         self.sessions = services.session_factory
         self.secret_box = services.secret_box
         self.directory = directory_of(services)
         self.worker_id = worker_id
         self.lease = lease
-        self.board = RoomStatusBoard(services.zoom, min_interval=status_listing_interval)
-        self.zoom = BookingZoom(services.zoom, self.board)
-        policy = services.dispatcher.policy if services.dispatcher is not None else DispatchPolicy()
-        # Watching a room join polls the shared board, which spaces real requests itself: poll as often as it
-        # refreshes, so a joined room is confirmed (and its dispatch slot freed) at the next listing.
-        policy = replace(policy, poll_interval=min(policy.poll_interval, status_listing_interval))
-        # The same dispatch flow as `/room join`, reading room status through the shared board.
-        self.dispatcher = DispatchService(self.zoom, self.sessions, policy=policy,
-                                          secret_box=self.secret_box)
-        self.meetings = MeetingService(self.dispatcher)
+        # The same dispatch flow (and room-status board) as `/room join`.
+        self.dispatcher: DispatchService = services.dispatcher
+        self.meetings: MeetingService = services.meetings
+        self.engine = services.engine
 
     # ------------------------------------------------------------------------------------ meetings
 
-    def ensure_meeting(self, view: OccurrenceView, slack: SlackPoster) -> OccurrenceView:
+    async def ensure_meeting(self, view: OccurrenceView, slack: SlackPoster) -> OccurrenceView:
         """Create the `new` booking's meeting for this occurrence (once; a loser deletes its meeting) and
         post its link in the channel; the passcode goes to the booker alone."""
         if not view.is_new_meeting or view.meeting_id:
             return view
         topic = view.topic or f"{view.room_name} meeting"
-        meeting, passcode = self.meetings.create_compatible_meeting(topic, room_name=view.room_name)
+        meeting, passcode = await self.meetings.create_compatible_meeting(topic, room_name=view.room_name)
         sealed = self.secret_box.seal(passcode) if passcode else None
-        with session_scope(self.sessions, write_lock=True) as session:
-            attached = occurrences.set_meeting(session, view.occurrence_id, meeting_id=str(meeting.id),
-                                               passcode=sealed, join_url=meeting.join_url)
+        attached = await to_thread(self._attach_meeting, view.occurrence_id, str(meeting.id), sealed,
+                                   meeting.join_url)
         if not attached:
             try:
-                self.zoom.delete_meeting(meeting.id)
+                await self.meetings.zoom.delete_meeting(meeting.id)
             except ZoomError as error:
                 log.warning("could not delete the duplicate meeting %s: %s", meeting.id, type(error).__name__)
-            with session_scope(self.sessions) as session:
-                return view_of(self._load(session, view.occurrence_id))
+            return await to_thread(self._reload, view.occurrence_id)
         ready = replace(view, meeting_id=str(meeting.id), join_url=meeting.join_url)
         notes = security_notes(meeting, view.room_name)
-        slack.post(view.channel_id, messages.meeting_ready_message(ready, notes))
+        await to_thread(slack.post, view.channel_id, messages.meeting_ready_message(ready, notes))
         if passcode:
-            slack.tell(view.channel_id, view.requester_user_id, messages.info(
+            await to_thread(slack.tell, view.channel_id, view.requester_user_id, messages.info(
                 f"Passcode of meeting {format_meeting_number(str(meeting.id))} (booking #{view.booking_id}), "
                 f"for you only: `{passcode}`"))
         return ready
 
+    def _attach_meeting(self, occurrence_id: int, meeting_id: str, sealed: Any, join_url: str | None) -> bool:
+        with session_scope(self.sessions, write_lock=True) as session:
+            return occurrences.set_meeting(session, occurrence_id, meeting_id=meeting_id, passcode=sealed,
+                                           join_url=join_url)
+
+    def _reload(self, occurrence_id: int) -> OccurrenceView:
+        with session_scope(self.sessions) as session:
+            return view_of(self._load(session, occurrence_id))
+
     # ------------------------------------------------------------------------------------ dispatch
 
-    def run(self, job: Job, slack: SlackPoster, *, requester: Requester | None = None) -> DispatchResult:
+    async def run(self, job: Job, slack: SlackPoster, *, requester: Requester | None = None) -> DispatchResult:
         """Dispatch a claimed occurrence and finish it.  Never raises for Zoom or Slack trouble; a crash
         (or a database outage) leaves the lease to expire so another worker takes over safely."""
         view = job.view
-        requester = requester or self.booker(view, slack)
-        previous = self._earlier_join(job, requester) if job.claim_count > 1 else None
+        requester = requester or await to_thread(self.booker, view, slack)
+        previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:
             result = previous
         else:
-            result = self._dispatch(job, view, requester, slack)
+            result = await self._dispatch(job, view, requester, slack)
+        await to_thread(self._finish, view, result)
+        return result
+
+    def _finish(self, view: OccurrenceView, result: DispatchResult) -> None:
         status = OccurrenceStatus.DISPATCHED if result.ok else OccurrenceStatus.FAILED
         with session_scope(self.sessions, write_lock=True) as session:
             won = occurrences.finish(session, view.occurrence_id, worker_id=self.worker_id, status=status,
                                      dispatch_id=result.dispatch_id, reason=result.reason)
         if not won:
             log.warning("occurrence %s: lease lost before finishing (%s)", view.occurrence_id, result.kind.value)
-        return result
 
-    def _dispatch(self, job: Job, view: OccurrenceView, requester: Requester, slack: SlackPoster) -> DispatchResult:
+    async def _dispatch(self, job: Job, view: OccurrenceView, requester: Requester,
+                        slack: SlackPoster) -> DispatchResult:
         progress = _ProgressPost(slack, view, self)
         try:
-            view = self.ensure_meeting(view, slack)
+            view = await self.ensure_meeting(view, slack)
         except (ZoomError, UnsatisfiableRequirement) as error:
             result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name, f"I could not create the meeting: {error}",
                                     room_key=job.room_id)
-            progress.finish(result)
+            await to_thread(progress.finish, result)
             return result
-        target = self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
-                                         DispatchAction.JOIN)
+        target = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
+                                               DispatchAction.JOIN)
         if isinstance(target, DispatchResult):
-            progress.finish(target)
+            await to_thread(progress.finish, target)
             return target
         passcode = self.secret_box.open_optional(job.passcode) if job.passcode is not None else None
         meeting = None
         if passcode is None and job.meeting_mode is MeetingMode.LINK:
-            meeting = self.dispatcher.account_meeting(view.meeting_id)
+            meeting = await self.dispatcher.account_meeting(view.meeting_id)
             passcode = (meeting.password or None) if meeting is not None else None
         request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, kind="meeting"),
                               requester, view.channel_id, DispatchSource.BOOKING, without_passcode=passcode is None)
-        self.zoom.set_before_join(lambda: self._mark_join(view.occurrence_id))
-        try:
-            result = self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress.on_stage)
-        finally:
-            self.zoom.set_before_join(None)
+
+        async def mark_join() -> None:
+            await to_thread(self._mark_join, view.occurrence_id)
+
+        result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress.on_stage,
+                                                before_join=mark_join)
         if view.join_url and not result.join_url:
             result = replace(result, join_url=view.join_url)
-        progress.finish(result)
+        await to_thread(progress.finish, result)
         return result
 
     def _mark_join(self, occurrence_id: int) -> None:
@@ -239,24 +247,31 @@ class OccurrenceRunner:
         """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""
         return self.directory.requester(slack.client, view.requester_user_id, is_admin=is_admin)
 
-    def _earlier_join(self, job: Job, requester: Requester) -> DispatchResult | None:
-        """The result of an earlier worker's join, when one was sent and the room is in a meeting now."""
+    def _earlier_dispatch(self, job: Job) -> tuple[bool, int | None]:
+        """Whether a join may have left for this occurrence, and the dispatch that sent it."""
         view = job.view
         with session_scope(self.sessions) as session:
             if session.get(IdempotencyKey, join_marker(view.occurrence_id)) is None:
-                return None  # no join ever left for this occurrence: dispatching now is the first
-            dispatch_id = session.scalar(
+                return False, None  # no join ever left for this occurrence: dispatching now is the first
+            return True, session.scalar(
                 select(Dispatch.id)
                 .where(Dispatch.room_id == job.room_id, Dispatch.source == DispatchSource.BOOKING,
                        Dispatch.meeting_id == view.meeting_id,
                        Dispatch.created_at >= view.starts_at - timedelta(days=1))
                 .order_by(Dispatch.id.desc()).limit(1))
-        target_room = self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id,
-                                              DispatchSource.BOOKING, DispatchAction.JOIN)
+
+    async def _earlier_join(self, job: Job, requester: Requester) -> DispatchResult | None:
+        """The result of an earlier worker's join, when one was sent and the room is in a meeting now."""
+        view = job.view
+        sent, dispatch_id = await to_thread(self._earlier_dispatch, job)
+        if not sent:
+            return None
+        target_room = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id,
+                                                    DispatchSource.BOOKING, DispatchAction.JOIN)
         if isinstance(target_room, DispatchResult):
             return None
         try:
-            status = self.dispatcher.live_status(target_room)
+            status = await self.dispatcher.live_status(target_room)
         except ZoomError:
             return None  # cannot tell: a repeated join with force_accept=false cannot pull the room out
         if status != "InMeeting":
@@ -282,7 +297,10 @@ class _ProgressPost:
         self.runner = runner
         self.ts: str | None = None
 
-    def on_stage(self, stage: Stage, text: str) -> None:
+    async def on_stage(self, stage: Stage, text: str) -> None:
+        await to_thread(self._on_stage, stage, text)
+
+    def _on_stage(self, stage: Stage, text: str) -> None:
         if stage is Stage.ACCEPTED:
             self.runner.extend_lease(self.view.occurrence_id)  # watching the room join may take a while
         message = messages.progress_message(text)

@@ -3,7 +3,9 @@
 Any number of workers may run against one PostgreSQL database (inside `roombot serve` and alone as
 `roombot worker`): every step that must happen once is decided by the database — unique occurrence rows,
 leased claims with ``FOR UPDATE SKIP LOCKED``, compare-and-set reminders — never by the worker's memory.
-A worker claims only as many occurrences as it has free dispatch slots, so several workers share a burst.
+A worker claims only as many occurrences as the dispatch engine can start at once (and no more than
+``ROOMBOT_WORKER_CONCURRENCY`` when set), so several workers share a burst.  Claimed occurrences are
+dispatched on the process's one dispatch engine, beside Slack's commands: their waits hold no thread.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.config_errors import ConfigError
+from bot.dispatch.engine import to_thread
 from bot.scheduling import messages
 from bot.scheduling.runner import Job, OccurrenceRunner, SlackPoster, view_of
 from bot.store import bookings as booking_store
@@ -99,12 +102,13 @@ class BookingWorker:
             slack_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         self.slack = SlackPoster(slack_client)
         self.clock = clock
-        self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease,
-                                       status_listing_interval=self.config.status_listing_interval)
-        self.concurrency = self.config.slots(services.zoom.settings.qps_medium)
-        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="booking")
+        self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease)
+        self.engine = services.engine
+        self.concurrency = self.config.concurrency or self.engine.max_in_flight
         self._in_flight = 0
+        self._backlog: list[tuple[Job, Future[Any]]] = []  # claimed, but the engine was full: submit next tick
         self._running: set[int] = set()  # occurrence ids being dispatched here: their leases are renewed
+        self._futures: set[Future[Any]] = set()
         self._last_heartbeat: datetime | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -117,7 +121,7 @@ class BookingWorker:
     def start(self) -> BookingWorker:
         self._thread = threading.Thread(target=self._loop, name="booking-worker", daemon=True)
         self._thread.start()
-        log.info("booking worker %s started (%d dispatch slots)", self.worker_id, self.concurrency)
+        log.info("booking worker %s started (up to %d dispatches in flight)", self.worker_id, self.concurrency)
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -126,7 +130,9 @@ class BookingWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        with self._lock:
+            running = list(self._futures)
+        wait(running, timeout=timeout)
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -145,8 +151,10 @@ class BookingWorker:
         self._heartbeat(now)
         self._materialise(now)
         report.reminders, report.meetings = self._reminders(now)
-        free = self.concurrency - self._in_flight
-        if free > 0:
+        for job, future in self._take_backlog():
+            self._submit(job, future)
+        free = min(self.concurrency - self._in_flight, self.engine.load().free)
+        if free > 0 and not self._backlog:
             with session_scope(self.sessions, write_lock=True) as session:
                 claim = occurrences.claim_due(session, worker_id=self.worker_id, now=now, lease=self.config.lease,
                                               grace=self.config.grace, limit=free)
@@ -176,26 +184,40 @@ class BookingWorker:
                 occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, now=now,
                                          lease=self.config.lease)
 
-    def _submit(self, job: Job) -> Future[Any]:
+    def _take_backlog(self) -> list[tuple[Job, Future[Any]]]:
+        with self._lock:
+            backlog, self._backlog = self._backlog, []
+        return backlog
+
+    def _submit(self, job: Job, future: Future[Any] | None = None) -> Future[Any]:
+        """Hand a claimed occurrence to the engine; the future is done when its dispatch has finished."""
+        future = future if future is not None else Future()
         with self._lock:
             self._in_flight += 1
             self._running.add(job.view.occurrence_id)
-        future = self._pool.submit(self._run_job, job)
+            self._futures.add(future)
+        if not self.engine.submit(lambda: self._run_job(job, future), label=f"occurrence {job.view.occurrence_id}"):
+            # Slack took the last places meanwhile: keep the claim (its lease is renewed) and try next tick.
+            with self._lock:
+                self._in_flight -= 1
+                self._backlog.append((job, future))
         return future
 
-    def _run_job(self, job: Job) -> None:
+    async def _run_job(self, job: Job, future: Future[Any]) -> None:
         try:
-            result = self.runner.run(job, self.slack)
+            result = await self.runner.run(job, self.slack)
             if job.reminder_message_ts:
                 what = "— sent." if result.ok else "— did not work; see below."
-                self.slack.update(job.view.channel_id, job.reminder_message_ts,
-                                  messages.reminder_done_message(job.view, what))
+                await to_thread(self.slack.update, job.view.channel_id, job.reminder_message_ts,
+                                messages.reminder_done_message(job.view, what))
         except Exception:  # noqa: BLE001 - the lease expires and another worker re-checks and retries
             log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)
         finally:
             with self._lock:
                 self._in_flight -= 1
                 self._running.discard(job.view.occurrence_id)
+                self._futures.discard(future)
+            future.set_result(None)
             self._wake.set()  # a slot is free: look for more work now
 
     def _materialise(self, now: datetime) -> None:
@@ -215,7 +237,7 @@ class BookingWorker:
         for view in views:
             try:
                 if view.is_new_meeting and not view.meeting_id:
-                    view = self.runner.ensure_meeting(view, self.slack)
+                    view = self.engine.run(self.runner.ensure_meeting(view, self.slack))
                     meetings += 1
             except Exception as error:  # noqa: BLE001 - the dispatch creates it at the start instead
                 log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
@@ -234,7 +256,7 @@ class BookingWorker:
         created = 0
         for view in views:
             try:
-                self.runner.ensure_meeting(view, self.slack)
+                self.engine.run(self.runner.ensure_meeting(view, self.slack))
                 created += 1
             except Exception as error:  # noqa: BLE001
                 log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)

@@ -13,6 +13,7 @@ from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
 from bot.config import Settings
 from bot.services import Services
+from bot.slack.lane import LANE_KEY, ListenerLane
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def services_of(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
 
 
-def provide(settings: Settings, services: Services) -> Callable[..., BoltResponse | None]:
+def provide(settings: Settings, services: Services, lane: ListenerLane) -> Callable[..., BoltResponse | None]:
     """Middleware that puts ``settings`` and ``services`` into every request's context.
 
     Listeners are plain module-level functions (starter-template style), so this is how they reach the
@@ -43,6 +44,7 @@ def provide(settings: Settings, services: Services) -> Callable[..., BoltRespons
     def provide_roombot_context(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
         context[SETTINGS_KEY] = settings
         context[SERVICES_KEY] = services
+        context[LANE_KEY] = lane
         return next()
 
     return provide_roombot_context
@@ -54,8 +56,8 @@ def skip_slack_retries(
     """Acknowledge a retried delivery without running listeners again, unless the first attempt never ran.
 
     Slack retries Events API deliveries (up to 3 times, adding ``X-Slack-Retry-Num`` and
-    ``X-Slack-Retry-Reason``) when it got no 2xx within 3 seconds.  With ``process_before_response=False``
-    this app answers as soon as ``ack()`` is called and keeps working in Bolt's thread pool, so the usual
+    ``X-Slack-Retry-Reason``) when it got no 2xx within 3 seconds.  This app answers as soon as a listener
+    has handed its work to the listener lane, and the work goes on there, so the usual
     reason, ``http_timeout``, means the first attempt *did* reach us and is being (or was) processed —
     running it again would post twice.  Bolt does nothing about this itself (slackapi/bolt-python#731,
     #845).  When Slack reports that the earlier attempt failed to connect or got an error status

@@ -104,16 +104,25 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` (default: ``roombot.sqlite3`` in the working directory)."""
+DEFAULT_POOL_SIZE = 18  # the dispatch engine's I/O threads + the Slack listener lane + the worker and /healthz
+
+
+def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
+                          pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """An engine for ``url`` (default: ``roombot.sqlite3`` in the working directory).
+
+    ``pool_size`` should be the number of threads that use the store at once (every blocking store call runs
+    on one of a known set of threads), so no thread waits for a connection another one holds idle."""
     parsed = make_url(url or DEFAULT_DATABASE_URL)
     if parsed.get_backend_name() == "sqlite":
         in_memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+        pooling = {} if in_memory else {"pool_size": pool_size, "max_overflow": 2}
         engine = create_engine(
             parsed,
             echo=echo,
             hide_parameters=True,  # error texts must not carry bound values (sealed passcodes, ids)
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            **pooling,
         )
         _configure_sqlite(engine, in_memory)
     elif parsed.get_backend_name() == "postgresql":
@@ -124,8 +133,8 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False) -
             echo=echo,
             hide_parameters=True,
             pool_pre_ping=True,  # survive server restarts and idle-connection reaping
-            pool_size=5,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=2,
             pool_recycle=1800,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, "application_name": "roombot"},
         )

@@ -1,8 +1,18 @@
-"""Zoom REST client (httpx) for roombot. The simulator lives in ``bot.zoom.simulator``."""
+"""Zoom REST client (httpx) for roombot: ``ZoomClient`` (sync) and ``AsyncZoomClient`` (asyncio), sharing one
+policy. The simulator lives in ``bot.zoom.simulator``."""
 
+from bot.zoom.aclient import AsyncZoomClient
 from bot.zoom.auth import JwtAuth, ServerToServerOAuth, TokenProvider, provider_for
 from bot.zoom.client import ZoomClient
-from bot.zoom.control import EventsRoomControl, JsonRpcRoomControl, RoomControl, control_room_id
+from bot.zoom.control import (
+    AsyncEventsRoomControl,
+    AsyncJsonRpcRoomControl,
+    AsyncRoomControl,
+    EventsRoomControl,
+    JsonRpcRoomControl,
+    RoomControl,
+    control_room_id,
+)
 from bot.zoom.errors import (
     ZoomAuthError,
     ZoomError,
@@ -29,6 +39,10 @@ from bot.zoom.settings import ZoomSettings
 
 __all__ = [
     "AccountSecuritySettings",
+    "AsyncEventsRoomControl",
+    "AsyncJsonRpcRoomControl",
+    "AsyncRoomControl",
+    "AsyncZoomClient",
     "CategoryRateLimiter",
     "ControlAck",
     "EventsRoomControl",

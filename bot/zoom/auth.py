@@ -3,6 +3,10 @@
 Both providers are thread-safe and cache their token. ``invalidate(token)`` is how the client reports a
 ``401 code 124``: only the first report for a given token drops it, so many threads hitting the same
 expired token still cause exactly one refresh.
+
+``token()`` may block (an S2S fetch is an HTTP request, and other threads wait on its lock), so async code
+calls ``cached()`` first: it never blocks and returns the cached token while it is still valid, or None,
+and only then runs ``token()`` in a worker thread (about once an hour).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ JWT_LIFETIME_SECONDS = 90
 class TokenProvider(Protocol):
     def token(self) -> str:
         """A bearer token that is valid now (fetching or minting one if needed)."""
+        ...
+
+    def cached(self) -> str | None:
+        """The cached token if it is valid now, else None. Never blocks (no I/O, no waiting on a lock)."""
         ...
 
     def invalidate(self, token: str) -> None:
@@ -78,6 +86,17 @@ class ServerToServerOAuth:
             if self._token is None or self._clock() >= self._refresh_at:
                 self._token, self._refresh_at = self._fetch()
             return self._token
+
+    def cached(self) -> str | None:
+        # Not waiting for the lock is the point: while another thread fetches, the caller should wait off-loop.
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._token is None or self._clock() >= self._refresh_at:
+                return None
+            return self._token
+        finally:
+            self._lock.release()
 
     def invalidate(self, token: str) -> None:
         with self._lock:
@@ -152,7 +171,7 @@ class JwtAuth:
     def token(self) -> str:
         with self._lock:
             now = self._clock()
-            if self._token is None or now >= self._expires_at - self._lifetime / 3:
+            if self._stale(now):
                 expires_at = int(now) + self._lifetime
                 self._token = jwt.encode(
                     {"iss": self._settings.api_key, "exp": expires_at},
@@ -162,6 +181,17 @@ class JwtAuth:
                 )
                 self._expires_at = float(expires_at)
             return self._token
+
+    def cached(self) -> str | None:
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return None if self._stale(self._clock()) else self._token
+        finally:
+            self._lock.release()
+
+    def _stale(self, now: float) -> bool:
+        return self._token is None or now >= self._expires_at - self._lifetime / 3
 
     def invalidate(self, token: str) -> None:
         with self._lock:

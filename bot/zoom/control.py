@@ -17,13 +17,18 @@ implements (the other ``id`` gets 404 1012 on both endpoints). A plain string is
 Retries: a join is never re-sent after Zoom may have acted on it (5xx, read timeout): a second join can
 re-trigger a passcode prompt, count towards the 10-failure passcode lockout, or kick the room out of the
 meeting it just joined when ``force_accept`` is set. Leave/end are safe to repeat and are retried.
+
+Each protocol is pure (build the ``ZoomCall``, interpret the response); ``EventsRoomControl`` /
+``JsonRpcRoomControl`` send over the sync ``ZoomTransport``, ``AsyncEventsRoomControl`` /
+``AsyncJsonRpcRoomControl`` over ``AsyncZoomTransport``, with the same calls and the same answers.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -31,7 +36,10 @@ import httpx
 from bot.zoom.errors import ZoomError, error_from_jsonrpc
 from bot.zoom.models import ControlAck, Room
 from bot.zoom.ratelimit import MEDIUM
-from bot.zoom.transport import ZoomCall, ZoomTransport
+from bot.zoom.transport import TransportPolicy, ZoomCall, ZoomTransport
+
+if TYPE_CHECKING:
+    from bot.zoom.aclient import AsyncZoomTransport
 
 RoomRef = Room | str
 
@@ -58,6 +66,24 @@ class RoomControl(Protocol):
         ...
 
 
+class AsyncRoomControl(Protocol):
+    """``RoomControl`` for the asyncio client: the same calls, awaited."""
+
+    protocol: str
+
+    async def join(
+        self,
+        room: RoomRef,
+        meeting_number: str,
+        passcode: str | None = None,
+        force_accept: bool = False,
+    ) -> ControlAck: ...
+
+    async def leave(self, room: RoomRef) -> ControlAck: ...
+
+    async def end(self, room: RoomRef) -> ControlAck: ...
+
+
 def control_room_id(room: RoomRef) -> str:
     """The id both control protocols put in the URL (see module docstring)."""
     return (room.room_id or room.id) if isinstance(room, Room) else str(room)
@@ -68,8 +94,19 @@ def normalize_meeting_number(meeting_number: str | int) -> str:
     return re.sub(r"[\s\-\u00a0]", "", str(meeting_number))
 
 
+@dataclass(frozen=True)
+class ControlRequest:
+    """One room-control request, ready to send: the call plus what the answer is matched against."""
+
+    call: ZoomCall
+    method: str  # this protocol's method name, e.g. zoomroom.meeting_join
+    room_id: str  # as put in the URL
+
+
 class _ProtocolControl:
-    """What both protocols share: the join parameters, the call shape and the retry rule per action.
+    """What both protocols share, as pure functions: the join parameters, the call shape and the retry rule
+    per action (``*_request``), and reading the answer (``acknowledge``). No I/O here: the sync and async
+    senders below only pass ``request.call`` to their transport.
 
     Subclasses name their Zoom methods, the passcode parameter, and how a request is wrapped and answered.
     """
@@ -78,27 +115,31 @@ class _ProtocolControl:
     method_names: Mapping[str, str]  # action ("join", "leave", "end") -> this protocol's method name
     passcode_param: str
 
-    def __init__(self, transport: ZoomTransport) -> None:
-        self._transport = transport
+    def __init__(self, transport: TransportPolicy) -> None:
+        self._transport = transport  # only its secrets() are used here
 
-    def join(
+    def join_request(
         self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
-    ) -> ControlAck:
+    ) -> ControlRequest:
         params: dict[str, Any] = {
             "meeting_number": normalize_meeting_number(meeting_number),
             "force_accept": force_accept,
         }
         if passcode is not None:
             params[self.passcode_param] = passcode
-        return self._send(room, "join", params, idempotent=False, secrets=(passcode,))
+        return self._request(room, "join", params, idempotent=False, secrets=(passcode,))
 
-    def leave(self, room: RoomRef) -> ControlAck:
-        return self._send(room, "leave", None, idempotent=True)
+    def leave_request(self, room: RoomRef) -> ControlRequest:
+        return self._request(room, "leave", None, idempotent=True)
 
-    def end(self, room: RoomRef) -> ControlAck:
-        return self._send(room, "end", None, idempotent=True)
+    def end_request(self, room: RoomRef) -> ControlRequest:
+        return self._request(room, "end", None, idempotent=True)
 
-    def _send(
+    def acknowledge(self, request: ControlRequest, response: httpx.Response) -> ControlAck:
+        """The ``ControlAck`` for a 2xx answer to ``request`` (raises when the body reports an error)."""
+        return self._acknowledge(request.method, request.room_id, response, request.call)
+
+    def _request(
         self,
         room: RoomRef,
         action: str,
@@ -106,7 +147,7 @@ class _ProtocolControl:
         *,
         idempotent: bool,
         secrets: tuple[str | None, ...] = (),
-    ) -> ControlAck:
+    ) -> ControlRequest:
         room_id = control_room_id(room)
         method = self.method_names[action]
         body: dict[str, Any] = {**self._envelope(), "method": method}
@@ -114,7 +155,7 @@ class _ProtocolControl:
             body["params"] = params
         http_method, path = self._route(quote(room_id, safe=""))
         call = ZoomCall(http_method, path, MEDIUM, idempotent, json=body, secrets=tuple(s for s in secrets if s))
-        return self._acknowledge(method, room_id, self._transport.send(call), call)
+        return ControlRequest(call=call, method=method, room_id=room_id)
 
     def _envelope(self) -> dict[str, Any]:
         return {}
@@ -126,7 +167,7 @@ class _ProtocolControl:
         raise NotImplementedError
 
 
-class EventsRoomControl(_ProtocolControl):
+class _EventsProtocol(_ProtocolControl):
     protocol = "events"
     method_names = {"join": "zoomroom.meeting_join", "leave": "zoomroom.meeting_leave", "end": "zoomroom.meeting_end"}
     passcode_param = "passcode"
@@ -141,7 +182,7 @@ class EventsRoomControl(_ProtocolControl):
         )
 
 
-class JsonRpcRoomControl(_ProtocolControl):
+class _JsonRpcProtocol(_ProtocolControl):
     protocol = "jsonrpc"
     method_names = {"join": "join", "leave": "leave", "end": "end"}
     passcode_param = "password"
@@ -173,6 +214,68 @@ class JsonRpcRoomControl(_ProtocolControl):
         )
 
 
+class _SyncControl(_ProtocolControl):
+    """Sends over ``ZoomTransport``."""
+
+    _transport: ZoomTransport
+
+    def __init__(self, transport: ZoomTransport) -> None:
+        super().__init__(transport)
+
+    def join(
+        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
+    ) -> ControlAck:
+        return self._send(self.join_request(room, meeting_number, passcode, force_accept))
+
+    def leave(self, room: RoomRef) -> ControlAck:
+        return self._send(self.leave_request(room))
+
+    def end(self, room: RoomRef) -> ControlAck:
+        return self._send(self.end_request(room))
+
+    def _send(self, request: ControlRequest) -> ControlAck:
+        return self.acknowledge(request, self._transport.send(request.call))
+
+
+class _AsyncControl(_ProtocolControl):
+    """Sends over ``AsyncZoomTransport``."""
+
+    _transport: AsyncZoomTransport
+
+    def __init__(self, transport: AsyncZoomTransport) -> None:
+        super().__init__(transport)
+
+    async def join(
+        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
+    ) -> ControlAck:
+        return await self._send(self.join_request(room, meeting_number, passcode, force_accept))
+
+    async def leave(self, room: RoomRef) -> ControlAck:
+        return await self._send(self.leave_request(room))
+
+    async def end(self, room: RoomRef) -> ControlAck:
+        return await self._send(self.end_request(room))
+
+    async def _send(self, request: ControlRequest) -> ControlAck:
+        return self.acknowledge(request, await self._transport.send(request.call))
+
+
+class EventsRoomControl(_SyncControl, _EventsProtocol):
+    """``PATCH /rooms/{id}/events`` over the sync transport."""
+
+
+class JsonRpcRoomControl(_SyncControl, _JsonRpcProtocol):
+    """Legacy ``POST /rooms/{roomId}/meetings`` JSON-RPC over the sync transport."""
+
+
+class AsyncEventsRoomControl(_AsyncControl, _EventsProtocol):
+    """``PATCH /rooms/{id}/events`` over the async transport."""
+
+
+class AsyncJsonRpcRoomControl(_AsyncControl, _JsonRpcProtocol):
+    """Legacy ``POST /rooms/{roomId}/meetings`` JSON-RPC over the async transport."""
+
+
 def _json(response: httpx.Response) -> Mapping[str, Any]:
     try:
         body = response.json()
@@ -188,3 +291,10 @@ def control_for(transport: ZoomTransport) -> RoomControl:
     if transport.settings.rooms_api == "jsonrpc":
         return JsonRpcRoomControl(transport)
     return EventsRoomControl(transport)
+
+
+def async_control_for(transport: AsyncZoomTransport) -> AsyncRoomControl:
+    """The asyncio implementation selected by ``ZOOM_ROOMS_API``."""
+    if transport.settings.rooms_api == "jsonrpc":
+        return AsyncJsonRpcRoomControl(transport)
+    return AsyncEventsRoomControl(transport)

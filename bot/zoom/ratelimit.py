@@ -1,17 +1,35 @@
 """Client-side rate limiting per Zoom rate-limit category (Light / Medium / Heavy).
 
 Zoom's limits are per account and shared by every app on it, so the bot paces itself below them instead of
-discovering them through 429s. A token bucket per category: ``capacity`` requests may burst, then requests
-are spaced at ``1/qps``. Hand-written (about 60 lines) because no rate-limit library is in the dependency
-set; the clock and sleep are injectable so tests need no real waiting.
+discovering them through 429s. Zoom counts requests per second, so the limiter guarantees that no span of
+``window`` seconds ever holds more than ``limit`` request slots (``limit = floor(qps)``, at least 1, and
+``window = limit / qps + margin``, i.e. just over one second for an integer rate):
+
+- after an idle moment up to ``limit`` requests go at once: exactly what one per-second window admits;
+- once that is used up, requests are spaced evenly, ``window / limit`` apart, never bunched;
+- ``margin`` (50 ms by default) absorbs network jitter: a request that reaches Zoom a little late cannot
+  land in the same Zoom second as a full second's worth of requests that follow it.
+
+The old token bucket allowed a one-second burst *on top of* the rate, so a burst of bookings sent up to
+twice the per-second limit in the first second and collected 429s; this never does.
+
+Slots are handed out in order under a lock (``reserve`` only computes the wait; the caller sleeps, with
+``time.sleep`` or ``await asyncio.sleep``), so waiting threads or tasks never stampede. Hand-written because
+no rate-limit library is in the dependency set; the clock and sleep are injectable so tests need no waiting.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.zoom.settings import ZoomSettings
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -20,18 +38,23 @@ LIGHT = "light"
 MEDIUM = "medium"
 HEAVY = "heavy"
 
+# Seconds added to each window: requests reaching Zoom up to this much later than their slot still fit.
+DEFAULT_MARGIN = 0.05
+
 
 @dataclass
-class _Bucket:
+class _Window:
     qps: float
-    capacity: float
-    tokens: float
-    updated: float
+    limit: int  # at most this many slots ...
+    window: float  # ... in any span of this many seconds
+    spacing: float  # gap between slots once requests have to wait
+    slots: deque[float] = field(default_factory=deque)  # the last `limit` slots handed out, ascending
     paused_until: float = 0.0
 
 
 class CategoryRateLimiter:
-    """Thread-safe token buckets keyed by category name (case-insensitive)."""
+    """Thread-safe sliding-window pacing keyed by category name (case-insensitive). Categories not
+    configured are not limited."""
 
     def __init__(
         self,
@@ -39,32 +62,52 @@ class CategoryRateLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
-        burst_seconds: float = 1.0,
+        margin: float = DEFAULT_MARGIN,
     ) -> None:
-        now = clock()
+        if margin < 0:
+            raise ValueError("margin must be >= 0")
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._buckets: dict[str, _Bucket] = {}
+        self._windows: dict[str, _Window] = {}
         for name, rate in qps.items():
-            capacity = max(1.0, rate * burst_seconds)
-            self._buckets[name.lower()] = _Bucket(qps=rate, capacity=capacity, tokens=capacity, updated=now)
+            if rate <= 0:
+                raise ValueError(f"qps for {name!r} must be positive")
+            limit = max(1, math.floor(rate))
+            window = limit / rate + margin
+            self._windows[name.lower()] = _Window(
+                qps=rate, limit=limit, window=window, spacing=window / limit, slots=deque(maxlen=limit)
+            )
+
+    @classmethod
+    def for_settings(
+        cls, settings: ZoomSettings, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ) -> CategoryRateLimiter:
+        """The limiter for ``settings.qps_light/medium/heavy`` (one per process is best: the limits are per
+        account, so a sync and an async client in one process should share it)."""
+        return cls(
+            {LIGHT: settings.qps_light, MEDIUM: settings.qps_medium, HEAVY: settings.qps_heavy},
+            clock=clock,
+            sleep=sleep,
+        )
 
     def reserve(self, category: str) -> float:
-        """Take one slot and return how long the caller must wait before using it (0 when free now).
-
-        Slots are handed out in order even while callers wait, so waiting threads never stampede.
-        """
+        """Take the next slot and return how long the caller must wait before using it (0 when free now)."""
         with self._lock:
-            bucket = self._buckets.get(category.lower())
-            if bucket is None:
+            state = self._windows.get(category.lower())
+            if state is None:
                 return 0.0
             now = self._clock()
-            bucket.tokens = min(bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.qps)
-            bucket.updated = now
-            bucket.tokens -= 1.0
-            wait = 0.0 if bucket.tokens >= 0 else -bucket.tokens / bucket.qps
-            return max(wait, bucket.paused_until - now)
+            slots = state.slots
+            slot = max(now, state.paused_until)
+            if len(slots) == state.limit:
+                # The slot `limit` places back must be a full window earlier.
+                slot = max(slot, slots[0] + state.window)
+            if slots and (slot > now or slots[-1] > now):
+                # Someone is (or this caller will be) waiting: queue behind them, evenly spaced.
+                slot = max(slot, slots[-1] + state.spacing)
+            slots.append(slot)
+            return slot - now
 
     def acquire(self, category: str) -> float:
         """Block until a request in ``category`` may be sent; returns the time waited."""
@@ -74,8 +117,9 @@ class CategoryRateLimiter:
         return wait
 
     def pause(self, category: str, seconds: float) -> None:
-        """After a QPS 429, hold every request of that category back for ``seconds``."""
+        """After a QPS 429, hold every request of that category back for ``seconds`` (slots already handed
+        out are not recalled; new ones start after the pause, evenly spaced)."""
         with self._lock:
-            bucket = self._buckets.get(category.lower())
-            if bucket is not None:
-                bucket.paused_until = max(bucket.paused_until, self._clock() + seconds)
+            state = self._windows.get(category.lower())
+            if state is not None:
+                state.paused_until = max(state.paused_until, self._clock() + seconds)

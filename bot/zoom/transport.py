@@ -9,6 +9,10 @@ Policy (see docs/zoom-client.md):
 - 5xx, timeouts and connection errors: retried with exponential backoff + jitter only when the call is
   idempotent, or when Zoom surely never saw it (connect failure, token fetch failure).
 - At most ``max_retries`` retries in total. Retries and backoff use tenacity.
+
+``TransportPolicy`` holds all of that as pure decisions (what to send, how to read an answer, whether and
+when to retry); ``ZoomTransport`` (here, over ``httpx.Client``) and ``AsyncZoomTransport`` (``bot.zoom.aclient``,
+over ``httpx.AsyncClient``) only add the sending and the waiting.
 """
 
 from __future__ import annotations
@@ -58,88 +62,70 @@ class ZoomCall:
         return f"{self.method} {self.path}"
 
 
-class ZoomTransport:
-    """Sends ``ZoomCall``s. Shared by ``ZoomClient`` and the room-control implementations."""
+def http_timeout(settings: ZoomSettings) -> httpx.Timeout:
+    """The explicit per-request timeouts every Zoom request is sent with."""
+    return httpx.Timeout(
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
+        write=settings.read_timeout,
+        pool=settings.connect_timeout,
+    )
 
-    def __init__(
-        self,
-        settings: ZoomSettings,
-        http: httpx.Client,
-        auth: TokenProvider,
-        limiter: CategoryRateLimiter,
-        *,
-        sleep: Sleep = time.sleep,
-    ) -> None:
+
+class TransportPolicy:
+    """Everything about sending a ``ZoomCall`` except the I/O: request shape, error mapping, secrets, retry
+    rules. Shared by the sync and the async transport so the two can never drift apart."""
+
+    def __init__(self, settings: ZoomSettings, auth: TokenProvider, limiter: CategoryRateLimiter) -> None:
         self.settings = settings
-        self.http = http
         self.auth = auth
         self.limiter = limiter
-        self._sleep = sleep
-        self.timeout = httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.read_timeout,
-            pool=settings.connect_timeout,
-        )
+        self.timeout = http_timeout(settings)
 
-    def send(self, call: ZoomCall) -> httpx.Response:
-        """Send ``call`` under the retry policy; returns a 2xx response or raises a ZoomError."""
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.settings.max_retries + 1),
-            retry=tenacity.retry_if_exception(lambda exc: self._should_retry(call, exc)),
-            wait=self._wait,
-            sleep=self._sleep,
-            before_sleep=lambda state: self._log_retry(call, state),
-            reraise=True,
-        )
-        return retrying(self._attempt, call)
+    # ------------------------------------------------------------------------------------------ requests
 
-    # ------------------------------------------------------------------------------------------ attempts
+    def request_args(self, call: ZoomCall, token: str) -> dict[str, Any]:
+        """Keyword arguments for ``httpx.Client.request`` / ``httpx.AsyncClient.request``."""
+        return {
+            "method": call.method,
+            "url": self.settings.api_url + call.path,
+            "params": _clean_params(call.params),
+            "json": call.json,
+            "headers": {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            "timeout": self.timeout,
+        }
 
-    def _attempt(self, call: ZoomCall) -> httpx.Response:
-        self.limiter.acquire(call.category)
-        token = self._token(call)
-        response = self._send_once(call, token)
-        if response.status_code == 401 and _zoom_code(response) == 124:
-            # Expired or revoked token: get a new one and try exactly once more.
-            log.info("Zoom %s: access token rejected (code 124); re-authenticating once", call.label)
-            self.auth.invalidate(token)
-            token = self._token(call)
-            response = self._send_once(call, token)
+    def needs_reauth(self, response: httpx.Response) -> bool:
+        """``401 code 124``: the token expired or was revoked; get a new one and send exactly once more."""
+        return response.status_code == 401 and _zoom_code(response) == 124
+
+    def log_reauth(self, call: ZoomCall) -> None:
+        log.info("Zoom %s: access token rejected (code 124); re-authenticating once", call.label)
+
+    def log_response(self, call: ZoomCall, response: httpx.Response, started: float) -> None:
+        log.debug("Zoom %s -> %s (%.0f ms)", call.label, response.status_code, (time.monotonic() - started) * 1000)
+
+    def check(self, call: ZoomCall, response: httpx.Response) -> httpx.Response:
+        """The response when it is a success; raises its ``ZoomError`` otherwise."""
         if response.status_code >= 400:
             raise self._error(call, response)
         return response
 
-    def _token(self, call: ZoomCall) -> str:
-        try:
-            return self.auth.token()
-        except ZoomUnavailable as exc:
-            # The API call itself was never sent, so even a room join may be retried.
-            raise ZoomUnavailable(
-                exc.message, status=exc.status, code=exc.code, request=exc.request, maybe_processed=False
-            ) from None
+    def token_failed(self, exc: ZoomUnavailable) -> ZoomUnavailable:
+        """A token fetch failure: the API call itself was never sent, so even a room join may be retried."""
+        return ZoomUnavailable(
+            exc.message, status=exc.status, code=exc.code, request=exc.request, maybe_processed=False
+        )
 
-    def _send_once(self, call: ZoomCall, token: str) -> httpx.Response:
-        started = time.monotonic()
-        try:
-            response = self.http.request(
-                call.method,
-                self.settings.api_url + call.path,
-                params=_clean_params(call.params),
-                json=call.json,
-                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                timeout=self.timeout,
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise ZoomUnavailable(
+    def transport_failed(self, call: ZoomCall, exc: httpx.TransportError) -> ZoomUnavailable:
+        """The ``ZoomUnavailable`` for an httpx failure; ``maybe_processed`` says whether Zoom may have acted."""
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            return ZoomUnavailable(
                 f"could not connect to Zoom ({type(exc).__name__})", request=call.label, maybe_processed=False
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise ZoomUnavailable(f"Zoom did not answer in time ({type(exc).__name__})", request=call.label) from None
-        except httpx.TransportError as exc:
-            raise ZoomUnavailable(f"connection to Zoom failed ({type(exc).__name__})", request=call.label) from None
-        log.debug("Zoom %s -> %s (%.0f ms)", call.label, response.status_code, (time.monotonic() - started) * 1000)
-        return response
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ZoomUnavailable(f"Zoom did not answer in time ({type(exc).__name__})", request=call.label)
+        return ZoomUnavailable(f"connection to Zoom failed ({type(exc).__name__})", request=call.label)
 
     def _error(self, call: ZoomCall, response: httpx.Response) -> ZoomError:
         try:
@@ -164,7 +150,17 @@ class ZoomTransport:
     def secrets(self, extra: Iterable[str] = ()) -> tuple[str, ...]:
         return (*self.settings.secrets(), *self.auth.secrets(), *extra)
 
-    # ------------------------------------------------------------------------------------------ policy
+    # ------------------------------------------------------------------------------------------ retries
+
+    def retry_args(self, call: ZoomCall) -> dict[str, Any]:
+        """Keyword arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying`` (all but ``sleep``)."""
+        return {
+            "stop": tenacity.stop_after_attempt(self.settings.max_retries + 1),
+            "retry": tenacity.retry_if_exception(lambda exc: self._should_retry(call, exc)),
+            "wait": self._wait,
+            "before_sleep": lambda state: self._log_retry(call, state),
+            "reraise": True,
+        }
 
     def _should_retry(self, call: ZoomCall, exc: BaseException) -> bool:
         if isinstance(exc, ZoomRateLimited):
@@ -193,6 +189,53 @@ class ZoomTransport:
             self.settings.max_retries,
             wait,
         )
+
+
+class ZoomTransport(TransportPolicy):
+    """Sends ``ZoomCall``s over ``httpx.Client``. Shared by ``ZoomClient`` and the room-control implementations."""
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        http: httpx.Client,
+        auth: TokenProvider,
+        limiter: CategoryRateLimiter,
+        *,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        super().__init__(settings, auth, limiter)
+        self.http = http
+        self._sleep = sleep
+
+    def send(self, call: ZoomCall) -> httpx.Response:
+        """Send ``call`` under the retry policy; returns a 2xx response or raises a ZoomError."""
+        retrying = tenacity.Retrying(sleep=self._sleep, **self.retry_args(call))
+        return retrying(self._attempt, call)
+
+    def _attempt(self, call: ZoomCall) -> httpx.Response:
+        self.limiter.acquire(call.category)
+        token = self._token()
+        response = self._send_once(call, token)
+        if self.needs_reauth(response):
+            self.log_reauth(call)
+            self.auth.invalidate(token)
+            response = self._send_once(call, self._token())
+        return self.check(call, response)
+
+    def _token(self) -> str:
+        try:
+            return self.auth.token()
+        except ZoomUnavailable as exc:
+            raise self.token_failed(exc) from None
+
+    def _send_once(self, call: ZoomCall, token: str) -> httpx.Response:
+        started = time.monotonic()
+        try:
+            response = self.http.request(**self.request_args(call, token))
+        except httpx.TransportError as exc:
+            raise self.transport_failed(call, exc) from None
+        self.log_response(call, response, started)
+        return response
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
+from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Fix, JoinRequest, Requester, ResultKind, Stage
+from bot.dispatch.service import DispatchPolicy
 from bot.meetings import parse_meeting_reference
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Dispatch
-from bot.store.types import AccessPrincipal, DispatchOutcome
+from bot.store.types import AccessPrincipal, DispatchAction, DispatchOutcome, DispatchSource
 from tests.support.stack import SHORT_WATCH
 
 ALICE = Requester("U_ALICE", email="alice@example.com")
 ADMIN = Requester("U_ADMIN", is_admin=True)
 EXTERNAL_ID = "85512345678"
 SEED_PASSCODE = "w46!(i{74n"
+_JOIN_SOURCE = (DispatchSource.COMMAND, DispatchAction.JOIN)
 
 
 def join(stack, room: str, text: str, requester: Requester = ALICE, **kwargs):
@@ -225,17 +230,18 @@ def test_a_refused_request_remembers_its_passcode_sealed_for_join_anyway(stack):
 def test_status_unreadable_after_the_join_is_reported_and_no_leave_is_sent_blind(make_stack):
     stack = make_stack(policy=SHORT_WATCH)
     stack.zoom.list_rooms()  # token and pre-flight path warm; now every later status read fails
-    original_status = stack.dispatcher.live_status
+    original_status = stack.async_dispatcher.live_status
     calls = []
 
-    def status_then_outage(target):
+    async def status_then_outage(target):
         calls.append(target.name)
         if len(calls) == 1:  # the pre-flight check before the join
-            return original_status(target)
-        stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms", "method": "GET", "status": 401, "count": 1})
-        return original_status(target)
+            return await original_status(target)
+        await to_thread(stack.admin, "POST", "/faults",
+                        {"path_prefix": "/v2/rooms", "method": "GET", "status": 401, "count": 1})
+        return await original_status(target)
 
-    stack.dispatcher.live_status = status_then_outage
+    stack.async_dispatcher.live_status = status_then_outage
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
     assert result.kind is ResultKind.UNCONFIRMED, result.reason
     assert "could not read Boardroom's status" in result.reason and result.fixes == (Fix.LEAVE, Fix.RETRY)
@@ -270,3 +276,35 @@ def test_concurrent_dispatches_all_finish_with_their_own_outcome(stack):
         results = {room: future.result() for room, future in futures.items()}
     assert {room: result.kind for room, result in results.items()} == expected
     assert len(audit_rows(stack)) == len(expected)
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_a_warm_join_with_a_stated_passcode_costs_at_most_three_zoom_requests(make_stack):
+    # The room needs 0.2 s to get into a meeting; the first status read waits that long instead of polling early.
+    policy = DispatchPolicy(watch_timeout=20.0, poll_interval=0.05, first_poll_delay=0.3)
+    stack = make_stack(policy=policy, join_delay_seconds=0.2)
+    external_meeting(stack)
+    stack.run(stack.async_dispatcher.zoom.list_rooms())  # warm token, as after any earlier request
+    before = len(stack.sim.requests)
+    result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert result.kind is ResultKind.IN_MEETING, result.reason
+    sent = [f"{r['method']} {r['path']}" for r in stack.sim.requests[before:] if not r["path"].startswith("/oauth")]
+    assert len(sent) <= 3, sent
+    assert not any(request.startswith("GET /v2/meetings/") for request in sent)  # the passcode was known
+    assert sent.count("GET /v2/rooms") <= 2
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_concurrent_status_reads_share_one_listing(make_stack):
+    stack = make_stack()
+    board = stack.async_dispatcher.board
+    rooms = [r.as_zoom() for r in (stack.dispatcher.resolve_now(name, ALICE, "C_OPS", *_JOIN_SOURCE)
+                                   for name in ("Boardroom", "Huddle 3", "Training Room"))]
+    before = len(stack.zoom_requests("/v2/rooms", "GET"))
+
+    async def many() -> list[str]:
+        return list(await asyncio.gather(*(board.status(room) for room in rooms * 20)))
+
+    statuses = stack.run(many())
+    assert statuses[:3] == ["Available", "Available", "InMeeting"]
+    assert len(stack.zoom_requests("/v2/rooms", "GET")) - before == 1  # 60 reads, one GET /rooms

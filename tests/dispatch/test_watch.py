@@ -3,6 +3,7 @@ the end-to-end behaviour is covered against the simulator in test_join.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -14,14 +15,15 @@ ROOM = RoomTarget(1, "Boardroom", "room-id", None)
 
 
 class ScriptedZoom:
-    """Answers room_status from a script; an exception in the script is raised for that poll."""
+    """Answers room status (as the status board does) from a script; an exception in the script is raised for
+    that poll."""
 
     settings = SimpleNamespace(rooms_api="events")
 
     def __init__(self, *statuses):
         self.statuses = list(statuses)
 
-    def room_status(self, _room):
+    async def status(self, _room):
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         if isinstance(status, Exception):
             raise status
@@ -30,9 +32,14 @@ class ScriptedZoom:
 
 def watch(*statuses, must_leave_first=False, polls=6):
     clock = iter(range(100)).__next__  # each poll advances one "second"; the watch lasts `polls` of them
-    service = DispatchService(ScriptedZoom(*statuses), None, policy=DispatchPolicy(watch_timeout=polls,
-                              poll_interval=0), sleep=lambda _s: None, monotonic=clock)
-    return service._watch(ROOM, must_leave_first=must_leave_first)
+    zoom = ScriptedZoom(*statuses)
+
+    async def no_wait(_seconds):
+        return None
+
+    service = DispatchService(zoom, zoom, None, policy=DispatchPolicy(watch_timeout=polls, poll_interval=0),
+                              sleep=no_wait, monotonic=clock)
+    return asyncio.run(service._watch(ROOM, must_leave_first=must_leave_first))
 
 
 def test_a_room_seen_in_the_meeting_has_joined():

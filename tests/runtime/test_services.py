@@ -43,7 +43,9 @@ def test_services_are_wired_from_settings(zoom_sim: SimulatorServer, migrated_db
     services = build_services(sim_settings(zoom_sim, migrated_db.url))
     try:
         assert isinstance(services.zoom, ZoomClient) and services.zoom.settings.api_url == zoom_sim.api_url
-        assert isinstance(services.dispatcher, DispatchService) and services.dispatcher.zoom is services.zoom
+        assert isinstance(services.dispatcher, DispatchService)
+        assert services.dispatcher.zoom.settings is services.zoom.settings  # the async twin, same account
+        assert services.engine is not None and services.meetings.zoom is services.dispatcher.zoom
         assert isinstance(services.secret_box, SecretBox)
         assert engine_of(services) is not None and str(engine_of(services).url).startswith(migrated_db.url[:10])
         assert services.meetings.dispatcher is services.dispatcher

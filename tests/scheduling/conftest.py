@@ -89,8 +89,7 @@ def bookings(stack: Stack, fake_slack: FakeSlackApi) -> Iterator[Bookings]:
     fake_slack.add_user(ALICE, name="alice", email="alice@example.com", tz="America/New_York")
     fake_slack.add_user(BOB, name="bob", email="bob@example.com", tz="Europe/Berlin")
     services = Services(zoom=stack.zoom, session_factory=stack.db.sessions, secret_box=SecretBox(TEST_SECRET_KEY),
-                        dispatcher=stack.dispatcher)
-    services.meetings = stack.meetings
+                        engine=stack.engine, dispatcher=stack.async_dispatcher, meetings=stack.async_meetings)
     helper = Bookings(stack, fake_slack, services)
     yield helper
     for worker in helper.workers:

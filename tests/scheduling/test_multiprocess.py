@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.store import bookings as booking_store
 from bot.store import rooms as room_store
 from bot.store.crypto import SecretBox
@@ -29,7 +30,8 @@ from bot.store.types import MeetingMode, OccurrenceStatus
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
 from tests.support.slack import FakeSlackApi
-from tests.support.stack import SIM_CREDENTIALS, TEST_SECRET_KEY, sim_admin, sim_zoom_settings, sync_store_rooms
+from tests.support.stack import TEST_SECRET_KEY
+from tests.support.zoom_sim import SIM_ACCOUNT, SIM_CLIENT_ID, SIM_CLIENT_SECRET, sim_admin, sim_zoom_settings
 
 ROOMS = 300
 MEETING_ID = "85512345678"
@@ -113,7 +115,7 @@ def test_each_occurrence_is_joined_exactly_once_while_a_worker_is_killed(
     sim = make_zoom_sim({"rooms": room_state(ROOMS)})
     sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
     with ZoomClient(sim_zoom_settings(sim)) as zoom:
-        sync_store_rooms(migrated_db.sessions, zoom)
+        sync_rooms_from_zoom(zoom, migrated_db.sessions)
     box = SecretBox(TEST_SECRET_KEY)
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
     with session_scope(migrated_db.sessions, write_lock=True) as session:
@@ -127,8 +129,8 @@ def test_each_occurrence_is_joined_exactly_once_while_a_worker_is_killed(
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "ZOOM_", "ROOMBOT_"))}
     env.update(DATABASE_URL=migrated_db.url, ROOMBOT_SECRET_KEY=TEST_SECRET_KEY, SLACK_BOT_TOKEN=fake_slack.bot_token,
                SLACK_API_URL=fake_slack.api_url, ZOOM_API_URL=sim.api_url, ZOOM_OAUTH_URL=sim.oauth_url,
-               ZOOM_ACCOUNT_ID=SIM_CREDENTIALS["account_id"], ZOOM_CLIENT_ID=SIM_CREDENTIALS["client_id"],
-               ZOOM_CLIENT_SECRET=SIM_CREDENTIALS["client_secret"], PYTHONPATH=str(ROOT))
+               ZOOM_ACCOUNT_ID=SIM_ACCOUNT, ZOOM_CLIENT_ID=SIM_CLIENT_ID,
+               ZOOM_CLIENT_SECRET=SIM_CLIENT_SECRET, PYTHONPATH=str(ROOT))
     several = migrated_db.backend == "postgres"
     workers = [start_worker(env) for _ in range(3 if several else 1)]
     victim = workers[0]

@@ -116,9 +116,10 @@ def make_room_bot(make_stack: Callable[..., Stack], slack_app_server: SlackAppSe
 
     def factory(**stack_options: Any) -> RoomBot:
         stack = make_stack(**stack_options)
-        services = Services(zoom=stack.zoom, session_factory=stack.db.sessions, dispatcher=stack.dispatcher,
-                            secret_box=stack.dispatcher.trail.secret_box)
-        feature = install(services, meetings=stack.meetings)
+        services = Services(zoom=stack.zoom, session_factory=stack.db.sessions, engine=stack.engine,
+                            dispatcher=stack.async_dispatcher, meetings=stack.async_meetings,
+                            secret_box=stack.async_dispatcher.trail.secret_box)
+        feature = install(services)
         slack_app_server(services=services)
         return RoomBot(stack, services, feature, fake_slack, slack_client)
 

@@ -124,7 +124,7 @@ def test_requester_carries_email_and_usergroups_looked_up_once() -> None:
     class Dispatcher:
         zoom = None
 
-    services = Services(session_factory=object(), dispatcher=Dispatcher())
+    services = Services(session_factory=object(), dispatcher=Dispatcher(), engine=object())
     feature = RoomsFeature(services, meetings=object())  # type: ignore[arg-type]
     slack = StubSlack()
     first = feature.requester(slack, "U2", is_admin=False)  # type: ignore[arg-type]

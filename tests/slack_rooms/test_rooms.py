@@ -3,9 +3,11 @@ Zoom is down."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 
-from bot.dispatch.service import DispatchService
+from bot.runtime import build_dispatch
 from bot.services import Services
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.rooms import install
@@ -13,7 +15,8 @@ from bot.store.db import DatabaseUnavailable
 from bot.zoom import ZoomClient
 from tests.slack_rooms.conftest import EXTERNAL_ID, PROGRESS_PREFIX, RoomBot, block_text, button_ids
 from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers
-from tests.support.stack import TEST_POLICY, sim_zoom_settings
+from tests.support.stack import TEST_POLICY
+from tests.support.zoom_sim import sim_zoom_settings
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
@@ -106,8 +109,9 @@ def test_database_down_gives_a_clear_reply(make_stack, slack_app_server: SlackAp
     def broken_sessions() -> None:
         raise DatabaseUnavailable("sqlite:///roombot.sqlite3", "unable to open database file")
 
-    services = Services(zoom=stack.zoom, session_factory=broken_sessions, dispatcher=stack.dispatcher)
-    install(services, meetings=stack.meetings)
+    services = Services(zoom=stack.zoom, session_factory=broken_sessions, engine=stack.engine,
+                        dispatcher=stack.async_dispatcher, meetings=stack.async_meetings)
+    install(services)
     slack_app_server(services=services)
     delivery = slack_client.slash("/room", "list")
     [reply] = fake_slack.wait_for(lambda: fake_slack.responses(delivery.response_url), what="reply")
@@ -121,9 +125,11 @@ def test_zoom_unreachable_is_reported(make_stack, slack_app_server: SlackAppServ
                                      slack_client: SignedSlackClient) -> None:
     stack = make_stack()
     # No retries: the client's backoff would only make this test slow.
-    with ZoomClient(sim_zoom_settings(stack.sim, max_retries=0)) as zoom:
-        services = Services(zoom=zoom, session_factory=stack.db.sessions,
-                            dispatcher=DispatchService(zoom, stack.db.sessions, policy=TEST_POLICY))
+    settings = sim_zoom_settings(stack.sim, max_retries=0)
+    parts = build_dispatch(settings, stack.db.sessions, None, policy=TEST_POLICY)
+    with ZoomClient(settings) as zoom, closing(parts):
+        services = Services(zoom=zoom, session_factory=stack.db.sessions, engine=parts.engine,
+                            dispatcher=parts.dispatcher, meetings=parts.meetings)
         install(services)
         slack_app_server(services=services)
         stack.sim.stop()

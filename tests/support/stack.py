@@ -7,48 +7,48 @@ runs on SQLite and on PostgreSQL unless it narrows `db_backend`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
+from bot.dispatch.engine import DispatchEngine
 from bot.dispatch.meetings import MeetingService
+from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.dispatch.service import DispatchPolicy, DispatchService
-from bot.store import rooms as room_store
+from bot.runtime import DispatchParts, build_dispatch
 from bot.store.crypto import SecretBox
-from bot.store.db import session_scope
-from bot.zoom import ZoomClient, ZoomSettings
+from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
+from tests.support.zoom_sim import sim_admin, sim_zoom_settings
 
-SIM_CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
-# Watch the room briefly and often: the simulator joins after FAST_JOIN_DELAY.
 TEST_SECRET_KEY = "roombot test key: not a secret"
 # Poll often. A successful watch returns as soon as the room joins, so its timeout is generous (a slow CI
 # machine must not turn a join into a failure); tests that expect a room NOT to join use SHORT_WATCH.
-TEST_POLICY = DispatchPolicy(watch_timeout=20.0, poll_interval=0.05)
-SHORT_WATCH = DispatchPolicy(watch_timeout=0.6, poll_interval=0.05)
+TEST_POLICY = DispatchPolicy(watch_timeout=20.0, poll_interval=0.05, first_poll_delay=0.0)
+SHORT_WATCH = DispatchPolicy(watch_timeout=0.6, poll_interval=0.05, first_poll_delay=0.0)
+TEST_LISTING_INTERVAL = 0.02  # the shared status listing may be retaken this often in tests
 
 
-def sim_zoom_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:
-    base = ZoomSettings(api_url=sim.api_url, oauth_url=sim.oauth_url, connect_timeout=2.0, read_timeout=5.0,
-                        qps_light=1000, qps_medium=1000, qps_heavy=1000, **SIM_CREDENTIALS)
-    return dataclasses.replace(base, **overrides)
+class Blocking:
+    """Calls the async methods of ``target`` on the dispatch engine and waits for them (tests drive the
+    dispatch flow step by step from the test's thread)."""
 
+    def __init__(self, target: Any, engine: DispatchEngine) -> None:
+        self._target = target
+        self._engine = engine
 
-def sim_admin(sim: SimulatorServer, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(method, f"{sim.url}/_sim{path}", json=body, timeout=5)
-    response.raise_for_status()
-    return response.json() if response.content else None
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
 
+        def call(*args: Any, **kwargs: Any) -> Any:
+            answer = value(*args, **kwargs)
+            return self._engine.run(answer, timeout=120) if hasattr(answer, "__await__") else answer
 
-def sync_store_rooms(session_factory: Any, zoom: ZoomClient) -> None:
-    records = [room_store.ZoomRoomRecord(room_id=r.room_id, id=r.id, name=r.name, location_id=r.location_id)
-               for r in zoom.list_rooms()]
-    with session_scope(session_factory) as session:
-        room_store.sync_rooms(session, records)
+        return call
 
 
 @dataclass
@@ -56,8 +56,24 @@ class Stack:
     sim: SimulatorServer
     db: Any  # tests.support.db.MigratedDatabase
     zoom: ZoomClient
-    dispatcher: DispatchService
-    meetings: MeetingService
+    parts: DispatchParts
+    dispatcher: Any  # Blocking(DispatchService)
+    meetings: Any  # Blocking(MeetingService)
+
+    @property
+    def engine(self) -> DispatchEngine:
+        return self.parts.engine
+
+    @property
+    def async_dispatcher(self) -> DispatchService:
+        return self.parts.dispatcher
+
+    @property
+    def async_meetings(self) -> MeetingService:
+        return self.parts.meetings
+
+    def run(self, awaitable: Any) -> Any:
+        return self.engine.run(awaitable, timeout=120)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         return sim_admin(self.sim, method, path, body)
@@ -73,16 +89,25 @@ class Stack:
 @pytest.fixture
 def make_stack(make_zoom_sim: Callable[..., SimulatorServer], migrated_db: Any) -> Iterator[Callable[..., Stack]]:
     clients: list[ZoomClient] = []
+    all_parts: list[DispatchParts] = []
 
-    def factory(*, rooms_api: str = "events", policy: DispatchPolicy = TEST_POLICY, **sim_overrides: Any) -> Stack:
+    def factory(*, rooms_api: str = "events", policy: DispatchPolicy = TEST_POLICY, max_in_flight: int | None = None,
+                max_queued: int | None = None, **sim_overrides: Any) -> Stack:
         sim = make_zoom_sim(**sim_overrides)
-        zoom = ZoomClient(sim_zoom_settings(sim, rooms_api=rooms_api))
+        settings = sim_zoom_settings(sim, rooms_api=rooms_api)
+        zoom = ZoomClient(settings)
         clients.append(zoom)
-        sync_store_rooms(migrated_db.sessions, zoom)
-        dispatcher = DispatchService(zoom, migrated_db.sessions, policy=policy, secret_box=SecretBox(TEST_SECRET_KEY))
-        return Stack(sim, migrated_db, zoom, dispatcher, MeetingService(dispatcher))
+        sync_rooms_from_zoom(zoom, migrated_db.sessions)
+        parts = build_dispatch(settings, migrated_db.sessions, SecretBox(TEST_SECRET_KEY), policy=policy,
+                               status_listing_interval=TEST_LISTING_INTERVAL, max_in_flight=max_in_flight,
+                               max_queued=max_queued)
+        all_parts.append(parts)
+        return Stack(sim, migrated_db, zoom, parts, Blocking(parts.dispatcher, parts.engine),
+                     Blocking(parts.meetings, parts.engine))
 
     yield factory
+    for parts in all_parts:
+        parts.close(timeout=5)
     for client in clients:
         client.close()
 

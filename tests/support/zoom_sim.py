@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.zoom import ZoomSettings
@@ -34,6 +35,13 @@ def sim_zoom_settings(sim: SimulatorServer, **overrides: Any) -> ZoomSettings:
                         client_id=SIM_CLIENT_ID, client_secret=SIM_CLIENT_SECRET, connect_timeout=2.0,
                         read_timeout=5.0, qps_light=1000, qps_medium=1000, qps_heavy=1000)
     return dataclasses.replace(base, **overrides)
+
+
+def sim_admin(sim: SimulatorServer, method: str, path: str, body: Any = None) -> Any:
+    """Call the simulator's admin API (/_sim/...); a refused call fails the test with the simulator's reason."""
+    response = httpx.request(method, f"{sim.url}/_sim{path}", json=body, timeout=httpx.Timeout(5.0))
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
 
 
 @pytest.fixture

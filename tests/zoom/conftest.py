@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.zoom import ZoomClient
@@ -17,6 +16,7 @@ from tests.support.zoom_sim import (  # noqa: F401 - re-exported for this folder
     SIM_API_SECRET,
     SIM_CLIENT_ID,
     SIM_CLIENT_SECRET,
+    sim_admin,
     sim_zoom_settings,
 )
 
@@ -45,11 +45,7 @@ class FakeTime:
             admin(self.sim, "POST", "/clock/advance", {"seconds": seconds})
 
 
-def admin(sim: SimulatorServer, method: str, path: str, body: Any = None) -> Any:
-    """Call the simulator's admin API (/_sim/...)."""
-    response = httpx.request(method, f"{sim.url}/_sim{path}", json=body, timeout=httpx.Timeout(5.0))
-    assert response.status_code < 300, response.text
-    return response.json()
+admin = sim_admin
 
 
 def zoom_requests(sim: SimulatorServer, path_prefix: str = "", method: str | None = None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.slack.commands import route_room_command
 from bot.slack.errors import report_after_ack
 from bot.slack.ids import SLASH_COMMAND
+from bot.slack.lane import deferred
 from bot.slack.middleware import services_of, settings_of
 
 
@@ -25,4 +26,4 @@ def room_command(
 
 
 def register(app: App) -> None:
-    app.command(SLASH_COMMAND)(room_command)
+    app.command(SLASH_COMMAND)(deferred(room_command))

@@ -6,6 +6,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack import blocks
+from bot.slack.lane import deferred
 from bot.slack.middleware import services_of
 
 
@@ -21,4 +22,4 @@ def publish_home_tab(event: dict, client: WebClient, context: BoltContext) -> No
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(publish_home_tab)
+    app.event("app_home_opened")(deferred(publish_home_tab))

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.errors import UserFacingError
 from bot.slack.ids import ActionId
+from bot.slack.lane import deferred
 from bot.slack.middleware import settings_of
 from bot.slack.rooms import flow, render
 from bot.slack.rooms.feature import RoomsFeature, friendly_failures
@@ -97,9 +98,9 @@ def register(app: App, feature: RoomsFeature) -> None:
             log.info("join modal left without the room name: %s", type(error).__name__)
 
     for action_id in DISPATCH_BUTTONS:
-        app.action(action_id)(dispatch_button)
-    app.action(ActionId.ENTER_PASSCODE)(enter_passcode)
-    app.action(ActionId.JOIN_MEETING)(join_a_meeting)
+        app.action(action_id)(deferred(dispatch_button))
+    app.action(ActionId.ENTER_PASSCODE)(deferred(enter_passcode))
+    app.action(ActionId.JOIN_MEETING)(deferred(join_a_meeting))
 
 
 def _working_text(click: Click, room_name: str) -> str:

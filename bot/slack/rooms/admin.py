@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.dispatch.outcomes import format_meeting_number
+from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
 from bot.slack.errors import UserFacingError
 from bot.slack.rooms import flow, render
@@ -61,11 +62,8 @@ def _store_error(error: room_store.RoomError) -> UserFacingError:
 def make_handlers(feature: RoomsFeature) -> dict[str, object]:
     @friendly_failures
     def sync(request: SubcommandRequest) -> None:
-        records = [room_store.ZoomRoomRecord(room_id=r.room_id, id=r.id or None, name=r.name,
-                                             location_id=r.location_id) for r in feature.zoom.list_rooms()]
-        with session_scope(feature.sessions) as session:
-            result = room_store.sync_rooms(session, records)
-        lines = [f":arrows_counterclockwise: *Synced {len(records)} rooms from Zoom.*"]
+        listed, result = sync_rooms_from_zoom(feature.zoom, feature.sessions)
+        lines = [f":arrows_counterclockwise: *Synced {listed} rooms from Zoom.*"]
         for label, names in (("Added", result.added), ("Updated", result.updated),
                              ("Unchanged", result.unchanged), ("Known here but not in Zoom (kept)", result.not_in_zoom),
                              ("Skipped: the name clashes with another room or alias", result.name_clashes)):

@@ -8,15 +8,21 @@ passcode, so they are never echoed or logged.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import DispatchResult, ResultKind
 from bot.meetings import parse_meeting_reference
+from bot.slack.errors import UserFacingError, outage_error
+from bot.slack.lane import BUSY_TEXT
 from bot.slack.rooms import flow, render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.feature import RoomsFeature, friendly_failures, tell_requester
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.subcommands import SubcommandRequest
 from bot.store import rooms as room_store
-from bot.store.db import session_scope
+from bot.store.db import DatabaseUnavailable, session_scope
 from bot.store.types import DispatchAction, DispatchSource
+from bot.zoom.errors import ZoomError
 
 USAGE = {
     "join": ("`/room join <room> <meeting link | meeting id> [passcode]`",
@@ -63,11 +69,29 @@ def _refused_privately(request: SubcommandRequest, result: DispatchResult) -> bo
     return False
 
 
+def _submit_lookup(feature: RoomsFeature, request: SubcommandRequest, answer: Callable[[], Awaitable[None]]) -> None:
+    """Run a status lookup on the dispatch engine (it waits on Zoom); say so at once when it cannot, and in
+    plain words when the store or Zoom fails on the way."""
+    async def lookup() -> None:
+        try:
+            await answer()
+        except (UserFacingError, DatabaseUnavailable, ZoomError) as error:
+            problem = error if isinstance(error, UserFacingError) else outage_error(error)
+            await to_thread(tell_requester, problem.to_message(), (request,), {})
+
+    if not feature.engine.submit(lookup, label="room status lookup"):
+        flow.ephemeral(request.respond, render.info_message(BUSY_TEXT))
+
+
 def make_handlers(feature: RoomsFeature) -> dict[str, object]:
     @friendly_failures
     def list_rooms(request: SubcommandRequest) -> None:
-        rooms, zoom_problem = feature.rooms_with_status()
-        flow.ephemeral(request.respond, render.rooms_list_message(rooms, zoom_problem=zoom_problem))
+        async def answer() -> None:
+            rooms, zoom_problem = await feature.rooms_with_status()
+            await to_thread(flow.ephemeral, request.respond,
+                            render.rooms_list_message(rooms, zoom_problem=zoom_problem))
+
+        _submit_lookup(feature, request, answer)
 
     @friendly_failures
     def join(request: SubcommandRequest) -> None:
@@ -83,7 +107,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
                 DispatchResult(ResultKind.INVALID_REFERENCE, room_text, reason)))
             return
         requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve(room_text, requester, request.channel_id, DispatchSource.COMMAND,
+        target = feature.dispatcher.resolve_now(room_text, requester, request.channel_id, DispatchSource.COMMAND,
                                             DispatchAction.JOIN)
         if isinstance(target, DispatchResult):
             _refused_privately(request, target)
@@ -101,7 +125,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             return
         room_text, topic = split_room(feature, request.args)
         requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve(room_text, requester, request.channel_id, DispatchSource.COMMAND,
+        target = feature.dispatcher.resolve_now(room_text, requester, request.channel_id, DispatchSource.COMMAND,
                                             DispatchAction.NEW)
         if isinstance(target, DispatchResult):
             _refused_privately(request, target)
@@ -117,7 +141,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             flow.ephemeral(request.respond, usage_message("leave"))
             return
         requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve(request.args, requester, request.channel_id, DispatchSource.COMMAND,
+        target = feature.dispatcher.resolve_now(request.args, requester, request.channel_id, DispatchSource.COMMAND,
                                             DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
             _refused_privately(request, target)
@@ -132,10 +156,14 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             flow.ephemeral(request.respond, usage_message("status"))
             return
         requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        result = feature.dispatcher.status(request.args, requester, request.channel_id)
-        if _refused_privately(request, result):
-            return
-        flow.ephemeral(request.respond, render.result_message(result, requester_id=request.user_id, op="status"))
+
+        async def answer() -> None:
+            result = await feature.dispatcher.status(request.args, requester, request.channel_id)
+            if not _refused_privately(request, result):
+                await to_thread(flow.ephemeral, request.respond,
+                                render.result_message(result, requester_id=request.user_id, op="status"))
+
+        _submit_lookup(feature, request, answer)
 
     return {"list": list_rooms, "join": join, "new": new, "leave": leave, "status": status}
 

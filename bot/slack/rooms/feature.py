@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 
+from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import Requester
 from bot.services import Services
@@ -78,11 +79,12 @@ def tell_requester(message: SlackMessage, args: tuple[Any, ...], kwargs: dict[st
 
 class RoomsFeature:
     def __init__(self, services: Services, meetings: MeetingService | None = None) -> None:
-        if services.dispatcher is None or services.session_factory is None:
-            raise ValueError("the rooms feature needs services.dispatcher and services.session_factory")
+        if services.dispatcher is None or services.session_factory is None or services.engine is None:
+            raise ValueError("the rooms feature needs services.dispatcher, .engine and .session_factory")
         self.services = services
         self.dispatcher = services.dispatcher
-        self.meetings = meetings or services.meetings or MeetingService(services.dispatcher)
+        self.engine: DispatchEngine = services.engine
+        self.meetings = meetings or services.meetings
         self.sessions = services.session_factory
         self.directory = directory_of(services)
 
@@ -110,18 +112,16 @@ class RoomsFeature:
             return [RoomView(room.id, room.name, tuple(a.alias for a in room.aliases))
                     for room in room_store.list_rooms(session)]
 
-    def rooms_with_status(self) -> tuple[list[RoomView], str | None]:
-        """Stored rooms with their live status from ONE ``GET /rooms`` listing (matched by Zoom's room_id).
+    async def rooms_with_status(self) -> tuple[list[RoomView], str | None]:
+        """Stored rooms with their live status from the shared status board's listing (matched by room_id).
 
         Returns the rooms and, when Zoom could not be asked, why (the rooms are then shown without status).
         """
-        with session_scope(self.sessions) as session:
-            stored = [(room.id, room.name, tuple(a.alias for a in room.aliases), room.zoom_room_id, room.zoom_id)
-                      for room in room_store.list_rooms(session)]
+        stored = await to_thread(self._stored_room_rows)
         if not stored:
             return [], None
         try:
-            live = self.zoom.list_rooms()
+            live = await self.dispatcher.board.rooms()
         except ZoomError as error:
             return [RoomView(key, name, aliases) for key, name, aliases, _, _ in stored], error.explain()
         by_room_id = {r.room_id: r.status for r in live}
@@ -130,15 +130,20 @@ class RoomsFeature:
                  for key, name, aliases, room_id, zoom_id in stored]
         return views, None
 
+    def _stored_room_rows(self) -> list[tuple[int, str, tuple[str, ...], str, str | None]]:
+        with session_scope(self.sessions) as session:
+            return [(room.id, room.name, tuple(a.alias for a in room.aliases), room.zoom_room_id, room.zoom_id)
+                    for room in room_store.list_rooms(session)]
+
     # -- once only ------------------------------------------------------------------------------------------
 
     def claim(self, key: str) -> bool:
         """True the first time ``key`` is seen (a double click or a Slack retry gets False)."""
-        with session_scope(self.sessions) as session:
+        with session_scope(self.sessions, write_lock=True) as session:
             return audit.claim_once(session, key[:250])
 
     def release(self, key: str) -> None:
-        with session_scope(self.sessions) as session:
+        with session_scope(self.sessions, write_lock=True) as session:
             audit.release_key(session, key[:250])
 
     # -- passcodes of earlier dispatches ---------------------------------------------------------------------

@@ -2,16 +2,19 @@
 replace it with the result card, and hand a created or repaired passcode to the requester alone.
 
 Commands, buttons, modals and the message shortcut all end up here, so every entry point reports the same
-way.  Infrastructure failures in the middle of a dispatch still end the progress message with words, never
+way.  The dispatch itself runs on the dispatch engine (``submit``): the listener thread that called here is
+free again at once, and a dispatch that has to wait, or that the engine cannot take, says so in its message.
+Infrastructure failures in the middle of a dispatch still end the progress message with words, never
 leave it at "⏳ Sending…".
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, format_meeting_number
+from bot.dispatch.engine import Admission, to_thread
+from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, Stage, format_meeting_number
 from bot.meetings import MeetingReference
 from bot.slack.blocks import SlackMessage
 from bot.slack.errors import outage_error
@@ -43,43 +46,75 @@ def leaving_text(room_name: str) -> str:
 
 def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
              meeting: MeetingReference, source: DispatchSource, passcode: str | None = None,
-             force_accept: bool = False, without_passcode: bool = False) -> DispatchResult | None:
+             force_accept: bool = False, without_passcode: bool = False) -> Admission:
     request = JoinRequest(room_text, meeting, requester, progress.channel, source, passcode=passcode,
                           force_accept=force_accept, without_passcode=without_passcode)
-    result = _guarded(progress, lambda: feature.dispatcher.join(request, progress.on_stage))
-    if result is not None:
-        progress.finish(render.result_message(result, requester_id=requester.user_id, op="join",
-                                              bare=without_passcode))
-        _share_passcode(progress, result, repaired=False)
-    return result
+
+    async def join() -> None:
+        result = await _guarded(progress, feature.dispatcher.join(request, _stages(progress)))
+        if result is not None:
+            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+                                                                   op="join", bare=without_passcode))
+            await to_thread(_share_passcode, progress, result, repaired=False)
+
+    return submit(feature, progress, join)
 
 
 def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
-            topic: str | None, source: DispatchSource, force_accept: bool = False) -> DispatchResult | None:
-    result = _guarded(progress, lambda: feature.meetings.new_meeting(
-        room_text, topic, requester, progress.channel, progress.on_stage, source=source, force_accept=force_accept))
-    if result is not None:
-        progress.finish(render.result_message(result, requester_id=requester.user_id, op="new", topic=topic))
-        _share_passcode(progress, result, repaired=False)
-    return result
+            topic: str | None, source: DispatchSource, force_accept: bool = False) -> Admission:
+    async def new() -> None:
+        result = await _guarded(progress, feature.meetings.new_meeting(
+            room_text, topic, requester, progress.channel, _stages(progress), source=source,
+            force_accept=force_accept))
+        if result is not None:
+            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+                                                                   op="new", topic=topic))
+            await to_thread(_share_passcode, progress, result, repaired=False)
+
+    return submit(feature, progress, new)
 
 
 def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
-               meeting_id: str, source: DispatchSource = DispatchSource.BUTTON) -> DispatchResult | None:
-    result = _guarded(progress, lambda: feature.meetings.repair(
-        room_text, meeting_id, requester, progress.channel, progress.on_stage, source=source))
-    if result is not None:
-        progress.finish(render.result_message(result, requester_id=requester.user_id, op="join"))
-        _share_passcode(progress, result, repaired=True)
-    return result
+               meeting_id: str, source: DispatchSource = DispatchSource.BUTTON) -> Admission:
+    async def repair() -> None:
+        result = await _guarded(progress, feature.meetings.repair(
+            room_text, meeting_id, requester, progress.channel, _stages(progress), source=source))
+        if result is not None:
+            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+                                                                   op="join"))
+            await to_thread(_share_passcode, progress, result, repaired=True)
+
+    return submit(feature, progress, repair)
 
 
 def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
-              source: DispatchSource) -> DispatchResult | None:
-    result = _guarded(progress, lambda: feature.dispatcher.leave(room_text, requester, progress.channel, source))
-    if result is not None:
-        progress.finish(render.result_message(result, requester_id=requester.user_id, op="leave"))
-    return result
+              source: DispatchSource) -> Admission:
+    async def leave() -> None:
+        result = await _guarded(progress, feature.dispatcher.leave(room_text, requester, progress.channel, source))
+        if result is not None:
+            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+                                                                   op="leave"))
+
+    return submit(feature, progress, leave)
+
+
+def submit(feature: RoomsFeature, progress: ProgressMessage, job: Callable[[], Awaitable[None]]) -> Admission:
+    """Hand the dispatch to the engine and say at once, in its message, when it must wait or cannot run."""
+    admission = feature.engine.submit(job, label="Slack dispatch")
+    if not admission.accepted:
+        progress.finish(render.info_message(
+            f":warning: roombot is already sending {admission.in_flight} rooms, with more waiting: as many as "
+            "Zoom's rate limits let it handle, so nothing was sent.", "Try again in a minute."))
+    elif admission.queued:
+        progress.update(f"Queued behind {admission.ahead} other dispatches (Zoom's rate limits set the pace)…")
+    return admission
+
+
+def _stages(progress: ProgressMessage) -> Callable[[Stage, str], Awaitable[None]]:
+    async def on_stage(stage: Stage, text: str) -> None:
+        await to_thread(progress.on_stage, stage, text)
+
+    return on_stage
 
 
 def _share_passcode(progress: ProgressMessage, result: DispatchResult, *, repaired: bool) -> None:
@@ -92,19 +127,19 @@ def _share_passcode(progress: ProgressMessage, result: DispatchResult, *, repair
         log.warning("could not deliver a meeting passcode to its requester")
 
 
-def _guarded(progress: ProgressMessage, work: Callable[[], DispatchResult]) -> DispatchResult | None:
+async def _guarded(progress: ProgressMessage, work: Awaitable[DispatchResult]) -> DispatchResult | None:
     """Run the dispatch; if the infrastructure fails, end the progress message with the reason instead."""
     try:
-        return work()
+        return await work
     except DatabaseUnavailable as error:
-        _end_with(progress, outage_error(error).user_message,
-                  "Check the room's status with `/room status <room>` before trying again.")
+        await to_thread(_end_with, progress, outage_error(error).user_message,
+                        "Check the room's status with `/room status <room>` before trying again.")
     except ZoomError as error:
-        _end_with(progress, outage_error(error).user_message, "Try again in a minute.")
+        await to_thread(_end_with, progress, outage_error(error).user_message, "Try again in a minute.")
     except Exception:
-        _end_with(progress, "roombot hit an unexpected error and stopped before finishing.",
-                  "Check the room's status with `/room status <room>` before trying again.")
-        raise  # the central error handler logs it and gives the requester a reference
+        log.exception("a dispatch failed unexpectedly")
+        await to_thread(_end_with, progress, "roombot hit an unexpected error and stopped before finishing.",
+                        "Check the room's status with `/room status <room>` before trying again.")
     return None
 
 

@@ -16,11 +16,14 @@ from bot.store.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
+HOME_STATUS_TIMEOUT = 20.0  # seconds; a Home tab that waits longer shows the rooms without status
+
 
 def make_section(feature: RoomsFeature):  # noqa: ANN201 - a bot.services.HomeSection
     def rooms_section(user_id: str) -> Sequence[Block]:
         try:
-            rooms, zoom_problem = feature.rooms_with_status()
+            # The Home tab is built in the listener lane; the status comes from the engine's status board.
+            rooms, zoom_problem = feature.engine.run(feature.rooms_with_status(), timeout=HOME_STATUS_TIMEOUT)
         except DatabaseUnavailable:
             return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
         except Exception:  # noqa: BLE001 - the rest of the Home tab must still show

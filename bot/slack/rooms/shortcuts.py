@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.meetings import parse_message
 from bot.slack.ids import CallbackId
+from bot.slack.lane import deferred
 from bot.slack.rooms import render
 from bot.slack.rooms.feature import RoomsFeature, friendly_failures
 from bot.slack.rooms.values import DispatchKey, ModalContext
@@ -59,4 +60,4 @@ def register(app: App, feature: RoomsFeature) -> None:
         except (SlackApiError, KeyError) as error:
             log.info("could not fill in the send-room modal: %s", type(error).__name__)
 
-    app.shortcut(CallbackId.SEND_ROOM_SHORTCUT)(send_room)
+    app.shortcut(CallbackId.SEND_ROOM_SHORTCUT)(deferred(send_room))

@@ -2,8 +2,9 @@
 "Send a room" modal.
 
 Input problems are answered inside the modal (``ack(response_action="errors")``) before anything is done;
-otherwise the modal is acknowledged (closed) at once and the dispatch is reported in the channel the modal
-came from.  A submission is claimed once per view, so a resubmitted form cannot dispatch twice.
+otherwise the modal is acknowledged (closed) at once — the checks before the ack are pure, no Slack, Zoom or
+database — and the dispatch goes on in the listener lane and is reported in the channel the modal came from.
+A submission is claimed once per view, so a resubmitted form cannot dispatch twice.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from slack_sdk import WebClient
 from bot.meetings import MeetingReference, parse_meeting_reference
 from bot.slack.errors import UserFacingError
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.lane import BUSY_TEXT, defer
 from bot.slack.middleware import settings_of
 from bot.slack.rooms import flow, render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.feature import RoomsFeature, friendly_failures, tell_requester
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.rooms.values import ModalContext, StaleValue
 from bot.store.crypto import Sealed
@@ -68,17 +70,24 @@ def register(app: App, feature: RoomsFeature) -> None:
     def dispatch_submission(ack: Ack, body: dict, view: dict, client: WebClient, context: Any, modal: Any, *,
                             room_key: int, meeting: MeetingReference, source: DispatchSource,
                             passcode: Callable[[], str | None]) -> None:
-        """The common end of every form that sends a room: acknowledge, once only, then dispatch."""
+        """The common end of every form that sends a room: acknowledge, then (in the listener lane, once only)
+        dispatch."""
         ack()
-        if not claimed(view):
-            return
-        user_id = body["user"]["id"]
-        room_name = feature.room_name(room_key)
-        stated = passcode()  # after the claim: a double submission must not even open a sealed passcode
-        requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
-        progress = progress_for(client, user_id, modal, flow.joining_text(room_name, meeting.meeting_id))
-        flow.run_join(feature, progress, requester, room_text=room_name, meeting=meeting, source=source,
-                      passcode=stated)
+
+        @friendly_failures
+        def send(*, body: dict, client: WebClient) -> None:
+            if not claimed(view):
+                return
+            user_id = body["user"]["id"]
+            room_name = feature.room_name(room_key)
+            stated = passcode()  # after the claim: a double submission must not even open a sealed passcode
+            requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
+            progress = progress_for(client, user_id, modal, flow.joining_text(room_name, meeting.meeting_id))
+            flow.run_join(feature, progress, requester, room_text=room_name, meeting=meeting, source=source,
+                          passcode=stated)
+
+        if not defer(context, lambda: send(body=body, client=client)):
+            tell_requester(render.info_message(BUSY_TEXT), (), {"body": body, "client": client})
 
     @friendly_failures
     def passcode_submitted(ack: Ack, body: dict, view: dict, client: WebClient, context: Any) -> None:

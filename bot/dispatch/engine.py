@@ -1,0 +1,258 @@
+"""The one dispatch engine: an asyncio event loop in its own thread that runs every dispatch.
+
+Slack listeners (through the listener lane) and the booking worker submit work here; nothing else sends a
+room anywhere.  A dispatch spends most of its life waiting — on Zoom's answers, between status polls, on the
+rate limiter, for a room to get into its meeting — and here a wait is an ``await``: it holds no OS thread, so
+the number of dispatches in flight is bounded by Zoom's rate limits (``max_in_flight``), not by a thread pool.
+
+Admission is decided at once and never blocks the caller: ``submit`` either accepts the work (it starts now,
+or once ``ahead`` dispatches before it have finished) or refuses it because in-flight plus queued work is at
+its bound; the caller then tells the requester the truth.  Accepted work is never dropped: ``stop`` lets it
+finish within a bound and says how much could not.
+
+Blocking calls a dispatch still makes (the database through SQLAlchemy, Slack's sync ``WebClient``) run on a
+small executor of their own (``blocking``), sized to the database pool, so the loop never waits on them.
+The loop thread starts on first use, and again in a forked child (gunicorn forks after the services are built).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+log = logging.getLogger("bot.dispatch")
+
+T = TypeVar("T")
+P = ParamSpec("P")
+Job = Callable[[], Awaitable[Any]]
+
+DEFAULT_MAX_IN_FLIGHT = 200
+DEFAULT_MAX_QUEUED = 1000
+DEFAULT_BLOCKING_THREADS = 8
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The engine's answer to a submission: ``accepted``, and how many accepted jobs start before it."""
+
+    accepted: bool
+    ahead: int = 0  # dispatches that must finish before this one can start (0: it starts now)
+    in_flight: int = 0
+    limit: int = 0
+
+    @property
+    def queued(self) -> bool:
+        return self.accepted and self.ahead > 0
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+
+@dataclass(frozen=True)
+class EngineLoad:
+    in_flight: int
+    queued: int
+    max_in_flight: int
+    max_queued: int
+
+    @property
+    def free(self) -> int:
+        """Jobs that would start at once if submitted now."""
+        return max(0, self.max_in_flight - self.in_flight - self.queued)
+
+
+class DispatchEngine:
+    def __init__(self, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, max_queued: int = DEFAULT_MAX_QUEUED,
+                 blocking_threads: int = DEFAULT_BLOCKING_THREADS, name: str = "dispatch") -> None:
+        if max_in_flight < 1 or max_queued < 0 or blocking_threads < 1:
+            raise ValueError("the dispatch engine needs max_in_flight >= 1, max_queued >= 0, blocking_threads >= 1")
+        self.max_in_flight = max_in_flight
+        self.max_queued = max_queued
+        self.blocking_threads = blocking_threads
+        self.name = name
+        self._lock = threading.Lock()
+        self._running = 0
+        self._waiting = 0
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing = False
+        self.completed = 0  # jobs that ran to their end (for benchmarks and metrics)
+        self.refused = 0
+
+    def __repr__(self) -> str:
+        load = self.load()
+        return f"DispatchEngine(in_flight={load.in_flight}, queued={load.queued}, max_in_flight={self.max_in_flight})"
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is not None and self._pid == os.getpid():
+                return self._loop
+            # First use, or a forked child: the parent's loop thread does not exist here.
+            loop = asyncio.new_event_loop()
+            self._executor = ThreadPoolExecutor(self.blocking_threads, thread_name_prefix=f"{self.name}-io")
+            loop.set_default_executor(self._executor)
+            self._slots = None
+            self._tasks = set()
+            self._running = self._waiting = 0
+            if self._pid != os.getpid():
+                self._closing = False  # a forked child starts open, whatever its parent was doing
+            started = threading.Event()
+
+            def run() -> None:
+                asyncio.set_event_loop(loop)
+                loop.call_soon(started.set)
+                loop.run_forever()
+
+            self._thread = threading.Thread(target=run, name=f"{self.name}-loop", daemon=True)
+            self._thread.start()
+            started.wait()
+            self._loop, self._pid = loop, os.getpid()
+            return loop
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._ensure_started()
+
+    def in_loop_thread(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None and self._pid == os.getpid()
+
+    def drain(self, timeout: float = 30.0) -> int:
+        """Refuse new work and wait up to ``timeout`` for accepted work; returns how many jobs were cancelled."""
+        with self._lock:
+            self._closing = True
+        if not self.started:
+            return 0
+        try:
+            return self.run(self._drain(timeout), timeout=timeout + 10)
+        except Exception:  # noqa: BLE001 - stopping must not raise
+            log.warning("dispatch engine did not drain cleanly", exc_info=True)
+            return 0
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """Refuse new work, let accepted work finish within ``timeout`` seconds, then stop the loop.
+
+        Returns how many accepted jobs had not finished (they are cancelled: each job records what it can).
+        """
+        with self._lock:
+            loop = self._loop if self._pid == os.getpid() else None
+            self._closing = True
+        if loop is None:
+            return 0
+        unfinished = 0
+        try:
+            unfinished = asyncio.run_coroutine_threadsafe(self._drain(timeout), loop).result(timeout + 5)
+        except Exception:  # noqa: BLE001 - stopping must not raise
+            log.warning("dispatch engine did not stop cleanly", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._loop = None  # the pid stays: this process's engine is stopped for good
+        if unfinished:
+            log.warning("dispatch engine stopped with %d dispatches unfinished", unfinished)
+        return unfinished
+
+    async def _drain(self, timeout: float) -> int:
+        tasks = set(self._tasks)
+        if not tasks:
+            return 0
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        return len(pending)
+
+    # ------------------------------------------------------------------------------------ admission
+
+    def load(self) -> EngineLoad:
+        with self._lock:
+            return EngineLoad(self._running, self._waiting, self.max_in_flight, self.max_queued)
+
+    def submit(self, job: Job, *, label: str = "dispatch") -> Admission:
+        """Accept ``job`` (an async function) or refuse it, at once and without blocking."""
+        with self._lock:
+            stopped = self._closing and self._pid == os.getpid()
+        if stopped:
+            self.refused += 1
+            return Admission(False)
+        loop = self._ensure_started()
+        with self._lock:
+            admitted = self._running + self._waiting
+            ahead = max(0, admitted - self.max_in_flight + 1)
+            if self._closing or admitted >= self.max_in_flight + self.max_queued:
+                self.refused += 1
+                return Admission(False, ahead, self._running, self.max_in_flight)
+            self._waiting += 1
+            admission = Admission(True, ahead, self._running, self.max_in_flight)
+        loop.call_soon_threadsafe(self._start, job, label)
+        return admission
+
+    def _start(self, job: Job, label: str) -> None:
+        task = asyncio.ensure_future(self._run(job, label))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, job: Job, label: str) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_in_flight)
+        started = False
+        try:
+            async with self._slots:
+                with self._lock:
+                    self._waiting -= 1
+                    self._running += 1
+                started = True
+                try:
+                    await job()
+                finally:
+                    with self._lock:
+                        self._running -= 1
+                        self.completed += 1
+        except asyncio.CancelledError:
+            log.warning("%s cancelled while stopping", label)
+        except Exception:  # noqa: BLE001 - a job reports its own failures; this is the last resort
+            log.exception("%s failed", label)
+        finally:
+            if not started:
+                with self._lock:
+                    self._waiting -= 1
+
+    # ------------------------------------------------------------------------------------ helpers
+
+    def run(self, awaitable: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``awaitable`` on the engine's loop and wait for its result (CLI commands, tests, the worker's
+        own bookkeeping).  Never call it from the loop thread."""
+        if self.in_loop_thread():
+            raise RuntimeError("DispatchEngine.run called from the engine's own loop")
+        future: Future[T] = asyncio.run_coroutine_threadsafe(awaitable, self._ensure_started())
+        return future.result(timeout)
+
+    async def blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a blocking call (database, Slack's sync client) on the engine's I/O threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
+
+
+async def to_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """The same as ``DispatchEngine.blocking`` for code that has no engine (the loop's default executor)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: function(*args, **kwargs))

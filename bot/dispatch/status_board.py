@@ -1,0 +1,99 @@
+"""Room status for every dispatch in flight, from one shared ``GET /rooms`` listing.
+
+The dispatch flow asks for a room's status before the join and while it watches the room join; each ask
+would be a Medium-category request.  When hundreds of dispatches run at once (a burst of bookings at 9:00,
+a busy office) that would spend most of the account's Medium rate limit on status reads instead of joins.
+``RoomStatusBoard`` answers every concurrent ask from one listing (one request per 300 rooms), taken at most
+every ``min_interval`` seconds, and never from a listing older than the caller may accept: after a join or
+leave was sent to a room, only a listing started after it counts for that room, and asking about the same
+room again (watching it join) is answered from a newer listing than the last answer.
+
+Slack commands (`/room join`, `/room status`, `/room list`) and the booking worker share one board; it
+lives on the dispatch engine's loop and waits with ``await``, never in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from bot.zoom.models import Room
+
+log = logging.getLogger("bot.dispatch")
+
+NEVER = float("-inf")
+
+
+class RoomLister(Protocol):
+    async def list_rooms(self) -> list[Room]: ...
+
+    async def room_status(self, room: Room) -> str: ...
+
+
+class RoomStatusBoard:
+    def __init__(self, zoom: RoomLister, *, min_interval: float = 1.0, max_age: float = 2.0,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._zoom = zoom
+        self.min_interval = min_interval  # at most one listing per this many seconds
+        self.max_age = max_age  # how old a listing may be for a room nothing was sent to since
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._statuses: dict[str, str] = {}  # room_id and id -> status, from the latest listing
+        self._rooms: list[Room] = []
+        self._listing_started = NEVER  # when the request behind ``_statuses`` was sent
+        self._last_request = NEVER
+        self._fetch: asyncio.Future[None] | None = None  # the listing being taken, shared by every waiter
+        self._control_sent: dict[str, float] = {}  # room_id -> when a join/leave was last acknowledged
+        # room_id -> the listing last answered for it: asking again about a room (watching it join) means
+        # wanting news, so the next answer comes from a later listing.
+        self._served: dict[str, float] = {}
+        self.listings = 0  # for benchmarks and metrics
+
+    def control_sent(self, room_id: str) -> None:
+        """A join or leave reached Zoom: older listings no longer say anything about this room."""
+        self._control_sent[room_id] = self._monotonic()
+
+    async def status(self, room: Room) -> str:
+        """The room's status from a listing fresh enough for it (waits for the next listing if needed)."""
+        oldest = max(self._monotonic() - self.max_age, self._control_sent.get(room.room_id, NEVER))
+        seen = self._served.get(room.room_id, NEVER)
+        while self._listing_started < oldest or self._listing_started <= seen:
+            await self._refresh()
+        status = self._statuses.get(room.room_id) or self._statuses.get(room.id)
+        self._served[room.room_id] = self._listing_started
+        # Not in the listing (added since, or renamed): ask Zoom about this room alone.
+        return status if status is not None else await self._zoom.room_status(room)
+
+    async def rooms(self) -> Sequence[Room]:
+        """Every room with its status, from a listing at most ``max_age`` old (`/room list`)."""
+        if self._listing_started < self._monotonic() - self.max_age:
+            await self._refresh()
+        return tuple(self._rooms)
+
+    async def _refresh(self) -> None:
+        """Take part in the next listing: start it, or wait for the one being taken."""
+        if self._fetch is None:
+            self._fetch = asyncio.ensure_future(self._take_listing())
+        fetch = self._fetch
+        await asyncio.shield(fetch)
+
+    async def _take_listing(self) -> None:
+        try:
+            wait = self._last_request + self.min_interval - self._monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            started = self._monotonic()
+            self._last_request = started
+            rooms = await self._zoom.list_rooms()
+            self.listings += 1
+            statuses: dict[str, str] = {}
+            for listed in rooms:
+                statuses[listed.room_id] = listed.status
+                statuses[listed.id] = listed.status
+            self._statuses, self._rooms, self._listing_started = statuses, list(rooms), started
+        finally:
+            self._fetch = None

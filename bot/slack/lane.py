@@ -1,0 +1,144 @@
+"""The ack path: every Slack request is answered at once, and its work runs afterwards in the listener lane.
+
+Bolt runs with ``process_before_response=True``: a listener runs in the thread that serves the HTTP request
+(or the Socket Mode envelope), and Slack gets its answer the moment the listener returns.  So a listener
+registered through ``deferred`` does nothing but hand its work to the lane and acknowledge:
+
+- the lane is a small, bounded thread pool for the short blocking steps of a listener (reading the store,
+  asking Slack who the user is, posting the "⏳ Sending…" message); anything that waits on Zoom is handed on
+  to the dispatch engine, whose waits hold no thread (``bot.dispatch.engine``);
+- admission is decided before the ack: when the lane is full the request is answered "busy — nothing was
+  done", and its work never runs.  A request is therefore either answered and done, or answered as refused
+  and never done: Bolt's own 3-second wait for ``ack()`` (and its "not handled" answer when a queued listener
+  was too late) is never on this path.
+
+View submissions whose input must be checked inside the modal (``response_action: errors``) are the one
+exception: their listener validates (pure work, no Slack, Zoom or database) and acks itself, then hands the
+rest over with ``defer``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import BoltContext
+
+log = logging.getLogger(__name__)
+
+LANE_KEY = "roombot_listener_lane"
+DEFAULT_LANE_THREADS = 16
+DEFAULT_LANE_PENDING = 512
+BUSY_TEXT = (":warning: roombot is busy right now and could not take this request, so nothing was done. "
+             "Try again in a minute.")
+
+
+def _already_acknowledged(*_args: Any, **_kwargs: Any) -> None:
+    """The ``ack`` a deferred listener gets: Slack was answered before the listener started."""
+
+
+class ListenerLane:
+    """A bounded pool for listener work after the ack; ``submit`` never blocks."""
+
+    def __init__(self, threads: int = DEFAULT_LANE_THREADS, max_pending: int = DEFAULT_LANE_PENDING) -> None:
+        self.threads = threads
+        self.max_pending = max_pending
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="slack-lane")
+        self._lock = threading.Lock()
+        self._pending = 0
+        self.refused = 0
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+    def submit(self, work: Callable[[], object]) -> bool:
+        with self._lock:
+            if self._pending >= self.max_pending:
+                self.refused += 1
+                return False
+            self._pending += 1
+        try:
+            self._executor.submit(self._run, work)
+        except RuntimeError:  # shut down
+            with self._lock:
+                self._pending -= 1
+            return False
+        return True
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - listeners report their own failures; this is the last resort
+            log.exception("a Slack listener failed after its request was acknowledged")
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def stop(self, wait: bool = True) -> None:
+        self._executor.shutdown(wait=wait, cancel_futures=False)
+
+
+def lane_of(context: BoltContext) -> ListenerLane:
+    return context[LANE_KEY]
+
+
+def defer(context: BoltContext, work: Callable[[], object]) -> bool:
+    """Run ``work`` in the lane (for a listener that has already acknowledged); False when refused."""
+    return lane_of(context).submit(work)
+
+
+def deferred(work: Callable[..., object]) -> Callable[..., None]:
+    """The Bolt listener for ``work``: admit it to the lane and acknowledge at once (see the module docstring).
+
+    ``work`` keeps its Bolt-style parameters (``ack``, ``body``, ``client``…); its ``ack`` is a no-op.
+    """
+    wanted = list(inspect.signature(work).parameters)
+    needed = list(dict.fromkeys([*wanted, "ack", "body", "context", "respond"]))
+
+    @functools.wraps(work)
+    def listener(**kwargs: Any) -> None:
+        ack, body, context = kwargs["ack"], kwargs["body"], kwargs["context"]
+        arguments = {name: kwargs.get(name) for name in wanted}
+        if "ack" in arguments:
+            arguments["ack"] = _already_acknowledged
+        if lane_of(context).submit(lambda: work(**arguments)):
+            ack()
+            return
+        log.warning("listener lane full: refused %s", _kind(body))
+        if body.get("command"):
+            ack(response_type="ephemeral", text=BUSY_TEXT)  # shown to the requester alone
+        else:
+            ack()  # clicks and shortcuts cannot carry a reply in the ack: tell the requester by response_url
+            _tell_busy(kwargs.get("respond"), body)
+
+    listener.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in needed])
+    del listener.__wrapped__  # Bolt reads the parameters above, not those of ``work``
+    return listener
+
+
+_REFUSALS = ThreadPoolExecutor(1, thread_name_prefix="slack-busy")
+
+
+def _tell_busy(respond: Any, body: Mapping[str, Any]) -> None:
+    if respond is None or not body.get("response_url"):
+        return
+
+    def send() -> None:
+        try:
+            respond(response_type="ephemeral", replace_original=False, text=BUSY_TEXT)
+        except Exception as error:  # noqa: BLE001 - best effort: Slack already has its answer
+            log.info("could not say busy: %s", type(error).__name__)
+
+    _REFUSALS.submit(send)
+
+
+def _kind(body: Mapping[str, Any]) -> str:
+    return str(body.get("command") or body.get("type") or (body.get("event") or {}).get("type") or "request")
