@@ -10,6 +10,8 @@ Every refusal is a :class:`WhenError` whose text says what was wrong and shows a
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +49,8 @@ _DAY_NUMBER = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")
 _YEAR = re.compile(r"^\d{4}$")
 _DURATION_PART = re.compile(r"(\d{1,5}(?:\.\d{1,3})?)\s*(hours|hour|hrs|hr|h|minutes|minute|mins|min|m)(?![a-z])")
 _FILLER = {"at", "on", "the", "of"}
+_MERGE_MERIDIEM = re.compile(r"(\d)\s+(am|pm|a\.m\.|p\.m\.)(?![a-z])")
+_ISO_T = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})t(\d)")
 
 
 class WhenError(ValueError):
@@ -77,8 +81,8 @@ def zone_of(tz_name: str) -> ZoneInfo:
 def _tokens(text: str) -> list[str]:
     cleaned = text.strip().lower().replace(",", " ")
     # "9 am" → "9am", "2026-12-01T10:00" → "2026-12-01 10:00"
-    cleaned = re.sub(r"(\d)\s+(am|pm|a\.m\.|p\.m\.)(?![a-z])", r"\1\2", cleaned)
-    cleaned = re.sub(r"^(\d{4}-\d{1,2}-\d{1,2})t(\d)", r"\1 \2", cleaned)
+    cleaned = _MERGE_MERIDIEM.sub(r"\1\2", cleaned)
+    cleaned = _ISO_T.sub(r"\1 \2", cleaned)
     return [token for token in cleaned.split() if token not in _FILLER]
 
 

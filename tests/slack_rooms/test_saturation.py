@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from bot.slack.ids import ActionId
 from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot, block_text, button
 
@@ -67,3 +69,24 @@ def test_a_button_clicked_while_saturated_is_refused_in_its_card(make_room_bot) 
         bot.card(channel)
     leaves = [r for r in bot.stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
     assert leaves == []  # the refused click never reached Zoom
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_ten_concurrent_commands_and_clicks_on_the_embedded_sqlite_store_all_go_through(make_room_bot) -> None:
+    rooms = [{"id": f"ZrId{n}", "room_id": f"RoomId{n}", "name": f"Room {n}", "status": "Available"}
+             for n in range(1, 11)]
+    bot: RoomBot = make_room_bot(rooms=rooms)
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda n: bot.client.slash("/room", f"join Room {n} {EXTERNAL_ID} Xk7_9ab",
+                                                 channel_id=f"C{n}"), range(1, 11)))
+        cards = [bot.card(f"C{n}") for n in range(1, 11)]
+        assert all("is in meeting" in block_text(card) for card in cards), [c.text for c in cards]
+        # Ten Leave clicks at once: each is claimed once in the store (a write) and sent once.
+        values = [button(card, ActionId.LEAVE)["value"] for card in cards]
+        list(pool.map(lambda pair: bot.click(pair[0], ActionId.LEAVE, value=pair[1]), zip(cards, values, strict=True)))
+    bot.slack.wait_for(lambda: all("leaving" in block_text(bot.slack.messages_in(f"C{n}")[-1])
+                                   for n in range(1, 11)), 20, what="ten rooms leaving")
+    text = " ".join(block_text(m) for n in range(1, 11) for m in bot.slack.messages_in(f"C{n}"))
+    assert "database" not in text
+    leaves = [r for r in bot.stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
+    assert len(leaves) == 10 and len(bot.joins_sent()) == 10

@@ -83,7 +83,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             return
         name, given_id = " ".join(words[:-1]), words[-1]
         room_id, zoom_id, location_id = _zoom_room(feature, given_id)
-        with session_scope(feature.sessions) as session:
+        with session_scope(feature.sessions, write_lock=True) as session:
             try:
                 room = room_store.add_room(session, name, room_id, zoom_id=zoom_id, location_id=location_id)
             except room_store.RoomError as error:
@@ -99,7 +99,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
             _reply(request, ":information_source: Usage: `/room alias <room> <alias>`",
                    "Nothing was done. e.g. `/room alias Boardroom br`")
             return
-        with session_scope(feature.sessions) as session:
+        with session_scope(feature.sessions, write_lock=True) as session:
             try:
                 room = room_store.resolve_room(session, room_text)
                 room_store.add_alias(session, room, alias_text, created_by=request.user_id)
@@ -114,7 +114,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
         if not request.args:
             _reply(request, ":information_source: Usage: `/room remove <room>`", "Nothing was done.")
             return
-        with session_scope(feature.sessions) as session:
+        with session_scope(feature.sessions, write_lock=True) as session:
             try:
                 room = room_store.resolve_room(session, request.args)
             except room_store.RoomError as error:
@@ -134,7 +134,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
         room_text = request.args[:match.start()].strip()
         removing = request.args[match.end():].strip().lower() in REMOVE_WORDS
         principal = Principal.from_match(match)
-        with session_scope(feature.sessions) as session:
+        with session_scope(feature.sessions, write_lock=True) as session:
             try:
                 room = room_store.resolve_room(session, room_text)
                 if removing:
