@@ -96,9 +96,10 @@ def build_services(
     secret_box = _secret_box(settings)
     engine = create_engine_for_url(settings.database_url)
     sessions = session_factory(engine)
-    zoom = ZoomClient(settings.zoom, zoom_transport)
     # The secret box lets Retry and Join anyway reuse a stated passcode without it ever travelling via Slack.
     parts = build_dispatch(settings.zoom, sessions, secret_box, policy=policy, transport=zoom_async_transport)
+    # Admin commands and health checks use the sync client: it paces against the same account budget.
+    zoom = ZoomClient(settings.zoom, zoom_transport, limiter=parts.zoom.limiter)
     services = Services(zoom=zoom, session_factory=sessions, secret_box=secret_box, engine=parts.engine,
                         dispatcher=parts.dispatcher, meetings=parts.meetings, clock=clock)
     services.dispatch_parts = parts

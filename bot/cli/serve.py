@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bot.serve")
 
 DEFAULT_THREADS = 8
+ACK_SWITCH_INTERVAL = 0.0005  # seconds; see serve_http
 # Starts the booking worker and returns the function that stops it (None when there is nothing to stop).
 WorkerStarter = Callable[[], Callable[[], None] | None]
 
@@ -139,6 +140,9 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
     def load() -> WSGIApplication:
         # Runs in the forked worker process.  The master never opened a database connection, but if a pool
         # ever holds one, SQLAlchemy's fork recipe drops it without closing the parent's socket.
+        # A thread answering Slack waits for the GIL while dispatch work holds it: switch more often than
+        # CPython's 5 ms so that an acknowledgement is never queued behind a long stretch of background work.
+        sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         engine = engine_of(services)
         if engine is not None:
             engine.dispose(close=False)

@@ -256,7 +256,7 @@ class DispatchService:
         except ZoomError as error:
             await to_thread(self.trail.settle_attempt, attempt_id, succeeded=False)
             return await self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
-                                            notes=base.notes)
+                                            notes=base.notes, sent=True)
         self.board.control_sent(target.zoom_room_id)
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED)
@@ -388,7 +388,7 @@ class DispatchService:
         try:
             ack = await self.zoom.leave_room(target.as_zoom())
         except ZoomError as error:
-            return await self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id)
+            return await self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id, sent=True)
         self.board.control_sent(target.zoom_room_id)
         reason = f"{target.name} is leaving its meeting."
         await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
@@ -449,11 +449,12 @@ class DispatchService:
 
     async def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError,
                             request: JoinRequest, source: PasscodeSource | None, *, dispatch_id: int | None = None,
-                            notes: tuple[str, ...] = ()) -> DispatchResult:
+                            notes: tuple[str, ...] = (), sent: bool = False) -> DispatchResult:
+        """``sent``: the failing call was a room control request (a join or leave), not a lookup before it."""
         kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
         number = format_meeting_number(meeting_id) if meeting_id else None
         what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
-        reason = f"Zoom refused {what}. {error.explain()}"
+        reason = failure_reason(target.name, what, error, sent=sent)
         fixes: list[Fix] = []
         if isinstance(error, ZoomValidationError) and is_passcode_error(error):
             meeting = source.meeting if source else None
@@ -479,3 +480,16 @@ class DispatchService:
                     protocol=self.protocol).id
         self.trail.record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
         return dispatch_id
+
+
+def failure_reason(room_name: str, what: str, error: ZoomError, *, sent: bool) -> str:
+    """Say what happened: Zoom refused (with its answer), Zoom was never reached, or Zoom did not answer a
+    room request that it may have passed on to the room."""
+    if not isinstance(error, ZoomUnavailable):
+        return f"Zoom refused {what}. {error.explain()}"
+    if sent and error.maybe_processed:
+        return (f"Zoom did not answer properly while I was {what} (a server error or no answer in time), so "
+                f"{room_name} may or may not have got the request. Look at the room's screen or run "
+                f"`/room status {room_name}` before trying again.")
+    return (f"I could not reach Zoom while {what} (a server error, no answer or no connection), so nothing "
+            f"reached {room_name}. Try again in a minute.")

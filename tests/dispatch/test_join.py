@@ -308,3 +308,30 @@ def test_concurrent_status_reads_share_one_listing(make_stack):
     statuses = stack.run(many())
     assert statuses[:3] == ["Available", "Available", "InMeeting"]
     assert len(stack.zoom_requests("/v2/rooms", "GET")) - before == 1  # 60 reads, one GET /rooms
+
+
+def test_a_join_zoom_did_not_answer_says_the_room_may_have_got_it(make_stack):
+    stack = make_stack()
+    external_meeting(stack)
+    stack.zoom.list_rooms()
+    stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms/", "method": "PATCH", "status": 503, "count": 1})
+    result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert result.kind is ResultKind.ZOOM_ERROR
+    assert "Zoom refused" not in result.reason  # Zoom did not say no: it did not answer properly
+    assert "may or may not have got the request" in result.reason and "/room status Boardroom" in result.reason
+    assert len(joins_sent(stack)) == 1  # and the join was not sent again
+
+
+def test_a_lookup_zoom_did_not_answer_says_nothing_reached_the_room(make_stack):
+    stack = make_stack()
+    stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms", "method": "GET", "status": 503})
+    result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert result.kind is ResultKind.ZOOM_ERROR and "Zoom refused" not in result.reason
+    assert "nothing reached Boardroom" in result.reason and joins_sent(stack) == []
+
+
+def test_zoom_refusing_a_join_is_reported_with_its_answer(make_stack):
+    stack = make_stack()
+    stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms/", "method": "PATCH", "status": 400, "count": 1})
+    result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert result.reason.startswith("Zoom refused sending Boardroom to meeting 855 1234 5678.")

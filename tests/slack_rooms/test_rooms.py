@@ -140,4 +140,5 @@ def test_zoom_unreachable_is_reported(make_stack, slack_app_server: SlackAppServ
         slack_client.slash("/room", f"join Boardroom {EXTERNAL_ID} Xk7_9ab")
         [card] = fake_slack.wait_for(lambda: [m for m in fake_slack.messages_in("C1")
                                               if not m.text.startswith(PROGRESS_PREFIX)], 15, what="card")
-        assert "Zoom did not answer properly" in block_text(card) and ActionId.RETRY in button_ids(card)
+        assert "could not reach Zoom" in block_text(card) and "nothing reached Boardroom" in block_text(card)
+        assert ActionId.RETRY in button_ids(card)
