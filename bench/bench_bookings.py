@@ -1,30 +1,63 @@
-"""300 booking occurrences due in the same second: how close the worker gets to Zoom's rate limit.
+"""Booking bursts: N occurrences due in the same second, and how close the worker gets to Zoom's rate limit.
 
-Run: `python -m bench.bench_bookings` (or `python bench/bench_bookings.py`) from the repository root;
-`--quick` skips the comparison run; `--rooms N` changes the burst.
+Run: `python -m bench.bench_bookings` (or `python bench/bench_bookings.py`) from the repository root.
+`--scenario a|b|c` runs one scenario (default: all three, side by side); `--quick` runs smaller bursts;
+`--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test` runs on PostgreSQL (default: a temporary
+SQLite file); `--compare` adds, for each scenario, the same run with per-dispatch status reads.
 
-Set-up, the same for each run: the Zoom simulator with N rooms, the Medium rate limit at 20 requests/s
-(the room-control and room-list endpoints are Medium) and 100 ms of added latency on every `/v2/rooms`
-request; the roombot Zoom client paced at the same 20/s; a migrated SQLite database (or PostgreSQL with
-`--database-url`); a fake Slack Web API receiving the progress and result posts; one booking per room, all
-due at the same second, dispatched by one in-process `BookingWorker` with its default settings.
+Scenarios (N occurrences, Zoom's Medium limit in requests/s):
+  (a) 300 at 20/s    (b) 1,000 at 60/s    (c) 1,000 at 20/s          (`--quick`: 100, 300 and 300)
 
-A join needs one Medium request, so no dispatcher can finish N joins faster than N / 20 s (the bound).
-Printed side by side, measured in the same run:
-- roombot: the worker as shipped — room status for every dispatch in flight read from one shared listing;
-- per-dispatch status: the same worker with every status read a request of its own, as a dispatcher that
-  treats each booking alone would do.
-For each: the time until every occurrence was finished (joined and confirmed in the meeting), the ratio to
-the bound (target ≤ 1.1), the Medium requests spent and the 429s Zoom answered.
+Set-up, the same for each run, everything on 127.0.0.1:
+- the Zoom simulator in a process of its own (`python -m bot zoom-sim --port 0 --state FILE`), so the
+  benchmark measures the bot rather than a GIL it shares with the simulator: N rooms, one meeting with a
+  passcode, the Medium per-second limit set to the scenario's rate (room control and the room listing are
+  Medium) and, once set-up is done, 100 ms added to every `/v2/rooms` request (POST /_sim/faults); its join
+  delay is the simulator's default;
+- the fake Slack Web API in a process of its own too (`python -m bench._ackstack fake-slack`);
+- in this process, the bot as `roombot serve` wires it: `bot.runtime.build_dispatch` (one DispatchEngine,
+  AsyncZoomClient paced at the scenario's rate, one RoomStatusBoard refreshed at most once a second) and one
+  `BookingWorker` on it, with a fresh, migrated database: a SQLite file, or with `--database-url` a new
+  database created on that PostgreSQL server for the run (the URL's own database is only used to create
+  and drop it);
+- one booking per room (a stated passcode), all due at the same second; their reminders are posted before
+  that second (as a running worker would have 10 minutes earlier), so each dispatch also edits its reminder.
+The dispatch policy is production's except for a faster watch: first status read after the simulator's
+join delay, then every 1 s (the board's listing interval).  The worker polls the database every 50 ms and
+is started at the due second.
+
+A join needs one Medium request, so no dispatcher can finish N joins faster than N / rate seconds (the
+bound).  Printed per scenario: the time from the due second until every occurrence was finished, the ratio
+to the bound (target ≤ 1.1), the 429s the simulator answered, Medium requests per dispatch (split into room
+listings, room control and other), when the last join request reached Zoom, the most dispatches in flight,
+and the outcomes (all must be joined: dispatch audit `joined`, occurrence `dispatched`, the simulator's join
+count).  Log records of the bot at INFO and above are counted rather than printed, and summarised per run.
+At the end: this process's peak RSS, the serve-process memory figure (target ≤ 120 MB after ≥ 500
+dispatches).
+
+`--compare` replaces the shared listing with one `GET /rooms?query_name=` per status read (what a
+dispatcher treating each booking alone would do); off by default because it doubles the run time (about
+three Medium requests per dispatch instead of one).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import math
+import os
+import re
+import resource
+import signal
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,10 +67,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import httpx  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, make_url, select  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
-from bot.devtools.fake_slack import FakeSlackApi  # noqa: E402
-from bot.dispatch.service import DispatchPolicy, DispatchService  # noqa: E402
+from bot.dispatch.room_sync import sync_rooms_from_zoom  # noqa: E402
+from bot.dispatch.service import DispatchPolicy  # noqa: E402
+from bot.runtime import DispatchParts, build_dispatch  # noqa: E402
 from bot.scheduling.worker import BookingWorker, WorkerConfig  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.store import bookings as booking_store  # noqa: E402
@@ -45,110 +80,506 @@ from bot.store import rooms as room_store  # noqa: E402
 from bot.store.crypto import SecretBox  # noqa: E402
 from bot.store.db import create_engine_for_url, session_factory, session_scope  # noqa: E402
 from bot.store.migrate import upgrade_to_head  # noqa: E402
-from bot.store.models import Occurrence  # noqa: E402
-from bot.store.types import MeetingMode, OccurrenceStatus  # noqa: E402
+from bot.store.models import Dispatch, Occurrence  # noqa: E402
+from bot.store.types import DispatchSource, MeetingMode, OccurrenceStatus  # noqa: E402
 from bot.zoom import ZoomClient, ZoomSettings  # noqa: E402
-from bot.zoom.simulator import SimulatorServer  # noqa: E402
 
-MEDIUM_QPS = 20
+# Nothing from bot.zoom.simulator is imported here: the simulator runs in its own process, and its imports
+# (jsonschema and the request schemas) would inflate this process's memory figure.
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
 LATENCY_MS = 100
+TARGET_RATIO = 1.1
+TARGET_RSS_MB = 120
 MEETING_ID = "85512345678"
 PASSCODE = "Xk7_9ab"
 SECRET_KEY = "roombot bench key: not a secret"
+BOT_TOKEN = "xoxb-bench-token"
+REQUESTER = "U1"  # one of the fake Slack's default users (users.info knows them)
+CHANNEL = "C_BENCH"
 CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
+POLL_INTERVAL = 1.0  # the watch reads the room's status every second: the board's listing interval
+WORKER = WorkerConfig(poll_interval=0.05)
+START_TIMEOUT = 30.0  # seconds for a child process to say it is listening
+FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
 
 
-def rooms_state(count: int) -> list[dict[str, Any]]:
-    return [{"id": f"Zr{k:04d}IdAaAaAaAaAaAaAaA", "room_id": f"Rm{k:04d}RoomIdBbBbBbBbBbBb", "name": f"Room {k:03d}",
-             "status": "Available"} for k in range(count)]
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    rooms: int
+    rate: int
+
+    @property
+    def bound(self) -> float:
+        return self.rooms / self.rate
 
 
-def run_once(label: str, rooms: int, database_url: str | None, *, shared_status: bool) -> dict[str, Any]:
-    with SimulatorServer({"rooms": rooms_state(rooms), "rate_limits": {"medium": MEDIUM_QPS},
-                          "join_delay_seconds": 0.2}) as sim, FakeSlackApi() as slack, \
-            tempfile.TemporaryDirectory() as scratch:
-        admin = f"{sim.url}/_sim"
-        httpx.post(f"{admin}/meetings", json={"id": MEETING_ID, "password": PASSCODE}, timeout=10).raise_for_status()
-        url = database_url or f"sqlite:///{scratch}/bench.sqlite3"
-        upgrade_to_head(url)
-        engine = create_engine_for_url(url)
-        sessions = session_factory(engine)
-        settings = ZoomSettings(api_url=sim.api_url, oauth_url=sim.oauth_url, qps_light=100, qps_medium=MEDIUM_QPS,
-                                read_timeout=30, **CREDENTIALS)
-        zoom = ZoomClient(settings)
-        records = [room_store.ZoomRoomRecord(room_id=r.room_id, id=r.id, name=r.name, location_id=r.location_id)
-                   for r in zoom.list_rooms()]
-        box = SecretBox(SECRET_KEY)
-        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
-        with session_scope(sessions, write_lock=True) as session:
-            room_store.sync_rooms(session, records)
-            for room in room_store.list_rooms(session):
-                booking_store.create_booking(
-                    session, room=room, requester_user_id="U_BENCH", channel_id="C_BENCH", tz_name="UTC",
-                    starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK,
-                    meeting_id=MEETING_ID, passcode=box.seal(PASSCODE), now=due - timedelta(hours=1))
-        dispatcher = DispatchService(zoom, sessions, policy=DispatchPolicy(), secret_box=box)
-        services = Services(zoom=zoom, session_factory=sessions, secret_box=box, dispatcher=dispatcher)
-        worker = BookingWorker(services, config=WorkerConfig(poll_interval=0.05),
-                               slack_client=WebClient(token=slack.bot_token, base_url=slack.api_url))
-        if not shared_status:
-            worker.runner.board.status = zoom.room_status  # type: ignore[method-assign]
-        httpx.post(f"{admin}/faults", json={"path_prefix": "/v2/rooms", "latency_ms": LATENCY_MS, "count": None},
-                   timeout=10).raise_for_status()
-        before = len(sim.requests)  # set-up requests (token, room sync) are not part of the burst
-        while datetime.now(UTC) < due:
-            time.sleep(0.005)
-        started = time.monotonic()
-        worker.start()
+SCENARIOS = {"a": Scenario("a", 300, 20), "b": Scenario("b", 1000, 60), "c": Scenario("c", 1000, 20)}
+QUICK_ROOMS = {"a": 100, "b": 300, "c": 300}
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ----- child processes ----------------------------------------------------------------------------------
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def wait_for(self, pattern: str, timeout: float = START_TIMEOUT) -> str:
+        """The first group of ``pattern`` once the process printed it (its output goes to ``log``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.text())
+            if found:
+                return found.group(1)
+            if self.popen.poll() is not None:
+                raise BenchError(f"{self.name} exited ({self.popen.returncode}): {self.text()[-2000:]}")
+            time.sleep(0.05)
+        raise BenchError(f"{self.name} printed nothing matching {pattern!r} within {timeout:.0f} s: "
+                         f"{self.text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far (Linux /proc), 0 when unknown."""
         try:
-            while True:
+            fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        """SIGTERM to the process group started here, SIGKILL after 5 s."""
+        if self.popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.popen.stdin.close()
+        if self.popen.poll() is not None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.popen.pid, sig)
+            try:
+                self.popen.wait(timeout=5)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def spawn(name: str, args: list[str], workdir: Path) -> Proc:
+    log = workdir / f"{name}.log"
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("SLACK_", "ZOOM_", "ROOMBOT_", "DATABASE_URL"))}
+    env.update(PYTHONUNBUFFERED="1", SLACK_BOT_TOKEN=BOT_TOKEN)
+    with log.open("wb") as handle:
+        popen = subprocess.Popen([PYTHON, *args], cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.PIPE, start_new_session=True)
+    return Proc(name, popen, log)
+
+
+# ----- the simulator ------------------------------------------------------------------------------------
+def sim_state(scenario: Scenario, rooms: int) -> dict[str, Any]:
+    return {
+        "rooms": [{"id": f"Zr{k:04d}IdAaAaAaAaAaAaAaA", "room_id": f"Rm{k:04d}RoomIdBbBbBbBbBbBb",
+                   "name": f"Room {k:04d}", "status": "Available"} for k in range(rooms)],
+        "meetings": [],
+        "rate_limits": {"medium": scenario.rate},
+    }
+
+
+def category_of(method: str, path: str) -> str:
+    """Zoom's rate-limit category of a request, as the simulator counts it (bot/zoom/simulator/app.py ROUTES)."""
+    path = path.rstrip("/")
+    if path.startswith("/v2/meetings/") or (method == "POST" and re.fullmatch(r"/v2/users/[^/]+/meetings", path)):
+        return "light"
+    if path == "/v2/rooms" or path.startswith(("/v2/rooms/", "/v2/accounts/")):
+        return "medium"
+    if method == "GET" and re.fullmatch(r"/v2/users/[^/]+(/settings)?", path):
+        return "medium"
+    return "other"
+
+
+def watch_policy(join_delay: float) -> DispatchPolicy:
+    """Production's policy (45 s watch timeout) with a faster watch: the first status read once the room can
+    have joined (the simulator's join delay), then every second."""
+    return DispatchPolicy(poll_interval=POLL_INTERVAL, first_poll_delay=join_delay)
+
+
+def sim_admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    response = httpx.request(method, f"{url}/_sim{path}", json=body, timeout=30)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+# ----- databases ----------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def fresh_database(database_url: str | None, workdir: Path) -> Any:
+    """A migrated, empty database for one run: a SQLite file in ``workdir``, or a new PostgreSQL database on
+    the server of ``database_url`` (dropped afterwards)."""
+    if not database_url:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        upgrade_to_head(url)
+        yield url
+        return
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "postgresql":
+        raise BenchError(f"--database-url must be PostgreSQL (got {parsed.get_backend_name()})")
+    import psycopg  # the driver SQLAlchemy uses for PostgreSQL anyway
+
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"roombot_bench_{uuid.uuid4().hex[:10]}"
+
+    def execute(statement: str) -> None:
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+                connection.execute(statement)
+        except psycopg.Error as error:
+            raise BenchError(f"PostgreSQL at {parsed.render_as_string(hide_password=True)}: {error}") from None
+
+    execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = parsed.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        upgrade_to_head(url)
+        yield url
+    finally:
+        execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ----- log records of the bot, counted --------------------------------------------------------------------
+class CountingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: Counter[tuple[str, str, str]] = Counter()
+        self.samples: dict[tuple[str, str, str], str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        key = (record.levelname, record.name, str(record.msg))
+        self.counts[key] += 1
+        if key not in self.samples:
+            try:
+                text = record.getMessage()
+            except Exception:  # noqa: BLE001 - a bad format string must not break the bench
+                text = str(record.msg)
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
+            self.samples[key] = text[:300]
+
+    def reset(self) -> None:
+        self.counts.clear()
+        self.samples.clear()
+
+    def summary(self, top: int = 8) -> list[str]:
+        return [f"{count:6d} × {level:<7} {name}: {self.samples[(level, name, msg)]}"
+                for (level, name, msg), count in self.counts.most_common(top)]
+
+
+LOG_COUNTER = CountingHandler()
+
+
+# ----- one run --------------------------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    label: str
+    scenario: Scenario
+    rooms: int
+    database: str
+    elapsed: float | None  # None: not every occurrence finished before the deadline
+    finished: int
+    medium: int
+    listings: int
+    controls: int
+    throttled: int
+    cpu: dict[str, float]  # process -> CPU seconds used during the burst
+    slack_calls: Counter[str]  # Slack Web API method -> calls during the burst
+    first_join: float | None
+    last_join: float | None
+    listing_times: list[float]
+    finish_times: list[float]  # seconds after the due second at which each occurrence was finished
+    peak_in_flight: int
+    engine_capacity: int
+    dispatch_outcomes: Counter[str]
+    occurrence_statuses: Counter[str]
+    sim_joins: int
+    board_listings: int
+    unfinished_at_close: int
+    log_lines: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def bound(self) -> float:
+        return self.rooms / self.scenario.rate
+
+    @property
+    def ratio(self) -> float | None:
+        return self.elapsed / self.bound if self.elapsed is not None else None
+
+    @property
+    def all_joined(self) -> bool:
+        return (self.dispatch_outcomes.get("joined", 0) == self.rooms and self.sim_joins == self.rooms
+                and self.occurrence_statuses.get("dispatched", 0) == self.rooms)
+
+
+def run_once(scenario: Scenario, rooms: int, database_url: str | None, *, shared_status: bool = True) -> RunResult:
+    label = f"({scenario.key}) {rooms}@{scenario.rate}/s" + ("" if shared_status else " per-dispatch status")
+    LOG_COUNTER.reset()
+    procs: list[Proc] = []
+    parts: DispatchParts | None = None
+    worker: BookingWorker | None = None
+    zoom: ZoomClient | None = None
+    engine = None
+    with tempfile.TemporaryDirectory(prefix="bench-bookings-") as scratch:
+        workdir = Path(scratch)
+        try:
+            state_file = workdir / "zoom-state.json"
+            state_file.write_text(json.dumps(sim_state(scenario, rooms)), encoding="utf-8")
+            sim = spawn("zoom-sim", ["-m", "bot", "zoom-sim", "--port", "0", "--state", str(state_file)], workdir)
+            procs.append(sim)
+            slack = spawn("fake-slack", ["-m", "bench._ackstack", "fake-slack"], workdir)
+            procs.append(slack)
+            sim_url = sim.wait_for(r"zoom-sim listening on (http://127\.0\.0\.1:\d+)")
+            slack_url = slack.wait_for(r"READY (http://127\.0\.0\.1:\d+)")
+            sim_admin(sim_url, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
+            join_delay = float(sim_admin(sim_url, "GET", "/state")["join_delay_seconds"])
+            policy = watch_policy(join_delay)
+            print(f"   simulator pid {sim.popen.pid} at {sim_url}, join delay {join_delay} s; fake Slack pid "
+                  f"{slack.popen.pid}", flush=True)
+            with fresh_database(database_url, workdir) as url:
+                database = make_url(url).get_backend_name()
+                engine = create_engine_for_url(url)
+                sessions = session_factory(engine)
+                settings = ZoomSettings(api_url=f"{sim_url}/v2", oauth_url=f"{sim_url}/oauth/token", qps_light=100,
+                                        qps_medium=scenario.rate, read_timeout=30, **CREDENTIALS)
+                zoom = ZoomClient(settings)
+                sync_rooms_from_zoom(zoom, sessions)
+                box = SecretBox(SECRET_KEY)
+                parts = build_dispatch(settings, sessions, box, policy=policy)
+                if not shared_status:
+                    parts.board.status = parts.zoom.room_status  # type: ignore[method-assign]
+                services = Services(zoom=zoom, session_factory=sessions, secret_box=box, engine=parts.engine,
+                                    dispatcher=parts.dispatcher, meetings=parts.meetings)
+                services.dispatch_parts = parts
+                worker = BookingWorker(services, config=WORKER,
+                                       slack_client=WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/"))
+
+                # Book every room for the same second, far enough ahead to post the reminders first.
+                lead = 3.0 + rooms * 0.03
+                due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=math.ceil(lead) + 1)
+                with session_scope(sessions, write_lock=True) as session:
+                    for room in room_store.list_rooms(session):
+                        booking_store.create_booking(
+                            session, room=room, requester_user_id=REQUESTER, channel_id=CHANNEL, tz_name="UTC",
+                            starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK,
+                            meeting_id=MEETING_ID, passcode=box.seal(PASSCODE), now=due - timedelta(hours=1))
+                while worker.run_once(wait_for_dispatches=False).reminders:  # 20 reminders a tick
+                    pass
                 with session_scope(sessions) as session:
-                    finished = session.scalar(select(func.count()).select_from(Occurrence).where(
-                        Occurrence.status.in_((OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED))))
-                if finished == rooms:
-                    break
-                time.sleep(0.02)
-            elapsed = time.monotonic() - started
+                    reminded = session.scalar(select(func.count()).select_from(Occurrence).where(
+                        Occurrence.reminder_message_ts.is_not(None)))
+                spare = (due - datetime.now(UTC)).total_seconds()
+                if reminded != rooms or spare < 0.3:
+                    raise BenchError(f"set-up too slow: {reminded}/{rooms} reminders posted, {spare:.1f} s left "
+                                     "before the due second")
+
+                sim_admin(sim_url, "POST", "/faults", {"path_prefix": "/v2/rooms", "latency_ms": LATENCY_MS,
+                                                       "count": None})
+                sim_admin(sim_url, "DELETE", "/requests")  # set-up requests (token, room sync) are not counted
+                slack_before = httpx.get(f"{slack_url}/_bench/calls", params={"since": 0}, timeout=30).json()["total"]
+                LOG_COUNTER.reset()
+                while datetime.now(UTC) < due:
+                    time.sleep(0.002)
+                started = time.monotonic()
+                due_epoch = due.timestamp()
+                cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs}}
+                worker.start()
+                deadline = started + max(60.0, 4 * rooms / scenario.rate + 60)
+                finished = 0
+                peak = 0
+                while time.monotonic() < deadline:
+                    peak = max(peak, parts.engine.load().in_flight)
+                    with session_scope(sessions) as session:
+                        finished = session.scalar(select(func.count()).select_from(Occurrence).where(
+                            Occurrence.status.in_(FINAL_STATUSES))) or 0
+                    if finished >= rooms:
+                        break
+                    time.sleep(0.1)
+                cpu = {"bot": own_cpu_seconds() - cpu_before["bot"],
+                       **{proc.name: proc.cpu_seconds() - cpu_before[proc.name] for proc in procs}}
+                worker.stop(timeout=10)
+                unfinished = parts.close(timeout=10)
+                board_listings = parts.board.listings
+                parts = None
+
+                slack_calls = Counter(call["method"] for call in httpx.get(
+                    f"{slack_url}/_bench/calls", params={"since": slack_before}, timeout=30).json()["calls"])
+                requests = sim_admin(sim_url, "GET", "/requests")["requests"]
+                medium = [r for r in requests if category_of(r["method"], r["path"]) == "medium"]
+                controls = [r for r in medium if r["path"].endswith("/events")]
+                join_times = [r["at"] - due_epoch for r in controls
+                              if (r.get("json") or {}).get("method") == "zoomroom.meeting_join" and r["status"] < 300]
+                sim_joins = sum(room["joins"] for room in sim_admin(sim_url, "GET", "/rooms")["rooms"])
+                with session_scope(sessions) as session:
+                    outcomes = Counter(str(o.value) for o in session.scalars(
+                        select(Dispatch.outcome).where(Dispatch.source == DispatchSource.BOOKING)))
+                    statuses = Counter(str(s.value) for s in session.scalars(select(Occurrence.status)))
+                    finish_times = sorted(_as_utc(at).timestamp() - due_epoch for at in session.scalars(
+                        select(Occurrence.finished_at).where(Occurrence.finished_at.is_not(None))))
+                    # The last occurrence's finished_at, not when this loop noticed it (every 0.1 s).
+                    elapsed = finish_times[-1] if finished >= rooms and finish_times else None
+                    reasons = Counter((r or "")[:140] for r in session.scalars(
+                        select(Occurrence.outcome_reason).where(Occurrence.status != OccurrenceStatus.DISPATCHED)))
+                return RunResult(
+                    label=label, scenario=scenario, rooms=rooms, database=database, elapsed=elapsed,
+                    finished=finished, medium=len(medium), cpu=cpu, slack_calls=slack_calls,
+                    listings=sum(1 for r in medium if r["method"] == "GET" and r["path"].rstrip("/") == "/v2/rooms"),
+                    controls=len(controls), throttled=sum(1 for r in requests if r["status"] == 429),
+                    first_join=min(join_times) if join_times else None,
+                    last_join=max(join_times) if join_times else None, peak_in_flight=peak,
+                    listing_times=sorted(r["at"] - due_epoch for r in medium
+                                         if r["method"] == "GET" and r["path"].rstrip("/") == "/v2/rooms"),
+                    engine_capacity=worker.engine.max_in_flight, dispatch_outcomes=outcomes,
+                    occurrence_statuses=statuses, sim_joins=sim_joins, board_listings=board_listings,
+                    finish_times=finish_times, unfinished_at_close=unfinished, log_lines=LOG_COUNTER.summary(),
+                    reasons=reasons)
         finally:
-            worker.stop()
-        with session_scope(sessions) as session:
-            dispatched = session.scalar(select(func.count()).select_from(Occurrence).where(
-                Occurrence.status == OccurrenceStatus.DISPATCHED))
-        medium = [r for r in sim.requests[before:] if r["path"].startswith("/v2/rooms")]
-        joined = sum(room["joins"] for room in httpx.get(f"{admin}/rooms", timeout=10).json()["rooms"])
-        zoom.close()
-        engine.dispose()
-        bound = rooms / MEDIUM_QPS
-        return {"label": label, "elapsed": elapsed, "ratio": elapsed / bound, "dispatched": dispatched,
-                "joined": joined, "medium": len(medium), "throttled": sum(1 for r in medium if r["status"] == 429),
-                "slots": worker.concurrency}
+            if worker is not None:
+                worker.stop(timeout=5)
+            if parts is not None:
+                parts.close(timeout=5)
+            if zoom is not None:
+                zoom.close()
+            if engine is not None:
+                engine.dispose()
+            for proc in reversed(procs):
+                proc.stop()
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
+
+
+# ----- report ---------------------------------------------------------------------------------------------
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def outcome_text(run: RunResult) -> str:
+    def fmt(counts: Counter[str]) -> str:
+        return " ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"
+
+    return (f"dispatches[{fmt(run.dispatch_outcomes)}] occurrences[{fmt(run.occurrence_statuses)}] "
+            f"sim joins={run.sim_joins}")
+
+
+def print_table(runs: list[RunResult]) -> None:
+    header = (f"{'run':<34} {'db':<10} {'N':>5} {'rate':>5} {'time':>8} {'bound':>7} {'ratio':>6} {'429s':>5} "
+              f"{'Med/N':>6} {'list':>5} {'ctrl':>5} {'lastjoin':>8} {'inflight':>9} {'joined':>7}")
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        time_text = f"{run.elapsed:7.2f}s" if run.elapsed is not None else "  >limit"
+        ratio_text = f"{run.ratio:6.2f}" if run.ratio is not None else "     -"
+        last_join = f"{run.last_join:7.2f}s" if run.last_join is not None else "       -"
+        inflight = f"{run.peak_in_flight}/{run.engine_capacity}"
+        print(f"{run.label:<34} {run.database:<10} {run.rooms:5d} {run.scenario.rate:5d} {time_text:>8} "
+              f"{run.bound:6.1f}s {ratio_text:>6} {run.throttled:5d} {run.medium / run.rooms:6.2f} "
+              f"{run.listings:5d} {run.controls:5d} {last_join:>8} {inflight:>9} "
+              f"{run.dispatch_outcomes.get('joined', 0):7d}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rooms", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="only the worker as shipped")
-    parser.add_argument("--database-url", help="e.g. postgresql+psycopg://postgres@127.0.0.1/bench (an empty "
-                        "database; default: a temporary SQLite file)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append",
+                        help="run only this scenario (repeatable; default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller bursts (100, 300 and 300 occurrences)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also run each scenario with per-dispatch status reads (doubles the run time)")
+    parser.add_argument("--database-url", help="a PostgreSQL server to run on, e.g. "
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test (a fresh database is created there "
+                        "for each run and dropped after it; default: a temporary SQLite file)")
     args = parser.parse_args(argv)
-    logging.getLogger("bot.zoom").setLevel(logging.ERROR)  # the 429 retries are counted in the table instead
-    bound = args.rooms / MEDIUM_QPS
-    print(f"{args.rooms} occurrences due at once; Zoom Medium limit {MEDIUM_QPS}/s, +{LATENCY_MS} ms per /v2/rooms "
-          f"request; bound = {args.rooms}/{MEDIUM_QPS} s = {bound:.1f} s")
-    runs = [run_once("roombot (shared status listing)", args.rooms, args.database_url, shared_status=True)]
-    if not args.quick:
-        if args.database_url:
-            print("(the comparison run needs a fresh database; run it on SQLite, without --database-url)")
-        else:
-            runs.append(run_once("per-dispatch status reads", args.rooms, None, shared_status=False))
-    print(f"{'':34} {'time':>8} {'ratio':>6} {'joined':>7} {'Medium req':>10} {'429s':>5} {'slots':>5}")
-    for run in runs:
-        print(f"{run['label']:34} {run['elapsed']:7.2f}s {run['ratio']:6.2f} {run['joined']:7d} {run['medium']:10d} "
-              f"{run['throttled']:5d} {run['slots']:5d}")
-    verdict = "meets" if runs[0]["ratio"] <= 1.1 else "misses"
-    print(f"roombot {verdict} the target ratio ≤ 1.1 ({runs[0]['ratio']:.2f}); every occurrence dispatched: "
-          f"{runs[0]['dispatched'] == args.rooms}")
-    return 0
+    bot_logger = logging.getLogger("bot")
+    bot_logger.setLevel(logging.INFO)
+    bot_logger.addHandler(LOG_COUNTER)
+    bot_logger.propagate = False  # counted and summarised per run instead of flooding the terminal
+
+    keys = args.scenario or sorted(SCENARIOS)
+    policy = watch_policy(0.0)
+    print(f"Zoom simulator in its own process: Medium limit = the scenario's rate, +{LATENCY_MS} ms per /v2/rooms "
+          f"request; watch: first read after the simulator's join delay, then every {policy.poll_interval} s "
+          f"(timeout {policy.watch_timeout:.0f} s); database: "
+          f"{'PostgreSQL (fresh database per run)' if args.database_url else 'SQLite (temporary file)'}; "
+          f"peak RSS after imports {peak_rss_mb():.0f} MB")
+    runs: list[RunResult] = []
+    failures: list[str] = []
+    for key in keys:
+        scenario = SCENARIOS[key]
+        rooms = QUICK_ROOMS[key] if args.quick else scenario.rooms
+        for shared in (True, False) if args.compare else (True,):
+            what = f"({key}) {rooms} occurrences at {scenario.rate}/s" + ("" if shared else ", per-dispatch status")
+            print(f"\n== {what}: bound {rooms}/{scenario.rate} = {rooms / scenario.rate:.1f} s", flush=True)
+            try:
+                run = run_once(scenario, rooms, args.database_url, shared_status=shared)
+            except (BenchError, OSError, httpx.HTTPError, SQLAlchemyError) as error:
+                failures.append(f"{what}: {error}")
+                print(f"   FAILED: {error}", flush=True)
+                continue
+            runs.append(run)
+            elapsed = f"{run.elapsed:.2f} s" if run.elapsed is not None else f"not done ({run.finished}/{rooms})"
+            print(f"   finished: {elapsed}; {outcome_text(run)}; board listings {run.board_listings}; "
+                  f"unfinished at close {run.unfinished_at_close}; peak RSS so far {peak_rss_mb():.0f} MB")
+            first = f"{run.first_join:.2f}" if run.first_join is not None else "-"
+            last = f"{run.last_join:.2f}" if run.last_join is not None else "-"
+            print(f"   joins reached Zoom from t={first} s to t={last} s; GET /rooms pages at t= "
+                  + " ".join(f"{t:.2f}" for t in run.listing_times[:40])
+                  + (" …" if len(run.listing_times) > 40 else ""))
+            times = run.finish_times
+            print("   Slack calls during the burst: " + (", ".join(
+                f"{method} {count}" for method, count in run.slack_calls.most_common()) or "none"))
+            if run.elapsed:
+                print("   CPU during the burst: " + ", ".join(
+                    f"{name} {seconds:.1f} s ({100 * seconds / run.elapsed:.0f}% of one core)"
+                    for name, seconds in run.cpu.items()) + f"; {os.cpu_count()} cores")
+            marks = {"first": 0.0, "p10": 0.1, "p50": 0.5, "p90": 0.9, "last": 1.0}
+            print("   occurrences finished at t= " + " / ".join(f"{name} {percentile(times, share):.2f}"
+                                                            for name, share in marks.items()) + " s")
+            for reason, count in run.reasons.most_common(3):
+                print(f"   not dispatched ×{count}: {reason}")
+            print("   bot log records (INFO+): " + ("none" if not run.log_lines else ""))
+            for line in run.log_lines:
+                print(f"   {line}")
+    print()
+    if runs:
+        print_table(runs)
+        print("\ntime: due second → every occurrence finished; bound: N / Medium rate; Med/N: Medium requests per "
+              "dispatch (list: GET /rooms pages, ctrl: PATCH /rooms/{id}/events); lastjoin: last join request "
+              "reaching Zoom after the due second; inflight: most dispatches in flight / engine capacity")
+        for run in runs:
+            ok = run.ratio is not None and run.ratio <= TARGET_RATIO
+            print(f"{run.label}: {'meets' if ok else 'misses'} ratio ≤ {TARGET_RATIO} "
+                  f"({run.ratio if run.ratio is not None else float('nan'):.2f}); all joined: {run.all_joined}")
+    dispatches = sum(run.finished for run in runs)
+    rss = peak_rss_mb()
+    print(f"\nserve-process memory: peak RSS of this process (dispatch engine, worker, Zoom clients, database "
+          f"pool) = {rss:.1f} MB after {dispatches} dispatches (target ≤ {TARGET_RSS_MB} MB after ≥ 500): "
+          f"{'meets' if rss <= TARGET_RSS_MB and dispatches >= 500 else 'misses' if rss > TARGET_RSS_MB else 'n/a'}")
+    for failure in failures:
+        print(f"FAILED {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot import logsafety
 from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
@@ -48,6 +49,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
     * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
       handler, which answers honestly instead of Slack's generic failure.
     """
+    logsafety.install()  # escapes, pwd= redaction and body elision on every root handler (bot.logsafety)
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN", "missing; the Slack app cannot start without a bot token")
     if not settings.slack_signing_secret and not settings.socket_mode:

@@ -1,12 +1,22 @@
 """WSGI entry point: ``POST /slack/events`` (Bolt) and ``GET /healthz`` (for load balancers and monitors).
 
 Served by gunicorn's threaded worker in production (``roombot serve``) and by a werkzeug server in tests.
+
+Slack's request signature is checked here, before Bolt sees the request (``SlackSignature``), because Bolt's
+own check logs the whole body of every request that fails it (one unsigned 10 MB request became one 10 MB
+log line, and a stale but genuine request would log its passcode), and answers a timestamp that is not a
+number with a traceback and HTTP 200 (slack_sdk's ``int(timestamp)`` raises inside the check).  Here every
+bad request gets 401 and one short log line naming the reason; Bolt's check still runs on what passes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -28,6 +38,7 @@ logger = logging.getLogger(__name__)
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTHZ_PATH = "/healthz"
 HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
+SIGNATURE_MAX_AGE_SECONDS = 5 * 60  # Slack's rule, as slack_sdk's SignatureVerifier applies it
 
 
 def create_wsgi_app(
@@ -39,7 +50,35 @@ def create_wsgi_app(
 ) -> WSGIApplication:
     services = services if services is not None else Services()
     slack = SlackRequestHandler(create_app(settings, client=client, services=services), path=SLACK_EVENTS_PATH)
-    return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout)
+    signature = SlackSignature(settings.slack_signing_secret) if settings.slack_signing_secret else None
+    return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout,
+                       signature=signature)
+
+
+class SlackSignature:
+    """Slack's v0 request signature (HMAC-SHA256 of ``v0:<timestamp>:<body>``), checked without raising and
+    without logging anything of the request: ``problem()`` names what is wrong, or returns None."""
+
+    def __init__(self, signing_secret: str, *, clock: Callable[[], float] = time.time,
+                 max_age: float = SIGNATURE_MAX_AGE_SECONDS) -> None:
+        self._secret = signing_secret.encode()
+        self._clock = clock
+        self._max_age = max_age
+
+    def problem(self, body: bytes, timestamp: str | None, signature: str | None) -> str | None:
+        if not timestamp:
+            return "no timestamp"
+        if not signature:
+            return "no signature"
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            return "timestamp is not a number"
+        if abs(self._clock() - int(timestamp)) > self._max_age:
+            return "stale timestamp"
+        digest = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        # Compared as bytes: compare_digest refuses str with non-ASCII characters (a header can hold them).
+        if not hmac.compare_digest(f"v0={digest}".encode(), signature.encode("utf-8", "replace")):
+            return "wrong signature"
+        return None
 
 
 class RoombotWsgi:
@@ -51,8 +90,10 @@ class RoombotWsgi:
         health_checks: Mapping[str, HealthCheck],
         *,
         health_check_timeout: float,
+        signature: SlackSignature | None = None,
     ) -> None:
         self._slack = slack
+        self._signature = signature  # None: Bolt's own check only (no signing secret: Socket Mode settings)
         self._health_checks = health_checks  # read on each request, so checks added later are picked up
         self._health_check_timeout = health_check_timeout
         # Checks run in parallel and are abandoned after the timeout, so a hung dependency cannot hang
@@ -65,6 +106,8 @@ class RoombotWsgi:
         if path == SLACK_EVENTS_PATH:
             if method != "POST":
                 return _respond(start_response, 405, {"error": "POST only"}, extra_headers=[("Allow", "POST")])
+            if self._signature is not None and not self._signature_ok(environ):
+                return _respond(start_response, 401, {"error": "invalid request"})
             return self._slack(environ, start_response)
         if path == HEALTHZ_PATH:
             if method not in ("GET", "HEAD"):
@@ -73,6 +116,26 @@ class RoombotWsgi:
             body = _respond(start_response, status, report)
             return [] if method == "HEAD" else body
         return _respond(start_response, 404, {"error": "not found"})
+
+    def _signature_ok(self, environ: WSGIEnvironment) -> bool:
+        """Read the body, check Slack's signature, and leave the body for Bolt to read again."""
+        assert self._signature is not None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        problem = "unreadable Content-Length" if length < 0 else self._signature.problem(
+            body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE"))
+        if problem is None:
+            return True
+        # The reason and the size only: the body is whatever the sender chose (or a genuine, stale request
+        # with a passcode in it), and the headers are theirs too.
+        logger.warning("refused a request to %s: invalid signature (%s; %d-byte body)", SLACK_EVENTS_PATH,
+                       problem, len(body))
+        return False
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """``(200, {"status": "ok", ...})`` when every check passes, else ``(503, {"status": "degraded", ...})``."""
@@ -101,7 +164,8 @@ def _respond(
     extra_headers: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
     body = json.dumps(payload).encode()
-    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}[status]
+    reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+              503: "Service Unavailable"}[status]
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from bot import logsafety
 from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         print(f"roombot serve: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafety.install()  # before anything logs: escaped lines, no pwd= tokens, no request bodies
     start_worker: WorkerStarter | None = None
     if not args.no_worker:
         def start_worker() -> Callable[[], None] | None:
@@ -104,7 +106,8 @@ def booking_worker_config(environ: Mapping[str, str]) -> Any:
         if not (error.name or "").startswith("bot.scheduling"):
             raise
         return None
-    return WorkerConfig.from_env(environ)  # ConfigError naming the variable, before anything starts
+    # ConfigError naming the variable, before anything starts.
+    return WorkerConfig.from_env(environ).check("ROOMBOT_WORKER_POLL_SECONDS")
 
 
 def start_booking_worker(settings: Settings, services: Services, config: Any) -> Callable[[], None] | None:

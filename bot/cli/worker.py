@@ -59,7 +59,7 @@ def worker_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         changes["reminder_lead"] = timedelta(minutes=args.reminder_minutes)
     if args.lease_seconds is not None:
         changes["lease"] = timedelta(seconds=args.lease_seconds)
-    return replace(config, **changes)
+    return replace(config, **changes).check()
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:

@@ -307,6 +307,10 @@ class DispatchService:
                 attempt_id = attempt.id
             return dispatch.id, attempt_id
 
+    async def watch_join(self, target: RoomTarget) -> WatchResult:
+        """Watch a room that a join was (maybe) sent to earlier, as the flow watches its own joins."""
+        return await self._watch(target, must_leave_first=False)
+
     async def _watch(self, target: RoomTarget, *, must_leave_first: bool) -> WatchResult:
         """Poll the room until it is seen joining, or the watch times out.
 

@@ -19,6 +19,11 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _BARE_HOST_LINK = re.compile(r"^[^\s/?#\\]+\.[A-Za-z]{2,}(?::[0-9]{1,5})?[/?]")
 _DIAL_SCHEMES = ("sip:", "sips:", "tel:", "h323:")
 _EMBEDDED_SCHEME = re.compile(r"(?:https?|zoommtg|zoomus)://", re.IGNORECASE)
+_ADDRESS_CHARS = re.compile(r"[/.?@:\\]")
+_LINK_END = re.compile(r"[\"<>`]")
+# Every token link_tokens() keeps has one of these (a scheme's `:`, a path's `/` or `?`, or a backslash): the
+# whitespace-separated words that do, in order (the lookbehind makes each word be tried once, from its start).
+_LINKISH_WORD = re.compile(r"(?<!\S)\S*[:/?\\]\S*")
 
 ID_LABELS = (
     "meeting id", "meeting-id", "meeting number", "webinar id", "webinar-id", "conference id",
@@ -35,11 +40,16 @@ PASSCODE_LABELS = (
     "パスワード", "密码", "密碼", "암호", "비밀번호",
 )
 _WEBINAR_LABELS = ("webinar id", "webinar-id", "ウェビナーid")
+_WEBINAR_KEYS = frozenset(label.replace(" ", "") for label in _WEBINAR_LABELS)
 
 
 def _alternation(labels: tuple[str, ...]) -> str:
-    # Longest first so "meeting id" is not cut short by a shorter label sharing its start.
-    return "|".join(re.escape(label).replace(r"\ ", r"\s*") for label in sorted(labels, key=len, reverse=True))
+    # Longest first so "meeting id" is not cut short by a shorter label sharing its start.  The lookahead on
+    # the first character changes no match (under IGNORECASE a class accepts exactly what its characters do
+    # as literals); it only spares trying every label at every position.
+    firsts = "".join(sorted({re.escape(label[0]) for label in labels}))
+    return f"(?=[{firsts}])(?:" + "|".join(
+        re.escape(label).replace(r"\ ", r"\s*") for label in sorted(labels, key=len, reverse=True)) + ")"
 
 
 _ID_LINE = re.compile(
@@ -51,6 +61,9 @@ _PASSCODE_LINE = re.compile(
     rf"(\(?)(?<![^\W_])(?:{_alternation(PASSCODE_LABELS)})[ \t]*[:：][ \t]*([^\s]+)", re.IGNORECASE
 )
 _GLUED_LABEL = re.compile(r"(?<=[^\s(])(\(?(?:passcode|password)\s*[:：])", re.IGNORECASE)
+# Any label either line pattern starts with, anywhere: a text without one has no Meeting ID or Passcode line
+# (a line's first character has no character before it, like one after a line break).
+_ANY_LABEL = re.compile(rf"(?<![^\W_])(?:{_alternation(ID_LABELS + PASSCODE_LABELS)})", re.IGNORECASE)
 _ONE_TAP = re.compile(
     r"\+?[0-9]{5,15},,([0-9]+)#(?:,+\*([0-9A-Za-z]+)#|,+0#,+([0-9A-Za-z]+)#)?", re.ASCII
 )
@@ -78,9 +91,12 @@ def normalise(text: str) -> str:
 
     Slack sends links as `<url|label>` (the label is only what people see: the url is what opens) and escapes
     `&`, `<`, `>` as entities; real `<`/`>` in a payload are always Slack markup."""
-    text = _SLACK_MARKUP.sub(lambda m: f" {m.group(1)} ", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    text = text.translate(_SPACE_LIKE)
+    if "<" in text:
+        text = _SLACK_MARKUP.sub(r" \1 ", text)
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if not text.isascii():  # every space-like character is outside ASCII
+        text = text.translate(_SPACE_LIKE)
     return _GLUED_LABEL.sub(r" \1", text)
 
 
@@ -96,7 +112,7 @@ def _unwrap_markup(token: str) -> str:
     """`[Join](https://…)` or `href="https://…"`: start at the embedded link when what precedes it cannot be
     part of an address or a scheme (no `/ . ? @ : \\`), so `evil.com/?u=https://zoom.us/…` still counts as evil.com."""
     match = _EMBEDDED_SCHEME.search(token)
-    if match and match.start() > 0 and not re.search(r"[/.?@:\\]", token[: match.start()]):
+    if match and match.start() > 0 and not _ADDRESS_CHARS.search(token, 0, match.start()):
         return token[match.start():]
     return token
 
@@ -104,9 +120,11 @@ def _unwrap_markup(token: str) -> str:
 def link_tokens(text: str) -> list[str]:
     """Whitespace-separated tokens that are, or pretend to be, links; bare `host/path` tokens get `https://`."""
     found: list[str] = []
-    for raw in text.split():
+    for raw in _LINKISH_WORD.findall(text):
         # `"`, `<`, `>` and backticks never occur unencoded in a link: they end it (HTML or Markdown around it).
-        token = strip_token(re.split(r"[\"<>`]", _unwrap_markup(raw))[0])
+        token = _unwrap_markup(raw)
+        end = _LINK_END.search(token)
+        token = strip_token(token[: end.start()] if end else token)
         lowered = token.lower()
         if not token or lowered.startswith(_DIAL_SCHEMES):
             continue
@@ -121,8 +139,11 @@ def link_tokens(text: str) -> list[str]:
     return found
 
 
+_NON_DIGITS = re.compile(r"[^0-9]")
+
+
 def _digits(value: str) -> str:
-    return re.sub(r"[^0-9]", "", value)
+    return _NON_DIGITS.sub("", value)
 
 
 def _id_problem(digits: str) -> str | None:
@@ -141,10 +162,10 @@ def scan_invitation(text: str) -> InvitationFacts:
         elif digits not in facts.meeting_ids:
             facts.meeting_ids.append(digits)
 
-    for line in text.splitlines():
+    for line in text.splitlines() if _ANY_LABEL.search(text) else ():
         for match in _ID_LINE.finditer(line):
             add_id(_digits(match.group(2)))
-            if match.group(1).lower().replace(" ", "") in {label.replace(" ", "") for label in _WEBINAR_LABELS}:
+            if match.group(1).lower().replace(" ", "") in _WEBINAR_KEYS:
                 facts.webinar = True
         if facts.labelled_passcode is None:
             match = _PASSCODE_LINE.search(line)
@@ -154,14 +175,43 @@ def scan_invitation(text: str) -> InvitationFacts:
                     value = value[:-1]
                 facts.labelled_passcode = value or None
     dial: list[tuple[str, str | None]] = []
-    dial += [(m.group(1), m.group(2)) for m in _SIP.finditer(text)]
-    dial += [(m.group(1), m.group(2)) for m in _H323.finditer(text)]
-    dial += [(m.group(1), m.group(2) or m.group(3)) for m in _ONE_TAP.finditer(text)]
+    if "@" in text:
+        dial += [(m.group(1), m.group(2)) for m in _SIP.finditer(text)]
+    if "##" in text:
+        dial += [(m.group(1), m.group(2)) for m in _H323.finditer(text)]
+    if ",," in text:
+        dial += [(m.group(1), m.group(2) or m.group(3)) for m in _ONE_TAP.finditer(text)]
     for meeting_digits, passcode in dial:
         add_id(meeting_digits)
         if passcode and facts.dial_passcode is None:
             facts.dial_passcode = passcode
     return facts
+
+
+# Where a Meeting ID / Passcode line can start (a label's first word, as the line patterns find it), and the
+# labels normalise() splits off the text they are glued to: a word with neither, and no dial string, is no
+# part of an invitation wherever it stands.
+_LABEL_START = re.compile(
+    r"(?<![^\W_])(?:" + "|".join(sorted({re.escape(label.split(" ")[0]) for label in ID_LABELS + PASSCODE_LABELS},
+                                       key=len, reverse=True)) + ")",
+    re.IGNORECASE,
+)
+_GLUABLE_LABEL = re.compile(r"passcode|password", re.IGNORECASE)
+
+
+def may_hold_label(word: str) -> bool:
+    """Whether a Meeting ID or Passcode label could start in ``word`` (over-approximate, never under)."""
+    return bool(_LABEL_START.search(word) or _GLUABLE_LABEL.search(word))
+
+
+def has_gluable_label(word: str) -> bool:
+    """Whether normalise() might split ``word`` before a glued `passcode:`/`password:` label."""
+    return bool(_GLUABLE_LABEL.search(word))
+
+
+def has_dial_string(text: str) -> bool:
+    """Whether ``text`` holds a SIP, H.323 or one-tap dial string (each fits in one whitespace-free word)."""
+    return bool(_SIP.search(text) or _H323.search(text) or _ONE_TAP.search(text))
 
 
 def has_non_ascii_digits(text: str) -> bool:

@@ -38,6 +38,8 @@ UNEXPECTED_FAILURE = "Could not read that meeting reference; paste the Zoom link
 _ZOOM_GROUPINGS = {(3, 3, 3), (3, 3, 4), (3, 4, 4)}
 _DIGIT_TOKEN = re.compile(r"^[0-9]+(?:[\-\u2010-\u2015.][0-9]+)*$")
 _PHONE_LIKE = re.compile(r"^\+[0-9][0-9 \-().]{6,}$")
+_NON_DIGITS = re.compile(r"[^0-9]")
+_WEB_ADDRESS = re.compile(r"(?i)\b(?:https?://|www\.)")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class CommandSplit:
 
 
 def _digit_groups(tokens: list[str]) -> tuple[int, ...]:
-    return tuple(len(group) for token in tokens for group in re.split(r"[^0-9]", token) if group)
+    return tuple(len(group) for token in tokens for group in _NON_DIGITS.split(token) if group)
 
 
 def split_reference_and_passcode(text: str) -> CommandSplit:
@@ -118,7 +120,7 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
         return CommandSplit(reference=stripped)
     candidates, digits = [], ""
     for count in range(1, lead + 1):
-        digits += re.sub(r"[^0-9]", "", tokens[count - 1])
+        digits += _NON_DIGITS.sub("", tokens[count - 1])
         if len(digits) > MAX_ID_DIGITS:
             break  # longer prefixes only get longer
         if len(digits) >= MIN_ID_DIGITS and len(tokens) - count <= 1:
@@ -131,7 +133,7 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
             return CommandSplit(reference=stripped, problem="That meeting ID and passcode can be read two ways; "
                                 "write the meeting ID without spaces, then the passcode.")
     if not candidates:
-        digits = "".join(re.sub(r"[^0-9]", "", token) for token in tokens[:lead])  # once: linear
+        digits = "".join(_NON_DIGITS.sub("", token) for token in tokens[:lead])  # once: linear
         if len(tokens) - lead > 1:
             return CommandSplit(reference=stripped, problem="After the meeting ID give one passcode, "
                                 "without spaces in it.")
@@ -238,7 +240,7 @@ def _why_nothing_found(text: str, links: list[LinkFacts], id_problems: list[str]
     stripped = text.strip()
     if _PHONE_LIKE.match(stripped):
         return "That looks like a phone number, not a meeting ID; paste the Zoom link or the 9-11 digit meeting ID."
-    if re.search(r"(?i)\b(?:https?://|www\.)", stripped):
+    if _WEB_ADDRESS.search(stripped):
         return ("That is not a Zoom meeting link; paste a link that starts with https://zoom.us/ "
                 "(or your company's Zoom address).")
     return "No Zoom meeting link or meeting ID found; paste the Zoom link or the 9-11 digit meeting ID."

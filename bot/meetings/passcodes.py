@@ -59,10 +59,15 @@ def _join_clauses(clauses: tuple[str, ...] | list[str]) -> str:
     return clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + clauses[-1]
 
 
+_COMPATIBLE = Compatibility(ok=True)
+
+
 def rooms_compatibility(passcode: str) -> Compatibility:
     problems: list[str] = []
     if not passcode:
         return Compatibility(ok=False, problems=("is empty",))
+    if len(passcode) <= ROOMS_PASSCODE_MAX_LENGTH and _ALLOWED.issuperset(passcode):
+        return _COMPATIBLE
     if len(passcode) > ROOMS_PASSCODE_MAX_LENGTH:
         problems.append(f"is longer than the {ROOMS_PASSCODE_MAX_LENGTH} characters Zoom Rooms accepts")
     bad = [ch for ch in passcode if ch not in _ALLOWED]

@@ -32,6 +32,10 @@ _JOINISH_PATH = re.compile(r"^/(j|s|w|wc|my|join|meeting|webinar)(/|$|\?)", re.I
 _PWD_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=\-]{1,200}$", re.ASCII)
 _GOOGLE_HOST = re.compile(r"^(www\.)?google\.(com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$", re.ASCII)
 _SAFELINKS_SUFFIX = ".safelinks.protection.outlook.com"
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_AUTHORITY_END = re.compile(r"[/?#]")
+_GLUED_PWD = re.compile(r"^([A-Za-z0-9_\-]+\.[0-9])[A-Za-z]", re.ASCII)
+_DIGITS_ONLY = re.compile(r"[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ def is_zoom_host(host: str) -> bool:
 
 def _looks_like_zoom(host: str, path_and_query: str) -> bool:
     """A foreign link that would fool a person: mentions zoom, or has Zoom's join-path shape."""
-    squashed = re.sub(r"[^a-z0-9]", "", host.lower())
+    squashed = _NOT_ALNUM.sub("", host.lower())
     return "zoom" in squashed or bool(_JOINISH_PATH.match(path_and_query)) or "confno=" in path_and_query.lower()
 
 
@@ -133,7 +137,8 @@ def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
             return None
         return LinkFacts(problem="The link is malformed (it should start with https://).", fatal=True)
     rest = rest[2:]
-    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    end = _AUTHORITY_END.search(rest)
+    cut = end.start() if end else len(rest)
     authority, path_and_query = rest[:cut], rest[cut:]
     path_and_query = path_and_query.split("#", 1)[0]
     path, _, query = path_and_query.partition("?")
@@ -180,7 +185,7 @@ def _pwd_from(pairs: list[tuple[str, str]]) -> str | None:
     if token is None:
         return None
     # A token glued to invitation text ("…ZmeNs6FQ.1Passcode:") keeps only its Zoom-shaped head.
-    glued = re.match(r"^([A-Za-z0-9_\-]+\.[0-9])[A-Za-z]", token, re.ASCII)
+    glued = _GLUED_PWD.match(token)
     if glued:
         token = glued.group(1)
     return token if _PWD_TOKEN.match(token) else None
@@ -205,13 +210,13 @@ def _zoom_link_facts(host: str | None, path: str, pairs: list[tuple[str, str]]) 
             "from the confirmation email.",
         )
     in_path = _MEETING_ID_IN_PATH.match(path)
-    wc_join = _WC_JOIN.match(path)
-    confno = _first(pairs, "confno")
+    wc_join = None if in_path else _WC_JOIN.match(path)
+    confno = None if in_path or wc_join else _first(pairs, "confno")
     if in_path:
         digits, webinar = in_path.group(2), in_path.group(1).lower() == "w"
     elif wc_join:
         digits, webinar = wc_join.group(1), False
-    elif confno is not None and re.fullmatch(r"[0-9]+", confno, re.ASCII):
+    elif confno is not None and _DIGITS_ONLY.fullmatch(confno):
         digits, webinar = confno, False
     else:
         return LinkFacts(host=host, is_zoom=True, problem="This Zoom link is not a meeting link (no meeting ID in it).")

@@ -63,6 +63,7 @@ class Job:
     meeting_mode: MeetingMode
     passcode: Any  # Sealed (occurrence's for `new`, else the booking's) or None
     reminder_message_ts: str | None
+    progress_message_ts: str | None = None  # posted by an earlier worker: edit it, do not post another
 
     @classmethod
     def of(cls, occurrence: Occurrence) -> Job:
@@ -75,6 +76,7 @@ class Job:
             meeting_mode=booking.meeting_mode,
             passcode=occurrence.passcode if booking.meeting_mode is MeetingMode.NEW else booking.passcode,
             reminder_message_ts=occurrence.reminder_message_ts,
+            progress_message_ts=occurrence.progress_message_ts,
         )
 
 
@@ -204,7 +206,7 @@ class OccurrenceRunner:
 
     async def _dispatch(self, job: Job, view: OccurrenceView, requester: Requester,
                         slack: SlackPoster) -> DispatchResult:
-        progress = _ProgressPost(slack, view, self)
+        progress = _ProgressPost(slack, view, self, ts=job.progress_message_ts)
         try:
             view = await self.ensure_meeting(view, slack)
         except (ZoomError, UnsatisfiableRequirement) as error:
@@ -239,6 +241,10 @@ class OccurrenceRunner:
         with session_scope(self.sessions, write_lock=True) as session:
             audit.claim_once(session, join_marker(occurrence_id), ttl=JOIN_MARKER_TTL)
 
+    def remember_progress_message(self, occurrence_id: int, ts: str) -> None:
+        with session_scope(self.sessions, write_lock=True) as session:
+            occurrences.set_progress_message(session, occurrence_id, ts)
+
     def extend_lease(self, occurrence_id: int) -> None:
         with session_scope(self.sessions, write_lock=True) as session:
             occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, lease=self.lease)
@@ -261,7 +267,11 @@ class OccurrenceRunner:
                 .order_by(Dispatch.id.desc()).limit(1))
 
     async def _earlier_join(self, job: Job, requester: Requester) -> DispatchResult | None:
-        """The result of an earlier worker's join, when one was sent and the room is in a meeting now."""
+        """The result of an earlier worker's join, when one was sent and the room got into a meeting.
+
+        The earlier join may still be on its way into the meeting (its worker stalled or died after sending
+        it), so the room is watched as a dispatch watches its own join: pre-flighting it instead would see the
+        room that join sent and refuse it as busy."""
         view = job.view
         sent, dispatch_id = await to_thread(self._earlier_dispatch, job)
         if not sent:
@@ -270,12 +280,10 @@ class OccurrenceRunner:
                                                     DispatchSource.BOOKING, DispatchAction.JOIN)
         if isinstance(target_room, DispatchResult):
             return None
-        try:
-            status = await self.dispatcher.live_status(target_room)
-        except ZoomError:
-            return None  # cannot tell: a repeated join with force_accept=false cannot pull the room out
-        if status != "InMeeting":
-            return None
+        watch = await self.dispatcher.watch_join(target_room)
+        if not watch.joined:
+            return None  # the earlier join did not get the room in: send it (force_accept=false) again
+        status = watch.last
         number = format_meeting_number(view.meeting_id)
         reason = f"{view.room_name} is in meeting {number} (sent by an earlier attempt)."
         log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
@@ -291,11 +299,12 @@ class OccurrenceRunner:
 class _ProgressPost:
     """The one channel message of this dispatch: posted when the join is sent, edited, then the result."""
 
-    def __init__(self, slack: SlackPoster, view: OccurrenceView, runner: OccurrenceRunner) -> None:
+    def __init__(self, slack: SlackPoster, view: OccurrenceView, runner: OccurrenceRunner, *,
+                 ts: str | None = None) -> None:
         self.slack = slack
         self.view = view
         self.runner = runner
-        self.ts: str | None = None
+        self.ts = ts  # an earlier worker's message for this occurrence, or None
 
     async def on_stage(self, stage: Stage, text: str) -> None:
         await to_thread(self._on_stage, stage, text)
@@ -304,10 +313,10 @@ class _ProgressPost:
         if stage is Stage.ACCEPTED:
             self.runner.extend_lease(self.view.occurrence_id)  # watching the room join may take a while
         message = messages.progress_message(text)
-        if self.ts is None:
+        if self.ts is None or not self.slack.update(self.view.channel_id, self.ts, message):
             self.ts = self.slack.post(self.view.channel_id, message)
-        else:
-            self.slack.update(self.view.channel_id, self.ts, message)
+            if self.ts:  # a worker that takes this occurrence over edits this message instead of posting
+                self.runner.remember_progress_message(self.view.occurrence_id, self.ts)
 
     def finish(self, result: DispatchResult) -> None:
         card = messages.result_message(result, self.view)

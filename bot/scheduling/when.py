@@ -249,6 +249,209 @@ def parse_when(text: str, *, now: datetime, tz_name: str) -> When:
     return When(to_aware(naive, zone), date_given)
 
 
+# ------------------------------------------------------------------------ one text cut in many places
+
+_WORD_EMPTY, _WORD_FILLER, _WORD_CONTENT, _WORD_IN = range(4)
+# A readable time that is not `in …` has at most 4 tokens (one time, a date of up to 3).  Every word with a
+# token in it adds at least one, except a lone `am`/`pm` folded into the number before it ("9 am"), which
+# each token takes at most once: so such a time spans at most 8 words that have tokens.
+_MAX_CONTENT_WORDS = 8
+_DURATION_LETTERS = frozenset("hoursmintead.")  # units, " and " between parts, decimal points (and digits)
+
+
+def _word_kind(word: str) -> tuple[int, list[str]]:
+    """How one word of a longer text reads: no tokens (commas only, or filler words only), or its tokens."""
+    parts = word.lower().replace(",", " ").split()
+    tokens = [part for part in parts if part not in _FILLER]
+    if not tokens:
+        return (_WORD_FILLER if parts else _WORD_EMPTY), tokens
+    return (_WORD_IN if tokens[0] == "in" else _WORD_CONTENT), tokens
+
+
+class WhenSuffixes:
+    """For a list of words: the cuts ``k`` for which ``" ".join(words[k:end])`` reads as a `<when>`, for any
+    ``end`` — what `/room book` needs to tell a room name from the time after it.
+
+    Reading every cut is quadratic in the number of words; this reads a bounded number of short texts per
+    ``end``, and gives exactly the cuts :func:`parse_when` accepts, because of how it reads a text:
+    - Words that are only filler (`at`, `the`, …) or commas add no token.  A run of them reads the same at any
+      length, so it is replaced by `at` (when it holds a filler word, which keeps "9 at am" apart) or by
+      nothing (commas only: "9 , am" is "9am"); every cut inside a run reads like the cut after it, except
+      that a text starting inside the run never gets the `2026-12-01T10:00` split.
+    - A time other than `in …` spans at most ``_MAX_CONTENT_WORDS`` words with tokens, so only cuts among the
+      last ones before ``end`` can read.
+    - `in <duration>` may be long, but its duration holds no other `in`: only the last word starting with
+      `in` can read, and not once a later word has a character no duration has, or a bare number is
+      followed by another number (the first can then never get a unit).  A long duration is read piece by
+      piece (:class:`_DurationReader`), each piece once, cut where no duration part or `9 am` can straddle.
+    """
+
+    def __init__(self, words: Sequence[str], *, now: datetime, tz_name: str) -> None:
+        self._now, self._tz_name = now, tz_name
+        self._words = list(words)
+        self._content: list[int] = []  # indexes of the words that have tokens, ascending
+        self._iso_start: list[bool] = []  # per content word: it starts like 2026-12-01T10
+        self._filler_before = [0]  # filler-only words among words[:i]
+        self._last_in_before = [-1]  # index of the last `in …` word among words[:i], or -1
+        self._no_duration_before = [0]  # content words [:rank] holding a character no duration has
+        self._number_after_number_before = [0]  # content words [:rank] starting with a digit after a bare number
+        self._joinable: list[bool] = []  # per content word: a part or "9 am" could straddle the gap before it
+        last_in, after_bare_number, ends_in_digit = -1, False, False
+        for index, word in enumerate(self._words):
+            kind, tokens = _word_kind(word)
+            self._filler_before.append(self._filler_before[-1] + (kind == _WORD_FILLER))
+            if kind >= _WORD_CONTENT:
+                self._content.append(index)
+                self._iso_start.append(bool(_ISO_T.match(word.lower().replace(",", " "))))
+                duration_part = tokens[1:] if kind == _WORD_IN else tokens
+                foreign = any(not (ch.isdecimal() or ch in _DURATION_LETTERS)
+                              for token in duration_part for ch in token)
+                self._no_duration_before.append(self._no_duration_before[-1] + foreign)
+                self._number_after_number_before.append(
+                    self._number_after_number_before[-1] + (after_bare_number and tokens[0][0].isdecimal()))
+                after_bare_number = len(tokens) == 1 and tokens[0].isdecimal()
+                self._joinable.append(ends_in_digit and tokens[0][0] in "hmap")  # 1 h, 1 min, 9 am, 9 pm
+                ends_in_digit = tokens[-1][-1].isdecimal()
+                if kind == _WORD_IN:
+                    last_in = index
+            self._last_in_before.append(last_in)
+        self._reads: dict[str, bool] = {}
+        self._duration: _DurationReader | None = None
+        try:
+            zone_of(tz_name)
+            self._zone_known = True
+        except WhenError:
+            self._zone_known = False  # parse_when refuses every text
+
+    def readable_cuts(self, end: int) -> list[tuple[int, int]]:
+        """Sorted, disjoint ranges ``[lo, hi)`` of the cuts ``1 <= k < end`` at which the words read as a time."""
+        if not self._zone_known:
+            return []
+        content = self._content
+        first, stop = bisect_left(content, 1), bisect_left(content, end)
+        window = max(first, stop - _MAX_CONTENT_WORDS)
+        ranks = list(range(window, stop))
+        last_in = self._last_in_before[end]
+        if last_in >= 1:
+            in_rank = bisect_left(content, last_in)
+            if in_rank < window and not self._duration_impossible(in_rank, stop):
+                ranks.insert(0, in_rank)
+        found: list[tuple[int, int]] = []
+        for rank in ranks:
+            word = content[rank]
+            lo = max(content[rank - 1] + 1 if rank > 0 else 0, 1)  # the filler run before it, if any
+            if rank < window:  # the `in …` word, far back: its duration is read piece by piece
+                if self._duration is None or not self._duration.can_read(rank, stop):
+                    self._duration = _DurationReader(self, rank)
+                if self._duration.reads(stop):
+                    found.append((lo, word + 1))
+                continue
+            text = self._compact(rank, stop)
+            if lo < word and self._iso_start[rank]:
+                if self._readable("at " + text):
+                    found.append((lo, word))
+                if self._readable(text):
+                    found.append((word, word + 1))
+            elif self._readable(text):
+                found.append((lo, word + 1))
+        return found
+
+    def _duration_impossible(self, in_rank: int, stop: int) -> bool:
+        if self._no_duration_before[stop] - self._no_duration_before[in_rank]:
+            return True
+        return in_rank + 2 <= stop and bool(
+            self._number_after_number_before[stop] - self._number_after_number_before[in_rank + 2])
+
+    def _tokens_between(self, rank: int, stop: int) -> list[str]:
+        """The tokens of content words ``rank .. stop-1`` as :func:`parse_when` splits the whole text, when no
+        part or `9 am` straddles the gap before ``rank`` (or ``rank`` is where the text starts)."""
+        return _tokens("at " + self._compact(rank, stop)) if rank < stop else []
+
+    def _compact(self, rank: int, stop: int) -> str:
+        """Content words ``rank .. stop-1`` with each filler run between them shortened (see the class notes)."""
+        content, words = self._content, self._words
+        pieces = [words[content[rank]]]
+        for at in range(rank + 1, stop):
+            if self._filler_before[content[at]] - self._filler_before[content[at - 1] + 1]:
+                pieces.append("at")
+            pieces.append(words[content[at]])
+        return " ".join(pieces)
+
+    def _readable(self, text: str) -> bool:
+        known = self._reads.get(text)
+        if known is None:
+            try:
+                parse_when(text, now=self._now, tz_name=self._tz_name)
+                known = True
+            except WhenError:
+                known = False
+            self._reads[text] = known
+        return known
+
+
+class _DurationReader:
+    """Whether the duration after one `in` word reads, as the text after it grows — each word read about once.
+
+    The duration text is cut before words where nothing can straddle the gap (``_joinable`` is false); the
+    pieces before the last cut are read once and summed up, so only the words since then are read again.
+    :func:`parse_duration` accepts a text when duration parts cover it except for gaps of spaces and the
+    letters of "and", so a piece tells the whole story with: is there a bad gap, any part, the total, and
+    what follows its last part (a gap of "and" letters may still lead to a part; nothing else may)."""
+
+    def __init__(self, suffixes: WhenSuffixes, in_rank: int) -> None:
+        self.in_rank = in_rank
+        self._suffixes = suffixes
+        self._upto = in_rank  # content rank where the unread text starts
+        # (bad gap seen, a part seen, total, tokens, text after the last part is "and" letters, is empty)
+        self._state: tuple[bool, bool, timedelta, list[str], bool, bool] = (False, False, timedelta(0), [], True, True)
+
+    def can_read(self, in_rank: int, stop: int) -> bool:
+        return in_rank == self.in_rank and stop >= self._upto
+
+    def _piece_tokens(self, rank: int, stop: int) -> list[str]:
+        tokens = self._suffixes._tokens_between(rank, stop)
+        return tokens[1:] if rank == self.in_rank else tokens  # without the `in` itself
+
+    @staticmethod
+    def _read(state: tuple[bool, bool, timedelta, list[str], bool, bool],
+              tokens: list[str]) -> tuple[bool, bool, timedelta, list[str], bool, bool]:
+        bad, matched, total, seen, after_and, after_empty = state
+        if not tokens:
+            return state
+        text = " ".join(tokens)
+        position, first = 0, True
+        for match in _DURATION_PART.finditer(text):
+            gap = text[position:match.start()]
+            if gap.strip(" and") or (first and not after_and):
+                bad = True
+            amount = float(match.group(1))
+            total += timedelta(hours=amount) if match.group(2).startswith("h") else timedelta(minutes=amount)
+            matched, position, first = True, match.end(), False
+        rest = text[position:]
+        if first:  # no part in this piece: all of it follows the last part so far
+            after_and, after_empty = after_and and not rest.strip(" and"), False
+        else:
+            after_and, after_empty = not rest.strip(" and"), not rest
+        return bad, matched, total, [*seen[-1:], *tokens][-2:], after_and, after_empty
+
+    def reads(self, stop: int) -> bool:
+        joinable = self._suffixes._joinable
+        cut = next((rank for rank in range(stop - 1, self._upto, -1) if not joinable[rank]), self._upto)
+        if cut > self._upto:
+            state = self._read(self._state, self._piece_tokens(self._upto, cut))
+            self._state, self._upto = state, cut
+        bad, matched, total, seen, _, after_empty = self._read(self._state, self._piece_tokens(self._upto, stop))
+        if len(seen) < 2:  # one token or none: the forms parse_duration treats apart ("90", "1h30")
+            try:
+                parse_duration(" ".join(seen))
+            except WhenError:
+                return False
+            return True
+        if bad or not matched or not after_empty:
+            return False
+        return timedelta(0) < total <= MAX_DURATION and not total % timedelta(minutes=1)
+
+
 def first_start(when: When, recurrence: Recurrence | None, *, now: datetime) -> datetime:
     """The first occurrence: ``when`` itself for a one-off (refused if past), or the first instance of the
     recurrence at or after ``when`` — from the next matching day when only a time was given and it has passed."""

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
@@ -29,10 +30,15 @@ from bot.scheduling import messages
 from bot.scheduling.runner import Job, OccurrenceRunner, SlackPoster, view_of
 from bot.store import bookings as booking_store
 from bot.store import occurrences
-from bot.store.db import session_scope
+from bot.store.db import DatabaseUnavailable, session_scope
 from bot.store.types import utcnow
 
 log = logging.getLogger("bot.scheduling")
+
+LEASE_TO_POLL_RATIO = 3.0  # a lease must outlast several polls (and renewals, every third of a lease)
+MIN_LEASE_SECONDS = 3.0
+OUTAGE_BACKOFF_INITIAL = 1.0  # seconds between ticks while the database is down: doubled, capped
+OUTAGE_BACKOFF_MAX = 30.0
 
 
 def _minutes(environ: Mapping[str, str], name: str, default: float) -> timedelta:
@@ -75,6 +81,15 @@ class WorkerConfig:
                    reminder_lead=_minutes(environ, "ROOMBOT_BOOKING_REMINDER_MINUTES", 10),
                    concurrency=int(concurrency) if concurrency else 0, poll_interval=max(0.05, poll_interval))
 
+    def check(self, name: str = "--lease-seconds") -> WorkerConfig:
+        """Refuse settings under which a live worker's claims could look abandoned (one line, at start)."""
+        lease = self.lease.total_seconds()
+        if lease < LEASE_TO_POLL_RATIO * self.poll_interval or lease < MIN_LEASE_SECONDS:
+            raise ConfigError(name, f"the lease ({lease:g} s) must be at least {MIN_LEASE_SECONDS:.0f} s and "
+                              f"{LEASE_TO_POLL_RATIO:.0f}× the poll interval ({self.poll_interval:g} s), or a busy "
+                              "worker's claims would be taken over while it still works on them")
+        return self
+
     def slots(self, medium_qps: float) -> int:
         # A dispatch holds its slot for a few seconds (pre-flight, join, watching the room join) while it
         # spends about one Medium request; three seconds' worth of the rate limit keeps Zoom busy.
@@ -114,6 +129,7 @@ class BookingWorker:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._keeper: threading.Thread | None = None
         self._last_materialised: datetime | None = None
 
     # ------------------------------------------------------------------------------------ lifecycle
@@ -121,6 +137,10 @@ class BookingWorker:
     def start(self) -> BookingWorker:
         self._thread = threading.Thread(target=self._loop, name="booking-worker", daemon=True)
         self._thread.start()
+        # Leases are renewed on a timer of their own: a slow tick (a long poll interval, a database that is
+        # slow to answer) must never let a live worker's claims expire under it.
+        self._keeper = threading.Thread(target=self._keep_leases, name="booking-leases", daemon=True)
+        self._keeper.start()
         log.info("booking worker %s started (up to %d dispatches in flight)", self.worker_id, self.concurrency)
         return self
 
@@ -130,18 +150,42 @@ class BookingWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._keeper is not None:
+            self._keeper.join(timeout)
         with self._lock:
             running = list(self._futures)
         wait(running, timeout=timeout)
 
     def _loop(self) -> None:
+        outage: _Outage | None = None
         while not self._stopping.is_set():
+            wait = self.config.poll_interval
             try:
                 self.run_once(wait_for_dispatches=False)
-            except Exception:  # noqa: BLE001 - a database blip must not end the worker
-                log.exception("booking worker tick failed; trying again")
-            self._wake.wait(self.config.poll_interval)
+                if outage is not None:
+                    log.warning("booking worker: the database is back after %.0f s; working again", outage.elapsed())
+                    outage = None
+            except DatabaseUnavailable as error:  # a database outage must not end the worker, nor flood the log
+                if outage is None:
+                    outage = _Outage()
+                    log.warning("booking worker: the database is unavailable (%s); retrying with backoff",
+                                error.reason)
+                wait = outage.next_wait()
+            except Exception as error:  # noqa: BLE001 - neither must anything else
+                if outage is None:
+                    outage = _Outage()
+                    log.exception("booking worker tick failed (%s); retrying with backoff", type(error).__name__)
+                wait = outage.next_wait()
+            self._wake.wait(wait)
             self._wake.clear()
+
+    def _keep_leases(self) -> None:
+        period = max(0.1, self.config.lease.total_seconds() / 3)
+        while not self._stopping.wait(period):
+            try:
+                self._renew_leases(self.clock())
+            except Exception as error:  # noqa: BLE001 - the tick loop reports outages; try again next period
+                log.debug("lease renewal failed: %s", type(error).__name__)
 
     # ------------------------------------------------------------------------------------ one tick
 
@@ -174,6 +218,9 @@ class BookingWorker:
         Zoom's rate limit or a slow room — is never taken for a dead worker's."""
         if self._last_heartbeat is not None and now - self._last_heartbeat < self.config.lease / 3:
             return
+        self._renew_leases(now)
+
+    def _renew_leases(self, now: datetime) -> None:
         self._last_heartbeat = now
         with self._lock:
             running = sorted(self._running)
@@ -267,3 +314,18 @@ class BookingWorker:
         self.slack.post(view.channel_id, messages.skipped_message(view, reason))
         if reminder_ts:
             self.slack.update(view.channel_id, reminder_ts, messages.reminder_done_message(view, "— missed."))
+
+
+class _Outage:
+    """Backoff while the database (or anything else a tick needs) is down: 1 s, 2 s, 4 s … at most 30 s."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._wait = OUTAGE_BACKOFF_INITIAL
+
+    def next_wait(self) -> float:
+        wait, self._wait = self._wait, min(OUTAGE_BACKOFF_MAX, self._wait * 2)
+        return wait
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started

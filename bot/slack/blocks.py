@@ -58,6 +58,17 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape_slack(text: str) -> str:
+    """Undo Slack's own escaping of ``&``, ``<`` and ``>`` in text it sends (slash-command text, messages).
+
+    Only the three entities are decoded, ``&amp;`` last so that a typed ``&lt;`` stays ``&lt;``.  The markup
+    Slack adds itself (``<https://…|label>``, ``<#C123|name>``, ``<@U123>``, ``<!subteam^S123|@group>``) is
+    already made of real angle brackets and is left exactly as it is, for the parsers that read it.  Decode
+    once on the way in (the `/room` router does), escape once on the way out (``escape_mrkdwn``).
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def code(text: str) -> str:
     """Inline code, with backticks in user text neutralised so they cannot close the span."""
     return "`" + escape_mrkdwn(text).replace("`", "ʼ") + "`"

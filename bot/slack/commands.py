@@ -6,6 +6,9 @@ Routing rules (SPEC §5):
 * an admin subcommand from someone not in ROOMBOT_ADMINS → refused, nothing done;
 * a known subcommand with no registered handler → "`/room book` is not available yet." (never a fake success);
 * otherwise → the handler registered in ``services.subcommands``.
+
+The text is decoded once from Slack's escaping (``&amp; &lt; &gt;``) before any of this, so subcommand
+arguments hold what the user typed; every reply escapes user text again with ``blocks.escape_mrkdwn``.
 """
 
 from __future__ import annotations
@@ -59,8 +62,13 @@ def route_room_command(
     settings: Settings,
     services: Services,
 ) -> None:
-    """Answer one `/room` invocation.  Called after ``ack()``; exceptions go to the central error handler."""
-    parsed = parse_command_text(payload.get("text"))
+    """Answer one `/room` invocation.  Called after ``ack()``; exceptions go to the central error handler.
+
+    Slack sends ``&``, ``<`` and ``>`` typed in the command as ``&amp;``, ``&lt;``, ``&gt;``: they are decoded
+    here, once, so handlers see what was typed (a room called ``R&D``) next to Slack's own ``<…>`` markup
+    (links, channel, user and group mentions), which is passed on untouched.  Replies escape it again.
+    """
+    parsed = parse_command_text(blocks.unescape_slack(str(payload.get("text") or "")))
     user_id = str(payload.get("user_id", ""))
     is_admin = settings.is_admin(user_id)
     available = services.subcommands.available()

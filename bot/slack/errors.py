@@ -1,7 +1,9 @@
 """The one place where failures become replies: ``@app.error`` for every listener and middleware.
 
 Whatever goes wrong, the requester gets a short ephemeral message that says what happened and what to do —
-never a traceback, an exception text or a secret.  Three kinds of failure:
+never a traceback, an exception text or a secret.  The log gets a reason code (``reason_code``: an error's
+``code`` or its class), never the message: refusals quote what was typed, and that can be a passcode.
+Three kinds of failure:
 
 * ``UserFacingError`` — raised on purpose ("no room called Boardrom"); its ``user_message`` is shown as is.
 * Requests nothing handles (a button or shortcut whose feature has not shipped) — an honest
@@ -16,6 +18,7 @@ ephemeral message, or in a modal (global shortcuts), from Bolt's thread pool so 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -28,6 +31,7 @@ from slack_sdk.models.blocks import Block
 from bot.slack import blocks
 from bot.slack.blocks import SlackMessage, code
 from bot.slack.ids import CallbackId
+from bot.slack.subcommands import KNOWN_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +46,40 @@ class UserFacingError(Exception):
 
     ``user_message`` (mrkdwn, written by us — escape anything the user typed with ``blocks.escape_mrkdwn``)
     is shown ephemerally; ``hint`` says what to do next; ``blocks`` replaces the default layout when the
-    reply needs buttons.  Never put a passcode or other secret in any of them: they are also logged.
+    reply needs buttons.  None of them is logged (they may quote what the user typed); ``code`` — a short
+    fixed word like ``"unknown_room"``, never built from input — is, and says why in the log.
     """
 
-    def __init__(self, user_message: str, *, hint: str | None = None, blocks: Sequence[Block] | None = None):
+    def __init__(self, user_message: str, *, hint: str | None = None, blocks: Sequence[Block] | None = None,
+                 code: str | None = None):
         super().__init__(user_message)
         self.user_message = user_message
         self.hint = hint
         self.blocks: tuple[Block, ...] | None = tuple(blocks) if blocks else None
+        self.code = code
 
     def to_message(self) -> SlackMessage:
         if self.blocks:
             return SlackMessage(text=self.user_message, blocks=self.blocks)
         return blocks.error_message(self.user_message, hint=self.hint)
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def reason_code(error: BaseException) -> str:
+    """What the log says about ``error``: its fixed ``code`` when it has one, else its class, with the class
+    of the error it replaced (``UserFacingError<-WhenError``).  Never its text: that may quote a passcode."""
+    code = getattr(error, "code", None)
+    name = type(error).__name__
+    if isinstance(code, int) and not isinstance(code, bool):
+        name = f"{name} code {code}"
+    elif isinstance(code, str) and _CODE.fullmatch(code):
+        return code
+    cause = error.__cause__ or error.__context__
+    if cause is not None and type(cause) is not type(error):
+        name = f"{name}<-{type(cause).__name__}"
+    return name
 
 
 def register(app: App) -> None:
@@ -64,10 +89,18 @@ def register(app: App) -> None:
     def handle_roombot_error(
         error: Exception, body: dict, context: BoltContext, response: BoltResponse | None
     ) -> BoltResponse | None:
-        message = _message_for(error, body)
         # Bolt passes a response only while it has not answered Slack yet (failure before ack(), unhandled
         # request, middleware failure); then whatever we return becomes the HTTP answer.
         not_acknowledged = response is not None
+        if not_acknowledged and context.authorize_result is None and not isinstance(error, BoltUnhandledRequestError):
+            # Failed inside Bolt's signature check or authorization (slack_sdk's verifier raises on a
+            # timestamp that is not a number): nothing says this request came from Slack, so nothing in its
+            # body — a response_url, a channel — is used, nothing is said, and it is refused like any other
+            # bad signature.  No traceback: the request decides what it contains.
+            logger.warning("refused a Slack request that failed verification or authorization (%s)",
+                           reason_code(error))
+            return BoltResponse(status=401, body={"error": "invalid request"})
+        message = _message_for(error, body)
         if message is None:
             return BoltResponse(status=200, body="") if not_acknowledged else None
         if not_acknowledged and "command" in body:
@@ -99,7 +132,7 @@ def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | No
     if isinstance(error, BoltUnhandledRequestError):
         return _unhandled_message(body)
     if isinstance(error, UserFacingError):
-        logger.info("told the user: %s", error.user_message)
+        logger.info("told the user why a Slack %s failed: %s", _describe(body), reason_code(error))
         return error.to_message()
     outage = outage_error(error)
     if outage is not None:
@@ -124,17 +157,22 @@ def outage_error(error: Exception) -> UserFacingError | None:
             "what is wrong).")
     if isinstance(error, DatabaseUnavailable):
         logger.error("database unavailable: %s", error)  # its text never holds the URL's password
-        return UserFacingError("roombot cannot reach its database right now, so nothing was done.", hint=hint)
+        return UserFacingError("roombot cannot reach its database right now, so nothing was done.", hint=hint,
+                               code="database_unavailable")
     if isinstance(error, ZoomError):
-        logger.warning("zoom error reached the Slack layer: %s", type(error).__name__)
-        return UserFacingError(f"Zoom did not do it: {blocks.escape_mrkdwn(error.explain())}", hint=hint)
+        logger.warning("zoom error reached the Slack layer: %s", reason_code(error))
+        return UserFacingError(f"Zoom did not do it: {blocks.escape_mrkdwn(error.explain())}", hint=hint,
+                               code="zoom_" + type(error).__name__)
     return None
 
 
 def _describe(body: Mapping[str, Any]) -> str:
     if "command" in body:
-        subcommand = str(body.get("text", "")).split(maxsplit=1)[:1]
-        return f"command {body['command']} {''.join(subcommand)[:20]}".rstrip()
+        # Only a known subcommand's name: the first word may be anything, a passcode pasted first included.
+        words = str(body.get("text", "")).split(maxsplit=1)
+        subcommand = words[0].lower() if words else ""
+        subcommand = subcommand if subcommand in KNOWN_NAMES else ("(other)" if subcommand else "")
+        return f"command {str(body['command'])[:20]} {subcommand}".rstrip()
     kind = str(body.get("type", "request"))
     detail = body.get("callback_id") or (body.get("view") or {}).get("callback_id")
     actions = body.get("actions") or []

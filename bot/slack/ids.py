@@ -27,9 +27,11 @@ class ActionId(StrEnum):
     ENTER_PASSCODE = "enter_passcode"  # opens the passcode modal
     JOIN_WITHOUT_PASSCODE = "join_without_passcode"
     CANCEL_BOOKING = "cancel_booking"
+    LIST_PREVIOUS = "rooms_list_previous"  # /room list: the previous page of rooms
+    LIST_NEXT = "rooms_list_next"  # /room list: the next page of rooms
     # Inputs inside modals
     PASSCODE_INPUT = "passcode_input"
-    ROOM_SELECT = "room_select"
+    ROOM_SELECT = "room_select"  # a static_select, or an external_select answered by app.options when >100 rooms
     MEETING_INPUT = "meeting_input"
     START_PICKER = "start_picker"
     DURATION_SELECT = "duration_select"
@@ -57,5 +59,6 @@ class BlockId(StrEnum):
     DURATION = "duration"
     REPEAT = "repeat"
     RESULT_ACTIONS = "result_actions"
+    LIST_PAGES = "rooms_list_pages"  # /room list: Previous / Next
     HELP = "help"
     ERROR = "error"

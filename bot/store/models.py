@@ -278,6 +278,8 @@ class Occurrence(TimestampMixin, Base):
     claim_count: Mapped[int] = mapped_column(Integer, default=0)  # >1 means a lease expired and was reclaimed
     reminder_sent_at: Mapped[datetime | None] = mapped_column()
     reminder_message_ts: Mapped[str | None] = mapped_column(String(32))
+    # The one channel message of this occurrence's dispatch: a worker taking the occurrence over edits it.
+    progress_message_ts: Mapped[str | None] = mapped_column(String(32))
     # `new` bookings: the meeting created ahead of time for this occurrence
     meeting_id: Mapped[str | None] = mapped_column(String(16))
     passcode: Mapped[Sealed | None] = mapped_column()

@@ -243,6 +243,10 @@ def set_reminder_message(session: Session, occurrence_id: int, message_ts: str) 
     _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, reminder_message_ts=message_ts)
 
 
+def set_progress_message(session: Session, occurrence_id: int, message_ts: str) -> None:
+    _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, progress_message_ts=message_ts)
+
+
 def needing_meeting(
     session: Session, *, now: datetime | None = None, lead: timedelta = timedelta(hours=1)
 ) -> list[Occurrence]:

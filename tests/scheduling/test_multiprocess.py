@@ -46,10 +46,10 @@ def room_state(count: int) -> list[dict[str, Any]]:
 
 
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, poll_interval: float = 0.05) -> None:
         self.log = log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker", "--concurrency", "10", "--poll-interval", "0.05",
+            [sys.executable, "-m", "bot", "worker", "--concurrency", "30", "--poll-interval", str(poll_interval),
              "--lease-seconds", str(LEASE_SECONDS)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -73,17 +73,48 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], WorkerProcess]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(env: dict[str, str]) -> WorkerProcess:
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log")
+    def start(env: dict[str, str], **options: Any) -> WorkerProcess:
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", **options)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
+        if worker.process.poll() is None:
+            worker.process.send_signal(signal.SIGCONT)  # a paused worker cannot act on SIGTERM
         worker.stop()
+
+
+def worker_env(migrated_db: Any, sim: SimulatorServer, fake_slack: FakeSlackApi) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "ZOOM_", "ROOMBOT_"))}
+    env.update(DATABASE_URL=migrated_db.url, ROOMBOT_SECRET_KEY=TEST_SECRET_KEY, SLACK_BOT_TOKEN=fake_slack.bot_token,
+               SLACK_API_URL=fake_slack.api_url, ZOOM_API_URL=sim.api_url, ZOOM_OAUTH_URL=sim.oauth_url,
+               ZOOM_ACCOUNT_ID=SIM_ACCOUNT, ZOOM_CLIENT_ID=SIM_CLIENT_ID,
+               ZOOM_CLIENT_SECRET=SIM_CLIENT_SECRET, PYTHONPATH=str(ROOT))
+    return env
+
+
+def book_every_room(migrated_db: Any, due: datetime) -> None:
+    box = SecretBox(TEST_SECRET_KEY)
+    with session_scope(migrated_db.sessions, write_lock=True) as session:
+        for room in room_store.list_rooms(session):
+            booking_store.create_booking(
+                session, room=room, requester_user_id="U_ALICE", channel_id="C_OPS", tz_name="Europe/Berlin",
+                starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK, meeting_id=MEETING_ID,
+                passcode=box.seal(PASSCODE), now=due - timedelta(hours=1))
+
+
+def joins_per_room(sim: SimulatorServer) -> dict[str, int]:
+    sent: dict[str, int] = {}
+    for request in sim.requests:
+        if request["method"] == "PATCH" and request["path"].endswith("/events") \
+                and request["json"]["method"] == "zoomroom.meeting_join":
+            room_id = request["path"].split("/")[3]
+            sent[room_id] = sent.get(room_id, 0) + 1
+    return sent
 
 
 def counts(sessions: Any) -> dict[OccurrenceStatus, int]:
@@ -110,27 +141,16 @@ def claimed_by(sessions: Any, pid: int) -> int:
 
 def test_each_occurrence_is_joined_exactly_once_while_a_worker_is_killed(
     migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
-    start_worker: Callable[[dict[str, str]], WorkerProcess],
+    start_worker: Callable[..., WorkerProcess],
 ) -> None:
     sim = make_zoom_sim({"rooms": room_state(ROOMS)})
     sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
     with ZoomClient(sim_zoom_settings(sim)) as zoom:
         sync_rooms_from_zoom(zoom, migrated_db.sessions)
-    box = SecretBox(TEST_SECRET_KEY)
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
-    with session_scope(migrated_db.sessions, write_lock=True) as session:
-        for room in room_store.list_rooms(session):
-            booking_store.create_booking(
-                session, room=room, requester_user_id="U_ALICE", channel_id="C_OPS", tz_name="Europe/Berlin",
-                starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK, meeting_id=MEETING_ID,
-                passcode=box.seal(PASSCODE), now=due - timedelta(hours=1))
+    book_every_room(migrated_db, datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3))
     assert counts(migrated_db.sessions) == {OccurrenceStatus.SCHEDULED: ROOMS}
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "ZOOM_", "ROOMBOT_"))}
-    env.update(DATABASE_URL=migrated_db.url, ROOMBOT_SECRET_KEY=TEST_SECRET_KEY, SLACK_BOT_TOKEN=fake_slack.bot_token,
-               SLACK_API_URL=fake_slack.api_url, ZOOM_API_URL=sim.api_url, ZOOM_OAUTH_URL=sim.oauth_url,
-               ZOOM_ACCOUNT_ID=SIM_ACCOUNT, ZOOM_CLIENT_ID=SIM_CLIENT_ID,
-               ZOOM_CLIENT_SECRET=SIM_CLIENT_SECRET, PYTHONPATH=str(ROOT))
+    env = worker_env(migrated_db, sim, fake_slack)
     several = migrated_db.backend == "postgres"
     workers = [start_worker(env) for _ in range(3 if several else 1)]
     victim = workers[0]
@@ -147,12 +167,7 @@ def test_each_occurrence_is_joined_exactly_once_while_a_worker_is_killed(
     assert counts(migrated_db.sessions) == {OccurrenceStatus.DISPATCHED: ROOMS}
     rooms = {room["name"]: room for room in sim_admin(sim, "GET", "/rooms")["rooms"]}
     assert {name: room["joins"] for name, room in rooms.items()} == {f"Room {k:03d}": 1 for k in range(ROOMS)}
-    join_requests: dict[str, int] = {}
-    for request in sim.requests:
-        if request["method"] == "PATCH" and request["path"].endswith("/events") \
-                and request["json"]["method"] == "zoomroom.meeting_join":
-            room_id = request["path"].split("/")[3]
-            join_requests[room_id] = join_requests.get(room_id, 0) + 1
+    join_requests = joins_per_room(sim)
     assert len(join_requests) == ROOMS and set(join_requests.values()) == {1}, "a join was sent twice"
     with session_scope(migrated_db.sessions) as session:
         reclaimed = session.scalar(select(func.count()).select_from(Occurrence).where(Occurrence.claim_count > 1))
@@ -160,3 +175,35 @@ def test_each_occurrence_is_joined_exactly_once_while_a_worker_is_killed(
     assert reclaimed >= 1 and orphaned >= 1  # the killed worker's claims were taken over ...
     assert unaudited == 0  # ... and every occurrence points at its dispatch audit row
 
+
+
+@pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)
+def test_a_worker_paused_past_its_lease_then_resumed_loses_nothing_and_sends_nothing_twice(
+    migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    rooms = 20
+    # Rooms take 12 s to get into a meeting: the paused worker's joins are still on their way in when another
+    # worker takes its occurrences over.
+    sim = make_zoom_sim({"rooms": room_state(rooms), "join_delay_seconds": 12.0})
+    sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
+    with ZoomClient(sim_zoom_settings(sim)) as zoom:
+        sync_rooms_from_zoom(zoom, migrated_db.sessions)
+    book_every_room(migrated_db, datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1))
+    env = worker_env(migrated_db, sim, fake_slack)
+    # A poll interval longer than the lease renewal period: leases must be renewed on their own timer.
+    first = start_worker(env, poll_interval=1.0)
+    wait_until(lambda: len(joins_per_room(sim)) == rooms, 60, "the first worker to send every join")
+    first.process.send_signal(signal.SIGSTOP)
+    time.sleep(LEASE_SECONDS + 1)  # its leases run out while it is paused
+    start_worker(env)
+    wait_until(lambda: counts(migrated_db.sessions).get(OccurrenceStatus.CLAIMED, 0) == 0
+               and sum(counts(migrated_db.sessions).values()) == rooms
+               and counts(migrated_db.sessions).get(OccurrenceStatus.SCHEDULED, 0) == 0, 60,
+               "the second worker to finish every occurrence")
+    first.process.send_signal(signal.SIGCONT)
+    time.sleep(2)  # the resumed worker finds its claims taken over
+    assert counts(migrated_db.sessions) == {OccurrenceStatus.DISPATCHED: rooms}
+    assert set(joins_per_room(sim).values()) == {1}, "a join was sent twice"
+    posted = " ".join(message.text for message in fake_slack.all_messages())
+    assert "busy" not in posted and "Join anyway" not in posted

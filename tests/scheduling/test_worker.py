@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
 
 from bot.scheduling.runner import join_marker
 from bot.store import audit, occurrences
-from bot.store.db import session_scope
+from bot.store.db import DatabaseUnavailable, session_scope
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus
-from tests.scheduling.conftest import ALICE, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
+from tests.scheduling.conftest import ALICE, CHANNEL, FAST_WORKER, MEETING_ID, PASSCODE, Bookings, utc_now
 
 
 def test_a_due_occurrence_joins_once_and_the_channel_sees_progress_and_result(bookings: Bookings) -> None:
@@ -168,3 +176,69 @@ def test_a_weekly_series_across_daylight_saving_fires_at_the_local_time(bookings
     assert [o.status for o in series[:3]] == [OccurrenceStatus.SKIPPED, OccurrenceStatus.DISPATCHED,
                                               OccurrenceStatus.SCHEDULED]
     assert series[1].starts_at == second and bookings.joins() == 1
+
+
+def test_a_taken_over_join_still_on_its_way_in_is_watched_not_refused_as_busy(bookings: Bookings) -> None:
+    now = utc_now()
+    booking_id = bookings.book(starts_at=now - timedelta(seconds=5))
+    # A worker sends the join and stalls past its lease while the room is still getting into the meeting.
+    bookings.stack.admin("PATCH", "/config", {"join_delay_seconds": 1.0})
+    with session_scope(bookings.sessions, write_lock=True) as session:
+        [claimed] = occurrences.claim_due(session, worker_id="stalled", now=now, lease=timedelta(seconds=1)).claimed
+        audit.claim_once(session, join_marker(claimed.id))
+    room = bookings.stack.zoom.list_rooms(query_name="Boardroom")[0]
+    bookings.stack.zoom.join_room(room, MEETING_ID, PASSCODE)  # the room is now joining, not yet InMeeting
+    assert bookings.worker().run_once(now + timedelta(seconds=5)).claimed == 1
+    [occurrence] = bookings.occurrences(booking_id)
+    assert occurrence.status is OccurrenceStatus.DISPATCHED, occurrence.outcome_reason
+    assert occurrence.claim_count == 2 and "earlier attempt" in (occurrence.outcome_reason or "")
+    assert bookings.joins() == 1  # watched to its end: neither sent again nor refused as busy
+    assert "busy" not in bookings.channel_text() and "Join anyway" not in bookings.channel_text()
+
+
+def test_a_taken_over_occurrence_edits_the_message_its_first_worker_posted(bookings: Bookings) -> None:
+    now = utc_now()
+    booking_id = bookings.book(starts_at=now - timedelta(seconds=5))
+    with session_scope(bookings.sessions, write_lock=True) as session:
+        [claimed] = occurrences.claim_due(session, worker_id="killed", now=now, lease=timedelta(seconds=1)).claimed
+        occurrence_id = claimed.id
+    # The first worker had posted its "⏳ Sending…" message before it was killed (no join sent yet).
+    slack = WebClient(token=bookings.slack.bot_token, base_url=bookings.slack.api_url)
+    posted = slack.chat_postMessage(channel=CHANNEL, text=":hourglass_flowing_sand: Sending Boardroom to meeting …")
+    with session_scope(bookings.sessions, write_lock=True) as session:
+        occurrences.set_progress_message(session, occurrence_id, posted["ts"])
+    assert bookings.worker().run_once(now + timedelta(seconds=5)).claimed == 1
+    [occurrence] = bookings.occurrences(booking_id)
+    assert occurrence.status is OccurrenceStatus.DISPATCHED
+    [card] = bookings.slack.messages_in(CHANNEL)  # one message per occurrence: the same one, now the result
+    assert card.ts == posted["ts"] and "is in meeting" in card.text
+
+
+def test_a_database_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+        bookings: Bookings, caplog: pytest.LogCaptureFixture) -> None:
+    worker = bookings.worker(replace(FAST_WORKER, poll_interval=0.01))
+    healthy = worker.sessions
+    down = threading.Event()
+
+    def sessions() -> Any:
+        if down.is_set():
+            raise DatabaseUnavailable("postgresql://roombot@db/roombot", "connection refused")
+        return healthy()
+
+    worker.sessions = sessions  # the tick loop's view of the store
+    caplog.set_level(logging.DEBUG, logger="bot.scheduling")
+    down.set()
+    worker.start()
+    try:
+        time.sleep(1.5)  # at 0.01 s per tick, without backoff this would be ~150 failed ticks
+        down.clear()
+        deadline = time.monotonic() + 40  # the backoff is at most 30 s
+        while not any("is back" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    records = [r for r in caplog.records if r.name == "bot.scheduling" and r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(";")[0] for r in records] == [
+        "booking worker: the database is unavailable (connection refused)",
+        records[1].getMessage().split(";")[0]]
+    assert "is back" in records[1].getMessage() and not any(r.exc_info for r in records)

@@ -38,3 +38,12 @@ def test_options_override_the_environment() -> None:
     assert config.grace == timedelta(minutes=3) and config.reminder_lead == timedelta(minutes=5)
     assert config.concurrency == 7 and config.lease == timedelta(seconds=20)
     assert WorkerConfig().slots(20) == 60 and WorkerConfig(concurrency=4).slots(20) == 4
+
+
+@pytest.mark.parametrize("argv", [("--lease-seconds", "2", "--poll-interval", "5"), ("--lease-seconds", "1")])
+def test_a_lease_not_comfortably_longer_than_the_poll_interval_is_refused_with_one_line(
+        argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(parse(*argv), {**BASE, "SLACK_BOT_TOKEN": "xoxb-1"}) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("roombot worker: --lease-seconds") and "poll interval" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -16,15 +16,19 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.errors import UserFacingError
+from bot.dispatch.engine import to_thread
+from bot.slack.errors import UserFacingError, outage_error
 from bot.slack.ids import ActionId
-from bot.slack.lane import deferred
+from bot.slack.lane import BUSY_TEXT, deferred
 from bot.slack.middleware import settings_of
+from bot.slack.rooms import commands as room_commands
 from bot.slack.rooms import flow, render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.feature import RoomsFeature, friendly_failures, tell_requester
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue
+from bot.store.db import DatabaseUnavailable
 from bot.store.types import DispatchSource
+from bot.zoom.errors import ZoomError
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +101,34 @@ def register(app: App, feature: RoomsFeature) -> None:
         except (SlackApiError, UserFacingError, KeyError) as error:
             log.info("join modal left without the room name: %s", type(error).__name__)
 
+    @friendly_failures
+    def list_page(ack: Ack, body: dict, action: dict, respond: Any) -> None:
+        """Previous / Next on `/room list`: the same (ephemeral) message shows the other page."""
+        ack()
+        try:
+            page = render.ListPage.decode(str(action.get("value", "")))
+        except StaleValue:
+            raise UserFacingError("This button comes from an older roombot message and no longer works. Nothing was "
+                                  "done.", hint="Run `/room list` again.") from None
+
+        async def answer() -> None:
+            try:
+                message = await room_commands.list_message(feature, page.query, page.page)
+            except (DatabaseUnavailable, ZoomError) as error:
+                await to_thread(tell_requester, outage_error(error).to_message(), (),
+                                {"body": body, "respond": respond})
+                return
+            await to_thread(respond, response_type="ephemeral", replace_original=True, **message.as_kwargs())
+
+        if not feature.engine.submit(answer, label="room list page"):
+            flow.ephemeral(respond, render.info_message(BUSY_TEXT))
+
     for action_id in DISPATCH_BUTTONS:
         app.action(action_id)(deferred(dispatch_button))
     app.action(ActionId.ENTER_PASSCODE)(deferred(enter_passcode))
     app.action(ActionId.JOIN_MEETING)(deferred(join_a_meeting))
+    app.action(ActionId.LIST_PREVIOUS)(deferred(list_page))
+    app.action(ActionId.LIST_NEXT)(deferred(list_page))
 
 
 def _working_text(click: Click, room_name: str) -> str:

@@ -83,13 +83,30 @@ def _submit_lookup(feature: RoomsFeature, request: SubcommandRequest, answer: Ca
         flow.ephemeral(request.respond, render.info_message(BUSY_TEXT))
 
 
+async def list_message(feature: RoomsFeature, query: str = "", page: int = 1) -> render.SlackMessage:
+    """One page of `/room list [text]` (on the dispatch engine: the status comes from the status board).
+
+    Every room can be reached: a page holds ``render.ROOMS_PER_PAGE`` rooms and its Previous/Next buttons
+    (``actions.register``) show the others; ``text`` narrows the list to the rooms whose name or alias
+    contains it."""
+    rooms, zoom_problem = await feature.rooms_with_status()
+    found = render.find_rooms(rooms, query) if query else rooms
+    return render.rooms_list_message(found, zoom_problem=zoom_problem, page=page, query=query, total=len(rooms))
+
+
+def list_query(args: str) -> str:
+    """The filter of `/room list <text>`, as it is carried in the page buttons."""
+    return " ".join(args.split())[:render.MAX_LIST_QUERY]
+
+
 def make_handlers(feature: RoomsFeature) -> dict[str, object]:
     @friendly_failures
     def list_rooms(request: SubcommandRequest) -> None:
+        query = list_query(request.args)
+
         async def answer() -> None:
-            rooms, zoom_problem = await feature.rooms_with_status()
-            await to_thread(flow.ephemeral, request.respond,
-                            render.rooms_list_message(rooms, zoom_problem=zoom_problem))
+            message = await list_message(feature, query)
+            await to_thread(flow.ephemeral, request.respond, message)
 
         _submit_lookup(feature, request, answer)
 

@@ -16,7 +16,7 @@ from bot.dispatch.outcomes import Requester
 from bot.services import Services
 from bot.slack.blocks import SlackMessage
 from bot.slack.directory import directory_of
-from bot.slack.errors import UserFacingError, outage_error
+from bot.slack.errors import UserFacingError, outage_error, reason_code
 from bot.slack.rooms.render import RoomView
 from bot.slack.subcommands import SubcommandRequest
 from bot.store import audit
@@ -47,7 +47,7 @@ def friendly_failures(handler: F) -> F:
             problem = error
         except (DatabaseUnavailable, ZoomError) as error:
             problem = outage_error(error)
-        log.info("told the user: %s", problem.user_message)
+        log.info("%s: told the requester why it stopped: %s", handler.__name__, reason_code(problem))
         tell_requester(problem.to_message(), args, kwargs)
         return None
 

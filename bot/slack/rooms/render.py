@@ -2,13 +2,22 @@
 
 Everything shown comes from a ``DispatchResult`` (which never holds a passcode except
 ``passcode_for_requester``, rendered only by ``passcode_message`` for an ephemeral reply) or from the store.
-Text from users or Zoom (room names, reasons quoting what was typed) is escaped with ``escape_mrkdwn``.
+Text from users or Zoom (room names, reasons quoting what was typed) is escaped with ``escape_mrkdwn`` wherever
+it goes into mrkdwn (block text and the fallback ``text``); confirm dialogs and select options are plain_text,
+so names go there as they are.
+
+Slack's limits, checked by the tests on these builders' output: 50 blocks per message, 100 per modal or Home
+tab, 3000 characters per section text, 75 per option text (150 per option value), 2000 per button value, and
+100 options in a ``static_select`` — with more rooms than that, the room pickers are ``external_select`` menus
+whose options are answered by type-ahead (``room_options``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -16,6 +25,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -27,13 +37,23 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, format_meeting_number
-from bot.slack.blocks import SlackMessage, clip, code, escape_mrkdwn
+from bot.slack.blocks import SECTION_LIMIT, SlackMessage, clip, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.rooms.values import DispatchKey, ModalContext, new_nonce
+from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue, new_nonce
+from bot.store.rooms import normalise_name
 
 MAX_PASSCODE_INPUT = 64
-MAX_SELECT_OPTIONS = 100
-ROOMS_WITH_BUTTONS = 20  # two blocks per room; Slack allows 50 blocks per message
+MAX_SELECT_OPTIONS = 100  # Slack's cap for a static_select, and for one options answer of an external_select
+MAX_OPTION_TEXT = 75  # characters of an option's text
+MAX_OPTION_VALUE = 150  # characters of an option's value
+MAX_BUTTON_VALUE = 2000
+MAX_CONFIRM_TEXT = 300  # characters of a confirm dialog's text
+ROOMS_WITH_BUTTONS = 20  # rooms per /room list page: two blocks each; Slack allows 50 blocks per message
+ROOMS_PER_PAGE = ROOMS_WITH_BUTTONS
+MAX_LIST_QUERY = 100  # characters of a `/room list <text>` filter carried in the page buttons
+ROOM_SEARCH_MIN_QUERY = 1  # characters typed before Slack asks for a room picker's options
+HOME_ROOMS = 60  # rooms listed on the Home tab; the rest are counted and left to /room list
+HOME_ROOM_SECTIONS = 3  # sections those rooms are packed into (each at most SECTION_LIMIT characters)
 
 STATUS_LABELS = {
     "Available": ":large_green_circle: Available",
@@ -156,22 +176,34 @@ def _style(fix: Fix) -> str | None:
     return {Fix.RETRY: "primary", Fix.JOIN_ANYWAY: "danger"}.get(fix)
 
 
+def confirm_text(text: str) -> PlainTextObject:
+    """A confirm dialog's text.  slack_sdk makes a bare string mrkdwn there, where a room named
+    ``Lab <!channel>`` would be a live mention: plain_text shows names exactly as they are, and mentions nobody."""
+    return PlainTextObject(text=clip(text, MAX_CONFIRM_TEXT), emoji=False)
+
+
+def leave_confirm(room_name: str) -> ConfirmObject:
+    return ConfirmObject(title="Make the room leave?", text=confirm_text(f"{room_name[:60]} will leave its current "
+                                                                         "meeting."),
+                         confirm="Leave", deny="Cancel")
+
+
 def _confirm(fix: Fix, result: DispatchResult) -> ConfirmObject | None:
     room = result.room_name[:60]
     number = format_meeting_number(result.meeting_id)
     if fix is Fix.REPAIR_PASSCODE:
         return ConfirmObject(
             title="Change the meeting passcode?",
-            text=f"Meeting {number} gets a new passcode that Zoom Rooms accept. Links and invitations sent before now "
-            "will ask people for the new passcode. You will see the new passcode privately.",
+            text=confirm_text(f"Meeting {number} gets a new passcode that Zoom Rooms accept. Links and invitations "
+                              "sent before now will ask people for the new passcode. You will see the new passcode "
+                              "privately."),
             confirm="Change passcode", deny="Cancel", style="danger")
     if fix is Fix.JOIN_ANYWAY:
         return ConfirmObject(title="Pull the room out of its meeting?",
-                             text=f"{room} will leave the meeting it is in now and join this one.",
+                             text=confirm_text(f"{room} will leave the meeting it is in now and join this one."),
                              confirm="Join anyway", deny="Cancel", style="danger")
     if fix is Fix.LEAVE:
-        return ConfirmObject(title="Make the room leave?", text=f"{room} will leave its current meeting.",
-                             confirm="Leave", deny="Cancel")
+        return leave_confirm(result.room_name)
     return None
 
 
@@ -233,24 +265,107 @@ def room_line(room: RoomView) -> str:
     return f"*{escape_mrkdwn(room.name)}*{aliases} — {status_label(room.status)}"
 
 
-def rooms_list_message(rooms: Sequence[RoomView], *, zoom_problem: str | None = None) -> SlackMessage:
+@dataclass(frozen=True)
+class ListPage:
+    """Which page of `/room list` (and which filter) a Previous/Next button shows: the button's value."""
+
+    page: int = 1
+    query: str = ""
+
+    def encode(self) -> str:
+        return json.dumps({"page": self.page, "q": self.query[:MAX_LIST_QUERY]}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, value: str) -> ListPage:
+        try:
+            data = json.loads(value)
+            page, query = data["page"], data.get("q", "")
+        except (ValueError, TypeError, KeyError):
+            raise StaleValue("not a /room list page") from None
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1 or not isinstance(query, str):
+            raise StaleValue("not a /room list page")
+        return cls(page, query[:MAX_LIST_QUERY])
+
+
+def _name_matches(room: RoomView, key: str, folded: str) -> tuple[bool, bool]:
+    """(matches at all, matches at the start of the name or an alias)."""
+    names = (room.name, *room.aliases)
+    if key:
+        keys = [normalise_name(name) for name in names]
+        return any(key in k for k in keys), any(k.startswith(key) for k in keys)
+    lowered = [name.casefold() for name in names]  # a query of punctuation only ("&"): match it as typed
+    return any(folded in n for n in lowered), any(n.startswith(folded) for n in lowered)
+
+
+def find_rooms(rooms: Sequence[RoomView], query: str) -> list[RoomView]:
+    """The rooms whose name or an alias contains ``query`` the way rooms are matched everywhere (capitals,
+    spaces and punctuation do not matter); those starting with it first, each group in the given order."""
+    folded = " ".join(query.split()).casefold()
+    if not folded:
+        return list(rooms)
+    key = normalise_name(query)
+    starting: list[RoomView] = []
+    containing: list[RoomView] = []
+    for room in rooms:
+        matches, at_start = _name_matches(room, key, folded)
+        if matches:
+            (starting if at_start else containing).append(room)
+    return starting + containing
+
+
+def _quoted(query: str) -> str:
+    return f"“{escape_mrkdwn(clip(query, MAX_LIST_QUERY))}”"
+
+
+def rooms_list_message(rooms: Sequence[RoomView], *, zoom_problem: str | None = None, page: int = 1,
+                       query: str = "", total: int | None = None) -> SlackMessage:
+    """One page of `/room list`: ``ROOMS_PER_PAGE`` rooms with their buttons, and Previous/Next buttons when
+    there are more, so every room can be reached and the message stays under Slack's 50 blocks.
+
+    ``rooms`` are the rooms to list (those matching ``query`` when the list is filtered), ``total`` how many
+    roombot knows in all."""
+    total = len(rooms) if total is None else total
     if not rooms:
+        if query and total:
+            return info_message(f":mag: No room matches {_quoted(query)}.",
+                                f"Nothing was done. `/room list` shows all {total} rooms.")
         return info_message(":information_source: roombot knows no rooms yet.",
                             "A roombot admin can import them from Zoom with `/room sync`.")
-    blocks: list[Block] = [section_block(f"*Zoom Rooms* ({len(rooms)}) — live status from Zoom")]
+    pages = -(-len(rooms) // ROOMS_PER_PAGE)
+    page = min(max(page, 1), pages)
+    first = (page - 1) * ROOMS_PER_PAGE
+    shown = rooms[first:first + ROOMS_PER_PAGE]
+    span = f"{first + 1}–{first + len(shown)}" if len(shown) > 1 else str(first + 1)
+    if query:
+        heading = f"*Zoom Rooms matching {_quoted(query)}* ({len(rooms)} of {total}) — live status from Zoom"
+    else:
+        heading = f"*Zoom Rooms* ({len(rooms)}) — live status from Zoom"
+    if pages > 1:
+        heading += f"\nRooms {span} of {len(rooms)} (page {page} of {pages})."
+    blocks: list[Block] = [section_block(heading)]
     if zoom_problem:
         blocks.append(note_block(f":warning: Live status unavailable: {escape_mrkdwn(zoom_problem)}"))
-    for room in rooms[:ROOMS_WITH_BUTTONS]:
+    for room in shown:
         blocks.append(section_block(room_line(room)))
         blocks.append(ActionsBlock(elements=room_buttons(room)))
-    rest = rooms[ROOMS_WITH_BUTTONS:]
-    if rest:
-        blocks.append(section_block("\n".join(room_line(r) for r in rest)))
-        blocks.append(note_block("Use `/room join <room> <link>` or `/room new <room>` for the rooms above."))
-    else:
-        blocks.append(note_block("Or type `/room join <room> <link | id> [passcode]`, `/room new <room> [topic]`."))
-    text = "Zoom Rooms: " + ", ".join(f"{r.name} ({r.status or 'unknown'})" for r in rooms)
-    return SlackMessage(text=clip(text, 3000), blocks=tuple(blocks))
+    if pages > 1:
+        blocks.append(ActionsBlock(block_id=BlockId.LIST_PAGES, elements=page_buttons(page, pages, query)))
+        blocks.append(note_block(f"Page {page} of {pages}. Find a room faster: `/room list <part of its name>`."))
+    blocks.append(note_block("Or type `/room join <room> <link | id> [passcode]`, `/room new <room> [topic]`."))
+    listed = ", ".join(f"{escape_mrkdwn(r.name)} ({r.status or 'unknown'})" for r in shown)
+    prefix = f"Zoom Rooms {span} of {len(rooms)}" if pages > 1 else "Zoom Rooms"
+    return SlackMessage(text=clip(f"{prefix}: {listed}", 3000), blocks=tuple(blocks))
+
+
+def page_buttons(page: int, pages: int, query: str) -> list[ButtonElement]:
+    buttons = []
+    if page > 1:
+        buttons.append(ButtonElement(text="◀ Previous", action_id=ActionId.LIST_PREVIOUS,
+                                     value=ListPage(page - 1, query).encode()))
+    if page < pages:
+        buttons.append(ButtonElement(text="Next ▶", action_id=ActionId.LIST_NEXT,
+                                     value=ListPage(page + 1, query).encode()))
+    return buttons
 
 
 def room_buttons(room: RoomView) -> list[ButtonElement]:
@@ -263,25 +378,105 @@ def room_buttons(room: RoomView) -> list[ButtonElement]:
     if room.status == "InMeeting":
         buttons.append(ButtonElement(text="Leave meeting", action_id=ActionId.LEAVE,
                                      value=DispatchKey(op="leave", room=room.key, nonce=new_nonce()).encode(),
-                                     confirm=ConfirmObject(title="Make the room leave?",
-                                                           text=f"{room.name[:60]} will leave its current meeting.",
-                                                           confirm="Leave", deny="Cancel")))
+                                     confirm=leave_confirm(room.name)))
     return buttons
 
 
+def _status_summary(rooms: Sequence[RoomView]) -> str:
+    counts: dict[str | None, int] = {}
+    for room in rooms:
+        status = room.status if room.status in STATUS_LABELS else None
+        counts[status] = counts.get(status, 0) + 1
+    parts = [f"{counts[status]} {status_label(status)}" for status in (*STATUS_LABELS, None) if counts.get(status)]
+    return f"{len(rooms)} rooms: " + " · ".join(parts)
+
+
+def pack_lines(lines: Sequence[str], *, limit: int = SECTION_LIMIT, sections: int) -> tuple[list[str], int]:
+    """Join ``lines`` into at most ``sections`` texts of at most ``limit`` characters each, in order, stopping
+    at the first line that does not fit; returns the texts and how many lines they hold (the caller says how
+    many were left out).  A single line longer than ``limit`` is clipped, with an ellipsis that shows it."""
+    packed: list[str] = []
+    current: list[str] = []
+    size = used = 0
+    for line in lines:
+        line = clip(line, limit)
+        if current and size + 1 + len(line) > limit:
+            packed.append("\n".join(current))
+            current, size = [], 0
+            if len(packed) == sections:
+                return packed, used
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+        used += 1
+    if current:
+        packed.append("\n".join(current))
+    return packed, used
+
+
 def home_blocks(rooms: Sequence[RoomView], *, problem: str | None = None) -> list[Block]:
+    """The Home tab's "Rooms" section: the first ``HOME_ROOMS`` rooms with their status, and for the rest a
+    count by status and where to see them (never a section clipped at Slack's 3000 characters)."""
     blocks: list[Block] = [section_block("*Rooms*")]
     if problem:
         blocks.append(note_block(f":warning: {escape_mrkdwn(problem)}"))
     if not rooms:
         blocks.append(note_block("No rooms yet: a roombot admin imports them with `/room sync`."))
         return blocks
-    lines = [room_line(room) for room in rooms]
-    for start in range(0, len(lines), 30):  # stay well under a section's 3000 characters
-        blocks.append(section_block("\n".join(lines[start:start + 30])))
+    packed, shown = pack_lines([room_line(room) for room in rooms[:HOME_ROOMS]], sections=HOME_ROOM_SECTIONS)
+    if shown < len(rooms):
+        blocks.append(note_block(_status_summary(rooms)))
+    blocks.extend(section_block(text) for text in packed)
+    if shown < len(rooms):
+        blocks.append(note_block(f"…and {len(rooms) - shown} more: `/room list` pages through every room, "
+                                 "`/room list <part of a name>` finds one."))
     blocks.append(note_block("Send one into a meeting from any channel: `/room join <room> <link>` or "
                              "`/room new <room>`."))
     return blocks
+
+
+# ------------------------------------------------------------------------------------------ room pickers
+
+
+def by_key(room: RoomView) -> str:
+    """An option's value for a room: its store id (what the send-room form reads back)."""
+    return str(room.key)
+
+
+def room_picker(rooms: Sequence[RoomView], *, action_id: str, placeholder: str,
+                value: Callable[[RoomView], str] = by_key) -> StaticSelectElement | ExternalDataSelectElement:
+    """A room select for a modal: a ``static_select`` with every room when they fit in Slack's 100 options,
+    else an ``external_select`` answered by type-ahead (``room_options``, from an ``app.options`` listener)."""
+    if len(rooms) <= MAX_SELECT_OPTIONS:
+        return StaticSelectElement(action_id=action_id, placeholder=placeholder,
+                                   options=[room_option(room, value) for room in rooms])
+    return ExternalDataSelectElement(action_id=action_id, placeholder="Type part of the room's name",
+                                     min_query_length=ROOM_SEARCH_MIN_QUERY)
+
+
+def search_hint(count: int) -> str | None:
+    """The plain_text hint under a room picker that searches (None for a plain list)."""
+    if count <= MAX_SELECT_OPTIONS:
+        return None
+    return f"{count} rooms: type part of a room's name (or an alias) to find it."
+
+
+def room_option(room: RoomView, value: Callable[[RoomView], str] = by_key) -> Option:
+    return Option(text=PlainTextObject(text=clip(room.name, MAX_OPTION_TEXT), emoji=False),
+                  value=value(room)[:MAX_OPTION_VALUE])
+
+
+def room_options(rooms: Sequence[RoomView], query: str, value: Callable[[RoomView], str] = by_key) -> dict[str, Any]:
+    """The answer to an external room select's type-ahead: ``ack(**room_options(...))``.
+
+    At most Slack's 100 options; when more rooms match, they come in one group whose label says how many
+    matched and to type more, so nobody is left wondering where their room went."""
+    found = find_rooms(rooms, query)
+    options = [room_option(room, value).to_dict() for room in found[:MAX_SELECT_OPTIONS]]
+    if len(found) <= MAX_SELECT_OPTIONS:
+        return {"options": options}
+    label = f"First {MAX_SELECT_OPTIONS} of {len(found)} matching rooms: type more of the name"
+    return {"option_groups": [{"label": PlainTextObject(text=clip(label, MAX_OPTION_TEXT)).to_dict(),
+                               "options": options}]}
 
 
 # ---------------------------------------------------------------------------------------------- modals
@@ -320,16 +515,16 @@ def join_meeting_modal(context: ModalContext, room_name: str | None = None) -> V
 
 
 def send_room_modal(context: ModalContext, rooms: Sequence[RoomView], *, passcode_stated: bool) -> View:
-    options = [Option(text=clip(room.name, 75), value=str(room.key)) for room in rooms[:MAX_SELECT_OPTIONS]]
-    select = StaticSelectElement(action_id=ActionId.ROOM_SELECT, placeholder="Choose a room", options=options)
+    """The message shortcut's form.  Up to 100 rooms are listed in the select; with more, the select searches
+    them as the user types (the options come from ``shortcuts.register``'s ``app.options`` listener)."""
+    select = room_picker(rooms, action_id=ActionId.ROOM_SELECT, placeholder="Choose a room")
     number = format_meeting_number(context.key.meeting)
     blocks: list[Block] = [section_block(f"Send a Zoom Room into meeting *{number}*."),
-                           InputBlock(block_id=BlockId.ROOM, label="Room", element=select)]
+                           InputBlock(block_id=BlockId.ROOM, label="Room", element=select,
+                                      hint=search_hint(len(rooms)))]
     hint = ("The message states the passcode: leave this empty to use it. " if passcode_stated
             else "Leave empty if the meeting has none or is on roombot's Zoom account. ")
     blocks.append(_passcode_input(True, hint + PASSCODE_HINT))
-    if len(rooms) > MAX_SELECT_OPTIONS:
-        blocks.append(note_block(f"Only the first {MAX_SELECT_OPTIONS} rooms are listed; use `/room join` for others."))
     return View(type="modal", callback_id=CallbackId.SEND_ROOM_MODAL, title="Send a room", submit="Send room",
                 close="Cancel", private_metadata=context.encode(), blocks=blocks)
 

@@ -3,11 +3,15 @@
 The modal opens at once (Slack's ``trigger_id`` lasts 3 seconds) and is filled in with the stored rooms
 afterwards.  A passcode stated in the message is not shown again: it travels in the modal sealed with
 ROOMBOT_SECRET_KEY, so Slack only carries ciphertext, and is opened when the form is submitted.
+
+With more than 100 rooms (Slack's cap for a static_select) the room select is an external_select: its options
+come from ``room_options`` as the user types, answered in the ack.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -15,11 +19,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.meetings import parse_message
-from bot.slack.ids import CallbackId
+from bot.slack.ids import ActionId, CallbackId
 from bot.slack.lane import deferred
 from bot.slack.rooms import render
 from bot.slack.rooms.feature import RoomsFeature, friendly_failures
 from bot.slack.rooms.values import DispatchKey, ModalContext
+from bot.store.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -60,4 +65,26 @@ def register(app: App, feature: RoomsFeature) -> None:
         except (SlackApiError, KeyError) as error:
             log.info("could not fill in the send-room modal: %s", type(error).__name__)
 
+    def room_options(ack: Ack, payload: dict) -> None:
+        """Type-ahead of the form's room select when there are more rooms than a static_select holds.
+
+        Slack waits for the options in the ack itself (3 seconds), so this is not deferred: it reads the stored
+        rooms (one short query, no Zoom) and answers at once."""
+        try:
+            rooms = feature.stored_rooms()
+        except DatabaseUnavailable as error:
+            log.warning("no room options: %s", error)
+            ack(options=[])
+            return
+        ack(**render.room_options(rooms, str(payload.get("value") or "")))
+
     app.shortcut(CallbackId.SEND_ROOM_SHORTCUT)(deferred(send_room))
+    app.options(ActionId.ROOM_SELECT, matchers=[in_view(CallbackId.SEND_ROOM_MODAL)])(room_options)
+
+
+def in_view(callback_id: str) -> Callable[..., bool]:
+    """An ``app.options`` matcher: the menu is in the modal ``callback_id`` (both room forms use ROOM_SELECT)."""
+    def matches(body: dict) -> bool:
+        return str((body.get("view") or {}).get("callback_id") or "") == callback_id
+
+    return matches
