@@ -80,7 +80,7 @@ from bot.store import rooms as room_store  # noqa: E402
 from bot.store.crypto import SecretBox  # noqa: E402
 from bot.store.db import create_engine_for_url, session_factory, session_scope  # noqa: E402
 from bot.store.migrate import upgrade_to_head  # noqa: E402
-from bot.store.models import Dispatch, Occurrence  # noqa: E402
+from bot.store.models import Dispatch, Occurrence, Room  # noqa: E402
 from bot.store.types import DispatchSource, MeetingMode, OccurrenceStatus  # noqa: E402
 from bot.zoom import ZoomClient, ZoomSettings  # noqa: E402
 
@@ -296,7 +296,9 @@ class RunResult:
     controls: int
     throttled: int
     cpu: dict[str, float]  # process -> CPU seconds used during the burst
+    rss: tuple[float, float]  # this process's RSS (MB) when the burst began, and the most sampled during it
     slack_calls: Counter[str]  # Slack Web API method -> calls during the burst
+    first_start: float | None
     first_join: float | None
     last_join: float | None
     listing_times: list[float]
@@ -326,137 +328,159 @@ class RunResult:
 
 
 def run_once(scenario: Scenario, rooms: int, database_url: str | None, *, shared_status: bool = True) -> RunResult:
-    label = f"({scenario.key}) {rooms}@{scenario.rate}/s" + ("" if shared_status else " per-dispatch status")
+    """One burst against fresh child processes and a fresh database; every process started here is killed."""
     LOG_COUNTER.reset()
     procs: list[Proc] = []
-    parts: DispatchParts | None = None
-    worker: BookingWorker | None = None
-    zoom: ZoomClient | None = None
-    engine = None
     with tempfile.TemporaryDirectory(prefix="bench-bookings-") as scratch:
         workdir = Path(scratch)
         try:
             state_file = workdir / "zoom-state.json"
             state_file.write_text(json.dumps(sim_state(scenario, rooms)), encoding="utf-8")
-            sim = spawn("zoom-sim", ["-m", "bot", "zoom-sim", "--port", "0", "--state", str(state_file)], workdir)
-            procs.append(sim)
-            slack = spawn("fake-slack", ["-m", "bench._ackstack", "fake-slack"], workdir)
-            procs.append(slack)
-            sim_url = sim.wait_for(r"zoom-sim listening on (http://127\.0\.0\.1:\d+)")
-            slack_url = slack.wait_for(r"READY (http://127\.0\.0\.1:\d+)")
-            sim_admin(sim_url, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
-            join_delay = float(sim_admin(sim_url, "GET", "/state")["join_delay_seconds"])
-            policy = watch_policy(join_delay)
-            print(f"   simulator pid {sim.popen.pid} at {sim_url}, join delay {join_delay} s; fake Slack pid "
-                  f"{slack.popen.pid}", flush=True)
+            procs.append(spawn("zoom-sim", ["-m", "bot", "zoom-sim", "--port", "0", "--state", str(state_file)],
+                               workdir))
+            procs.append(spawn("fake-slack", ["-m", "bench._ackstack", "fake-slack"], workdir))
+            sim_url = procs[0].wait_for(r"zoom-sim listening on (http://127\.0\.0\.1:\d+)")
+            slack_url = procs[1].wait_for(r"READY (http://127\.0\.0\.1:\d+)")
             with fresh_database(database_url, workdir) as url:
-                database = make_url(url).get_backend_name()
-                engine = create_engine_for_url(url)
-                sessions = session_factory(engine)
-                settings = ZoomSettings(api_url=f"{sim_url}/v2", oauth_url=f"{sim_url}/oauth/token", qps_light=100,
-                                        qps_medium=scenario.rate, read_timeout=30, **CREDENTIALS)
-                zoom = ZoomClient(settings)
-                sync_rooms_from_zoom(zoom, sessions)
-                box = SecretBox(SECRET_KEY)
-                parts = build_dispatch(settings, sessions, box, policy=policy)
-                if not shared_status:
-                    parts.board.status = parts.zoom.room_status  # type: ignore[method-assign]
-                services = Services(zoom=zoom, session_factory=sessions, secret_box=box, engine=parts.engine,
-                                    dispatcher=parts.dispatcher, meetings=parts.meetings)
-                services.dispatch_parts = parts
-                worker = BookingWorker(services, config=WORKER,
-                                       slack_client=WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/"))
-
-                # Book every room for the same second, far enough ahead to post the reminders first.
-                lead = 3.0 + rooms * 0.03
-                due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=math.ceil(lead) + 1)
-                with session_scope(sessions, write_lock=True) as session:
-                    for room in room_store.list_rooms(session):
-                        booking_store.create_booking(
-                            session, room=room, requester_user_id=REQUESTER, channel_id=CHANNEL, tz_name="UTC",
-                            starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK,
-                            meeting_id=MEETING_ID, passcode=box.seal(PASSCODE), now=due - timedelta(hours=1))
-                while worker.run_once(wait_for_dispatches=False).reminders:  # 20 reminders a tick
-                    pass
-                with session_scope(sessions) as session:
-                    reminded = session.scalar(select(func.count()).select_from(Occurrence).where(
-                        Occurrence.reminder_message_ts.is_not(None)))
-                spare = (due - datetime.now(UTC)).total_seconds()
-                if reminded != rooms or spare < 0.3:
-                    raise BenchError(f"set-up too slow: {reminded}/{rooms} reminders posted, {spare:.1f} s left "
-                                     "before the due second")
-
-                sim_admin(sim_url, "POST", "/faults", {"path_prefix": "/v2/rooms", "latency_ms": LATENCY_MS,
-                                                       "count": None})
-                sim_admin(sim_url, "DELETE", "/requests")  # set-up requests (token, room sync) are not counted
-                slack_before = httpx.get(f"{slack_url}/_bench/calls", params={"since": 0}, timeout=30).json()["total"]
-                LOG_COUNTER.reset()
-                while datetime.now(UTC) < due:
-                    time.sleep(0.002)
-                started = time.monotonic()
-                due_epoch = due.timestamp()
-                cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs}}
-                worker.start()
-                deadline = started + max(60.0, 4 * rooms / scenario.rate + 60)
-                finished = 0
-                peak = 0
-                while time.monotonic() < deadline:
-                    peak = max(peak, parts.engine.load().in_flight)
-                    with session_scope(sessions) as session:
-                        finished = session.scalar(select(func.count()).select_from(Occurrence).where(
-                            Occurrence.status.in_(FINAL_STATUSES))) or 0
-                    if finished >= rooms:
-                        break
-                    time.sleep(0.1)
-                cpu = {"bot": own_cpu_seconds() - cpu_before["bot"],
-                       **{proc.name: proc.cpu_seconds() - cpu_before[proc.name] for proc in procs}}
-                worker.stop(timeout=10)
-                unfinished = parts.close(timeout=10)
-                board_listings = parts.board.listings
-                parts = None
-
-                slack_calls = Counter(call["method"] for call in httpx.get(
-                    f"{slack_url}/_bench/calls", params={"since": slack_before}, timeout=30).json()["calls"])
-                requests = sim_admin(sim_url, "GET", "/requests")["requests"]
-                medium = [r for r in requests if category_of(r["method"], r["path"]) == "medium"]
-                controls = [r for r in medium if r["path"].endswith("/events")]
-                join_times = [r["at"] - due_epoch for r in controls
-                              if (r.get("json") or {}).get("method") == "zoomroom.meeting_join" and r["status"] < 300]
-                sim_joins = sum(room["joins"] for room in sim_admin(sim_url, "GET", "/rooms")["rooms"])
-                with session_scope(sessions) as session:
-                    outcomes = Counter(str(o.value) for o in session.scalars(
-                        select(Dispatch.outcome).where(Dispatch.source == DispatchSource.BOOKING)))
-                    statuses = Counter(str(s.value) for s in session.scalars(select(Occurrence.status)))
-                    finish_times = sorted(_as_utc(at).timestamp() - due_epoch for at in session.scalars(
-                        select(Occurrence.finished_at).where(Occurrence.finished_at.is_not(None))))
-                    # The last occurrence's finished_at, not when this loop noticed it (every 0.1 s).
-                    elapsed = finish_times[-1] if finished >= rooms and finish_times else None
-                    reasons = Counter((r or "")[:140] for r in session.scalars(
-                        select(Occurrence.outcome_reason).where(Occurrence.status != OccurrenceStatus.DISPATCHED)))
-                return RunResult(
-                    label=label, scenario=scenario, rooms=rooms, database=database, elapsed=elapsed,
-                    finished=finished, medium=len(medium), cpu=cpu, slack_calls=slack_calls,
-                    listings=sum(1 for r in medium if r["method"] == "GET" and r["path"].rstrip("/") == "/v2/rooms"),
-                    controls=len(controls), throttled=sum(1 for r in requests if r["status"] == 429),
-                    first_join=min(join_times) if join_times else None,
-                    last_join=max(join_times) if join_times else None, peak_in_flight=peak,
-                    listing_times=sorted(r["at"] - due_epoch for r in medium
-                                         if r["method"] == "GET" and r["path"].rstrip("/") == "/v2/rooms"),
-                    engine_capacity=worker.engine.max_in_flight, dispatch_outcomes=outcomes,
-                    occurrence_statuses=statuses, sim_joins=sim_joins, board_listings=board_listings,
-                    finish_times=finish_times, unfinished_at_close=unfinished, log_lines=LOG_COUNTER.summary(),
-                    reasons=reasons)
+                bot = BotUnderTest(scenario, rooms, url, sim_url, slack_url, shared_status=shared_status)
+                try:
+                    return bot.run(procs)
+                finally:  # before the database is dropped
+                    bot.close()
         finally:
-            if worker is not None:
-                worker.stop(timeout=5)
-            if parts is not None:
-                parts.close(timeout=5)
-            if zoom is not None:
-                zoom.close()
-            if engine is not None:
-                engine.dispose()
             for proc in reversed(procs):
                 proc.stop()
+
+
+class BotUnderTest:
+    """The bot as `roombot serve` wires it, in this process, against the simulator and the fake Slack."""
+
+    def __init__(self, scenario: Scenario, rooms: int, url: str, sim_url: str, slack_url: str, *,
+                 shared_status: bool) -> None:
+        self.scenario, self.rooms, self.sim_url, self.slack_url = scenario, rooms, sim_url, slack_url
+        self.label = f"({scenario.key}) {rooms}@{scenario.rate}/s" + ("" if shared_status else " per-dispatch status")
+        self.database = make_url(url).get_backend_name()
+        sim_admin(sim_url, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
+        join_delay = float(sim_admin(sim_url, "GET", "/state")["join_delay_seconds"])
+        print(f"   simulator at {sim_url} (join delay {join_delay} s), fake Slack at {slack_url}", flush=True)
+        self.engine = create_engine_for_url(url)
+        self.sessions = session_factory(self.engine)
+        settings = ZoomSettings(api_url=f"{sim_url}/v2", oauth_url=f"{sim_url}/oauth/token", qps_light=100,
+                                qps_medium=scenario.rate, read_timeout=30, **CREDENTIALS)
+        self.zoom = ZoomClient(settings)
+        self.box = SecretBox(SECRET_KEY)
+        self.parts: DispatchParts | None = build_dispatch(settings, self.sessions, self.box,
+                                                          policy=watch_policy(join_delay))
+        if not shared_status:
+            self.parts.board.status = self.parts.zoom.room_status  # type: ignore[method-assign]
+        services = Services(zoom=self.zoom, session_factory=self.sessions, secret_box=self.box,
+                            engine=self.parts.engine, dispatcher=self.parts.dispatcher, meetings=self.parts.meetings)
+        services.dispatch_parts = self.parts
+        self.worker = BookingWorker(services, config=WORKER,
+                                    slack_client=WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/"))
+
+    def close(self) -> None:
+        self.worker.stop(timeout=5)
+        if self.parts is not None:
+            self.parts.close(timeout=5)
+        self.zoom.close()
+        self.engine.dispose()
+
+    def book(self) -> datetime:
+        """One booking per room, all due at the same second, with their reminders posted; returns the second."""
+        sync_rooms_from_zoom(self.zoom, self.sessions)
+        lead = 3.0 + self.rooms * 0.03
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=math.ceil(lead) + 1)
+        with session_scope(self.sessions) as session:
+            room_ids = [room.id for room in room_store.list_rooms(session)]
+        for chunk in range(0, len(room_ids), 100):  # small transactions: set-up is not what is measured
+            with session_scope(self.sessions, write_lock=True) as session:
+                for room_id in room_ids[chunk:chunk + 100]:
+                    booking_store.create_booking(
+                        session, room=session.get(Room, room_id), requester_user_id=REQUESTER, channel_id=CHANNEL,
+                        tz_name="UTC", starts_at=due, duration=timedelta(minutes=15), meeting_mode=MeetingMode.LINK,
+                        meeting_id=MEETING_ID, passcode=self.box.seal(PASSCODE), now=due - timedelta(hours=1))
+        while self.worker.run_once(wait_for_dispatches=False).reminders:  # the worker posts 20 a tick
+            pass
+        reminded = self._count(Occurrence.reminder_message_ts.is_not(None))
+        spare = (due - datetime.now(UTC)).total_seconds()
+        if reminded != self.rooms or spare < 0.3:
+            raise BenchError(f"set-up too slow: {reminded}/{self.rooms} reminders posted, {spare:.1f} s left before "
+                             "the due second")
+        return due
+
+    def _count(self, condition: Any) -> int:
+        with session_scope(self.sessions) as session:
+            return session.scalar(select(func.count()).select_from(Occurrence).where(condition)) or 0
+
+    def _slack_calls(self, since: int) -> dict[str, Any]:
+        response = httpx.get(f"{self.slack_url}/_bench/calls", params={"since": since}, timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def run(self, procs: list[Proc]) -> RunResult:
+        assert self.parts is not None
+        due = self.book()
+        sim_admin(self.sim_url, "POST", "/faults", {"path_prefix": "/v2/rooms", "latency_ms": LATENCY_MS,
+                                                    "count": None})
+        sim_admin(self.sim_url, "DELETE", "/requests")  # set-up requests (token, room sync) are not counted
+        slack_before = int(self._slack_calls(0)["total"])
+        LOG_COUNTER.reset()
+        while datetime.now(UTC) < due:
+            time.sleep(0.002)
+        started = time.monotonic()
+        cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs}}
+        self.worker.start()
+        deadline = started + max(60.0, 4 * self.scenario.bound + 60)
+        finished = peak = 0
+        rss_before = rss_burst = current_rss_mb()
+        first_start: float | None = None  # when the engine first had work (claimed and submitted)
+        while time.monotonic() < deadline:
+            load = self.parts.engine.load()
+            peak = max(peak, load.in_flight)
+            if first_start is None and load.in_flight + load.queued > 0:
+                first_start = time.monotonic() - started
+            rss_burst = max(rss_burst, current_rss_mb())
+            finished = self._count(Occurrence.status.in_(FINAL_STATUSES))
+            if finished >= self.rooms:
+                break
+            time.sleep(0.1)
+        cpu = {"bot": own_cpu_seconds() - cpu_before["bot"],
+               **{proc.name: proc.cpu_seconds() - cpu_before[proc.name] for proc in procs}}
+        self.worker.stop(timeout=10)
+        unfinished = self.parts.close(timeout=10)
+        board_listings, capacity = self.parts.board.listings, self.parts.engine.max_in_flight
+        self.parts = None
+
+        due_epoch = due.timestamp()
+        slack_calls = Counter(str(call["method"]) for call in self._slack_calls(slack_before)["calls"])
+        requests = sim_admin(self.sim_url, "GET", "/requests")["requests"]
+        medium = [r for r in requests if category_of(r["method"], r["path"]) == "medium"]
+        listings = [r["at"] - due_epoch for r in medium
+                    if r["method"] == "GET" and r["path"].rstrip("/") == "/v2/rooms"]
+        controls = [r for r in medium if r["path"].endswith("/events")]
+        joins = [r["at"] - due_epoch for r in controls
+                 if (r.get("json") or {}).get("method") == "zoomroom.meeting_join" and r["status"] < 300]
+        sim_joins = sum(room["joins"] for room in sim_admin(self.sim_url, "GET", "/rooms")["rooms"])
+        with session_scope(self.sessions) as session:
+            outcomes = Counter(str(o.value) for o in session.scalars(
+                select(Dispatch.outcome).where(Dispatch.source == DispatchSource.BOOKING)))
+            statuses = Counter(str(s.value) for s in session.scalars(select(Occurrence.status)))
+            finish_times = sorted(_as_utc(at).timestamp() - due_epoch for at in session.scalars(
+                select(Occurrence.finished_at).where(Occurrence.finished_at.is_not(None))))
+            reasons = Counter((r or "")[:140] for r in session.scalars(
+                select(Occurrence.outcome_reason).where(Occurrence.status != OccurrenceStatus.DISPATCHED)))
+        return RunResult(
+            label=self.label, scenario=self.scenario, rooms=self.rooms, database=self.database,
+            # The last occurrence's finished_at, not when the loop above noticed it (it looks every 0.1 s).
+            elapsed=finish_times[-1] if finished >= self.rooms and finish_times else None,
+            finished=finished, medium=len(medium), listings=len(listings), controls=len(controls),
+            throttled=sum(1 for r in requests if r["status"] == 429), cpu=cpu, rss=(rss_before, rss_burst),
+            slack_calls=slack_calls, first_start=first_start, first_join=min(joins) if joins else None,
+            last_join=max(joins) if joins else None, listing_times=sorted(listings), finish_times=finish_times,
+            peak_in_flight=peak, engine_capacity=capacity, dispatch_outcomes=outcomes, occurrence_statuses=statuses,
+            sim_joins=sim_joins, board_listings=board_listings, unfinished_at_close=unfinished,
+            log_lines=LOG_COUNTER.summary(), reasons=reasons)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -471,6 +495,14 @@ def percentile(values: list[float], share: float) -> float:
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def current_rss_mb() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def peak_rss_mb() -> float:
@@ -541,10 +573,14 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
             elapsed = f"{run.elapsed:.2f} s" if run.elapsed is not None else f"not done ({run.finished}/{rooms})"
             print(f"   finished: {elapsed}; {outcome_text(run)}; board listings {run.board_listings}; "
-                  f"unfinished at close {run.unfinished_at_close}; peak RSS so far {peak_rss_mb():.0f} MB")
+                  f"unfinished at close {run.unfinished_at_close}")
+            print(f"   RSS: {run.rss[0]:.0f} MB when the burst began, at most {run.rss[1]:.0f} MB during it (sampled "
+                  f"every 0.1 s); peak RSS of the process so far {peak_rss_mb():.0f} MB")
             first = f"{run.first_join:.2f}" if run.first_join is not None else "-"
             last = f"{run.last_join:.2f}" if run.last_join is not None else "-"
-            print(f"   joins reached Zoom from t={first} s to t={last} s; GET /rooms pages at t= "
+            start = f"{run.first_start:.1f}" if run.first_start is not None else "-"
+            print(f"   first occurrences claimed and on the engine by t≈{start} s (sampled every 0.1 s); joins reached "
+                  f"Zoom from t={first} s to t={last} s; GET /rooms pages at t= "
                   + " ".join(f"{t:.2f}" for t in run.listing_times[:40])
                   + (" …" if len(run.listing_times) > 40 else ""))
             times = run.finish_times

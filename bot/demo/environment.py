@@ -42,7 +42,7 @@ BOT_TOKEN = "xoxb-demo-token"
 HOST_USER_ID = "sim-host-user-id"
 # The simulated rooms take this long to show InMeeting after Zoom accepts a join; roombot watches often.
 JOIN_DELAY_SECONDS = 0.3
-DEMO_POLICY = DispatchPolicy(watch_timeout=10.0, poll_interval=0.1)
+DEMO_POLICY = DispatchPolicy(watch_timeout=6.0, poll_interval=0.1, first_poll_delay=JOIN_DELAY_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,21 @@ def stated_passcode(c: Conversation) -> None:
     c.show()
 
 
+def mistyped_meeting_id(c: Conversation) -> None:
+    digits = str(PARTNER_REVIEW.id)
+    wrong = digits[:-2] + digits[-1] + digits[-2]  # the last two digits swapped: no such meeting
+    c.narrate(
+        f"Bob copies the partner's meeting ID by hand and swaps two digits: {_number(wrong)}. No such meeting",
+        "exists; a real room cannot join it and sits on an error screen, which Zoom's status cannot show.")
+    c.say(BOB, f"/room join Huddle 3 {wrong} {PARTNER_REVIEW.password}")
+    c.expect("#general was told Huddle 3 did not join, and that the meeting ID or the passcode is probably wrong",
+             lambda: any("Huddle 3" in (text := c.text_of(m)) and "meeting ID or the passcode is probably wrong"
+                         in text for m in c.channel_messages()))
+    c.expect("Zoom simulator: Huddle 3 is back on its home screen (roombot sent it to leave the error screen)",
+             lambda: c.env.sim_room("Huddle 3")["status"] == "Available" and not c.env.sim_room("Huddle 3")["prompt"])
+    c.show()
+
+
 def passcode_from_zoom(c: Conversation) -> None:
     link = c.env.services.zoom.get_meeting(SPRINT_PLANNING.id).join_url
     c.narrate(
@@ -166,6 +181,7 @@ def new_meeting_waiting_room(c: Conversation) -> None:
 
 STEPS: tuple[Step, ...] = (
     Step("A partner's meeting: the passcode is typed", stated_passcode),
+    Step("A mistyped meeting ID: the room cannot join it", mistyped_meeting_id),
     Step("A link from our own account: roombot finds the passcode", passcode_from_zoom),
     Step("Legacy Rooms API: Validation Failed, then Repair", legacy_api_repair),
     Step("A busy room: Join anyway", busy_room),

@@ -362,11 +362,13 @@ class DispatchService:
             cleared = False
             log.warning("leave after a stuck join failed for %s: %s", target.name, type(error).__name__)
         number = format_meeting_number(base.meeting_id)
-        cause = ("the passcode was probably wrong" if passcode else
-                 "the meeting probably needs a passcode, or the host has not let the room in")
+        # A room sits on a prompt for a meeting that does not exist just as for a wrong passcode: name both.
+        cause = ("the meeting ID or the passcode is probably wrong" if passcode else
+                 "the meeting ID is probably wrong, or the meeting needs a passcode, or the host has not let the "
+                 "room in")
         reason = (f"Zoom accepted the request, but {target.name} did not join meeting {number} within "
                   f"{int(self.policy.watch_timeout)} seconds: {cause}. "
-                  + ("I sent the room back to its home screen to clear the passcode prompt."
+                  + ("I sent the room back to its home screen to clear the prompt it was showing."
                      if cleared else "Clearing the room's screen failed too; someone may need to tap Cancel on it."))
         await to_thread(self.trail.record, dispatch_id, "leave" if cleared else "status", room_status=final_status,
                         outcome=DispatchOutcome.FAILED, reason=reason)

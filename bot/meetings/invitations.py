@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 # Characters people (and calendar exports) put between digit groups or words that are spaces in effect.
-_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000"), " ")
+_SPACE_LIKE = re.compile("[\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000]")
 _SLACK_MARKUP = re.compile(r"<([^<>|\s]*)(?:\|[^<>]*)?>")
 _OPENERS = "([{\"'<«“‘"
 _CLOSERS = ".,;:!?)]}\"'>»”’…"
@@ -96,7 +96,7 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     if not text.isascii():  # every space-like character is outside ASCII
-        text = text.translate(_SPACE_LIKE)
+        text = _SPACE_LIKE.sub(" ", text)
     return _GLUED_LABEL.sub(r" \1", text)
 
 

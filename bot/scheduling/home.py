@@ -1,4 +1,5 @@
-"""App Home: "Your bookings", with the same Cancel buttons as `/room bookings mine`."""
+"""App Home: "Your bookings", with the same Cancel buttons as `/room bookings mine` (the next ``HOME_LIMIT``, and
+a line saying so when there are more: a Home tab holds 100 blocks, and every booking takes two)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,16 @@ HOME_LIMIT = 10
 def section_for(services: Any) -> Callable[[str], Sequence[Block]]:
     def your_bookings(user_id: str) -> Sequence[Block]:
         try:
-            views, _ = services.scheduling.bookings.upcoming(user_id=user_id, limit=HOME_LIMIT)
+            # One more than is shown, to know whether to say there are more.
+            views, _ = services.scheduling.bookings.upcoming(user_id=user_id, limit=HOME_LIMIT + 1)
         except Exception:  # noqa: BLE001 - the rest of the Home tab must still render
             log.warning("could not list bookings for App Home", exc_info=True)
             return [ContextBlock(elements=[MarkdownTextObject(text="Your bookings cannot be shown right now.")])]
-        return messages.bookings_blocks(views, viewer=user_id, is_admin=False, heading="*Your bookings*")
+        blocks = messages.bookings_blocks(views[:HOME_LIMIT], viewer=user_id, is_admin=False,
+                                          heading="*Your bookings*")
+        if len(views) > HOME_LIMIT:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(
+                text=f"Only your next {HOME_LIMIT} are shown here: `/room bookings mine` lists more.")]))
+        return blocks
 
     return your_bookings

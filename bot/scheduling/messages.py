@@ -2,7 +2,9 @@
 
 Times in channel messages use Slack's ``<!date^…>`` token, so every reader sees them in their own time zone;
 the fallback text is the booking's zone.  Dispatch results reuse the `/room join` card when the rooms surface
-is installed (``bot.slack.rooms.render``), so a booking's result looks like any other dispatch.
+is installed (``bot.slack.rooms.render``), so a booking's result looks like any other dispatch.  Room names and
+other user text are escaped wherever they go into mrkdwn (block text and the fallback ``text`` alike); confirm
+dialogs are plain_text.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def booked_message(view: OccurrenceView, upcoming: Sequence[datetime], notes: Se
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
     for note in notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":information_source: {note}")]))
-    return SlackMessage(text=f"Booked {view.room_name} (booking #{view.booking_id}).", blocks=tuple(blocks))
+    return SlackMessage(text=f"Booked {escape_mrkdwn(view.room_name)} (booking #{view.booking_id}).",
+                        blocks=tuple(blocks))
 
 
 def _cancel_buttons(view: OccurrenceView) -> ActionsBlock:
@@ -108,14 +111,16 @@ def _cancel_buttons(view: OccurrenceView) -> ActionsBlock:
         text="Cancel this one" if view.rrule else "Cancel", action_id=BookingActionId.CANCEL_OCCURRENCE,
         value=f"{view.booking_id}:{view.occurrence_id}", style="danger" if not view.rrule else None,
         confirm=ConfirmObject(title="Cancel this occurrence?", confirm="Cancel it", deny="Keep it",
-                              text=f"{view.room_name} will not be sent on {describe(view.starts_at, view.tz_name)}."),
+                              text=render.confirm_text(f"{view.room_name} will not be sent on "
+                                                       f"{describe(view.starts_at, view.tz_name)}.")),
     )]
     if view.rrule:
         elements.append(ButtonElement(
             text="Cancel the whole series", action_id=ActionId.CANCEL_BOOKING, value=str(view.booking_id),
             style="danger",
             confirm=ConfirmObject(title="Cancel the series?", confirm="Cancel all", deny="Keep it",
-                                  text=f"Every future occurrence of booking #{view.booking_id} is cancelled."),
+                                  text=render.confirm_text(f"Every future occurrence of booking #{view.booking_id} "
+                                                           "is cancelled.")),
         ))
     return ActionsBlock(block_id=f"booking_{view.booking_id}_{view.occurrence_id}", elements=elements)
 
@@ -159,9 +164,11 @@ def reminder_message(view: OccurrenceView) -> SlackMessage:
         ButtonElement(text="Dispatch now", action_id=BookingActionId.DISPATCH_NOW, value=value, style="primary"),
         ButtonElement(text="Skip this one", action_id=BookingActionId.SKIP_OCCURRENCE, value=value,
                       confirm=ConfirmObject(title="Skip this one?", confirm="Skip", deny="Keep",
-                                            text=f"{view.room_name} will not be sent this time.")),
+                                            text=render.confirm_text(f"{view.room_name} will not be sent this "
+                                                                     "time."))),
     ]))
-    return SlackMessage(text=f"Reminder: {view.room_name} joins {meeting_words(view)} soon.", blocks=tuple(blocks))
+    return SlackMessage(text=f"Reminder: {escape_mrkdwn(view.room_name)} joins {meeting_words(view)} soon.",
+                        blocks=tuple(blocks))
 
 
 def reminder_done_message(view: OccurrenceView, what: str) -> SlackMessage:

@@ -29,8 +29,9 @@ from bot.slack.directory import directory_of
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.lane import deferred
 from bot.slack.middleware import services_of
+from bot.slack.rooms import render
 from bot.store import rooms as room_store
-from bot.store.db import session_scope
+from bot.store.db import DatabaseUnavailable, session_scope
 
 log = logging.getLogger("bot.scheduling")
 MAX_ROOM_OPTIONS = 100
@@ -39,16 +40,41 @@ DURATIONS = (("15 minutes", 15), ("30 minutes", 30), ("45 minutes", 45), ("1 hou
 REPEATS = (("Once", ""), ("Every day", "day"), ("Every weekday", "weekday"), ("Every week", "week"))
 
 
+def room_select(room_names: list[str]) -> Any:
+    """The modal's room select: every room in a static_select while they fit in Slack's 100 options, else an
+    external_select searched as the user types (``booking_room_options``).  The value is the room's name,
+    which ``submit_booking`` books by."""
+    return render.room_picker([render.RoomView(0, name) for name in room_names], action_id=ActionId.ROOM_SELECT,
+                              placeholder="Pick a room", value=_by_name)
+
+
+def _by_name(room: render.RoomView) -> str:
+    return room.name
+
+
+def booking_room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
+    """Type-ahead of the room select (more than 100 rooms).  Slack wants the options in the ack, within 3
+    seconds: not deferred, one short read of the stored rooms, no Zoom."""
+    try:
+        with session_scope(services_of(context).session_factory) as session:
+            rooms = [render.RoomView(room.id, room.name, tuple(alias.alias for alias in room.aliases))
+                     for room in room_store.list_rooms(session)]
+    except DatabaseUnavailable as error:
+        log.warning("no room options for the booking modal: %s", error)
+        ack(options=[])
+        return
+    ack(**render.room_options(rooms, str(payload.get("value") or ""), _by_name))
+
+
 def booking_view(room_names: list[str], *, now: datetime) -> View:
     start = int((now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0).timestamp())
     return View(type="modal", callback_id=CallbackId.BOOK_MODAL, title="Book a room", submit="Book", close="Cancel",
                 blocks=[
-                    InputBlock(block_id=BlockId.ROOM, label="Room", element=StaticSelectElement(
-                        action_id=ActionId.ROOM_SELECT, placeholder="Pick a room",
-                        options=[Option(text=name[:75], value=name[:75]) for name in room_names[:MAX_ROOM_OPTIONS]])),
+                    InputBlock(block_id=BlockId.ROOM, label="Room", element=room_select(room_names),
+                               hint=render.search_hint(len(room_names))),
                     InputBlock(block_id=BlockId.START, label="Starts",
                                element=DateTimePickerElement(action_id=ActionId.START_PICKER, initial_date_time=start)),
-                    InputBlock(block_id=BlockId.MEETING, label="Meeting", hint="A Zoom link, a meeting ID, or `new` "
+                    InputBlock(block_id=BlockId.MEETING, label="Meeting", hint="A Zoom link, a meeting ID, or “new” "
                                "for a new meeting the room can join", element=PlainTextInputElement(
                                    action_id=ActionId.MEETING_INPUT, placeholder="https://zoom.us/j/… or new")),
                     InputBlock(block_id=BookingBlockId.PASSCODE, label="Passcode", optional=True,
@@ -148,3 +174,8 @@ def _plain(mrkdwn: str) -> str:
 def register(app: App) -> None:
     app.shortcut(CallbackId.BOOK_ROOM_SHORTCUT)(deferred(open_booking_modal))
     app.view(CallbackId.BOOK_MODAL)(submit_booking)
+    app.options(ActionId.ROOM_SELECT, matchers=[_in_booking_modal])(booking_room_options)
+
+
+def _in_booking_modal(body: dict) -> bool:
+    return str((body.get("view") or {}).get("callback_id") or "") == CallbackId.BOOK_MODAL

@@ -151,7 +151,7 @@ def test_wrong_passcode_leaves_the_prompt_and_stops_before_zoom_locks_the_room(m
     for attempt in range(3):
         result = join(stack, "Boardroom", f"{EXTERNAL_ID} Wrong{attempt}")
         assert result.kind is ResultKind.STUCK_ON_PROMPT
-        assert "passcode was probably wrong" in result.reason
+        assert "the meeting ID or the passcode is probably wrong" in result.reason
         room = stack.sim_room("Boardroom")
         assert room["prompt"] is None and room["status"] == "Available"  # the leave cleared the prompt
     leaves = [r for r in stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
@@ -167,7 +167,7 @@ def test_missing_passcode_on_protected_meeting_is_reported_as_such(make_stack):
     external_meeting(stack, password="Right_1")
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
     assert result.kind is ResultKind.STUCK_ON_PROMPT
-    assert "probably needs a passcode" in result.reason
+    assert "meeting ID is probably wrong, or the meeting needs a passcode" in result.reason
     assert Fix.ENTER_PASSCODE in result.fixes
 
 
@@ -335,3 +335,19 @@ def test_zoom_refusing_a_join_is_reported_with_its_answer(make_stack):
     stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms/", "method": "PATCH", "status": 400, "count": 1})
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
     assert result.reason.startswith("Zoom refused sending Boardroom to meeting 855 1234 5678.")
+
+
+def test_a_mistyped_meeting_id_is_not_reported_as_joined(make_stack):
+    stack = make_stack(policy=SHORT_WATCH, unknown_meetings="not_found")  # the simulator's own default
+    external_meeting(stack)
+    result = join(stack, "Boardroom", "85512345687", passcode="Xk7_9ab")  # two digits swapped
+    assert result.kind is ResultKind.STUCK_ON_PROMPT, result.reason
+    assert "the meeting ID or the passcode is probably wrong" in result.reason
+    assert stack.sim_room("Boardroom")["status"] != "InMeeting"
+
+
+def test_the_simulator_refuses_unknown_meetings_by_default():
+    from bot.zoom.simulator import SimulatorServer, default_state_dict
+
+    assert SimulatorServer(default_state_dict()).state.unknown_meetings == "not_found"
+    assert SimulatorServer({}).state.unknown_meetings == "not_found"

@@ -38,17 +38,19 @@ def test_demo_runs_every_step_and_exits_0(demo: tuple[int, str, str]) -> None:
     assert code == 0, out + err
     assert "Traceback" not in out + err
     last = out.strip().splitlines()[-2]
-    assert last.startswith("roombot demo: all 5 steps went as expected")
+    assert last.startswith("roombot demo: all 6 steps went as expected")
     assert "✗" not in out
 
 
 def test_demo_output_tells_each_story(demo: tuple[int, str, str]) -> None:
     _, out, _ = demo
-    steps = re.split(r"^── \d/5 ", out, flags=re.M)[1:]
-    assert len(steps) == 5
-    joined, repaired, busy, waiting = steps[0], steps[2], steps[3], steps[4]
+    steps = re.split(r"^── \d/6 ", out, flags=re.M)[1:]
+    assert len(steps) == 6
+    joined, mistyped, repaired, busy, waiting = steps[0], steps[1], steps[3], steps[4], steps[5]
     assert "alice types:  /room join Boardroom 93456789012" in joined and "934 5678 9012" in joined
-    assert "/room join Huddle 3 <https://" in steps[1] and "GET /meetings/87654321098" in steps[1]
+    assert "bob types:  /room join Huddle 3 93456789021" in mistyped
+    assert "meeting ID or the passcode is probably wrong" in mistyped and "Huddle 3 is in meeting" not in mistyped
+    assert "/room join Huddle 3 <https://" in steps[2] and "GET /meetings/87654321098" in steps[2]
     assert "Validation Failed" in repaired and "params.password" in repaired
     assert "[button: Repair passcode]" in repaired and "ada clicks [Repair passcode]" in repaired
     assert "[button: Join anyway]" in busy and "alice clicks [Join anyway]" in busy

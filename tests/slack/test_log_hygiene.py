@@ -1,10 +1,11 @@
-"""Log hygiene: what users type never reaches a log, and what reaches a log cannot forge lines or carry a
-``pwd=`` token — over real HTTP with signed requests, every `/room` subcommand and its refusals, every
-logger at DEBUG.
+"""Log hygiene, over real HTTP with signed requests: what users type never reaches a log, what reaches a log
+cannot forge lines or carry a ``pwd=`` token, and a request that fails Slack's signature check is refused
+with one short line — whatever its body or headers hold.
 
 The rule: logs carry reason codes (an error class, a short fixed code), room names and meeting numbers, never
 text a user typed.  Replies may quote what the requester typed back to them alone (ephemerally); a channel
-message never carries a passcode or a ``pwd=`` token.
+message never carries a passcode or a ``pwd=`` token.  tests/slack_rooms/test_no_passcode_leaks.py follows
+passcodes through successful dispatches; this file sends them through every `/room` subcommand and refusal.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
+from bot import logsafety
+from bot.cli import serve as serve_command
 from bot.dispatch.service import DispatchPolicy
 from bot.scheduling import install as install_scheduling
 from bot.services import Services
 from bot.slack.rooms import install as install_rooms
 from tests.support.slack import (
     TEST_ADMIN,
+    TEST_BOT_TOKEN,
     FakeSlackApi,
     SignedSlackClient,
     SlackAppServers,
@@ -32,8 +37,6 @@ from tests.support.slack import (
     strings_in,
 )
 from tests.support.stack import Stack
-
-pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
 SEED = "w46!(i{74n"  # a Zoom-generated passcode a room cannot type
 STATED = "Xk7_9ab"
@@ -46,6 +49,7 @@ USER, HOST = "U1", "UHOST"
 CHANNEL = "C1"
 PROGRESS_PREFIX = ":hourglass_flowing_sand:"
 POLICY = DispatchPolicy(watch_timeout=3.0, poll_interval=0.05, first_poll_delay=0.0)
+LONGEST_LINE = 1000
 
 
 @dataclass
@@ -86,7 +90,11 @@ class Bot:
 
 @pytest.fixture
 def bot(make_stack: Callable[..., Stack], slack_app_server: SlackAppServers, fake_slack: FakeSlackApi,
-        slack_client: SignedSlackClient) -> Iterator[Bot]:
+        slack_client: SignedSlackClient, caplog: pytest.LogCaptureFixture) -> Iterator[Bot]:
+    """Rooms and bookings on the events API, every `/room` subcommand registered, meeting MEETING (passcode
+    STATED) known to the simulator; logging at DEBUG before the app exists (Bolt copies the root logger's
+    level into its own loggers when it creates them)."""
+    caplog.set_level(logging.DEBUG)
     fake_slack.add_user(HOST, name="hana", email="host@example.com")
     fake_slack.add_user(TEST_ADMIN, name="admin", email="admin@example.com")
     stack = make_stack(rooms_api="events", policy=POLICY)
@@ -100,26 +108,23 @@ def bot(make_stack: Callable[..., Stack], slack_app_server: SlackAppServers, fak
     yield Bot(stack, fake_slack, slack_client)
 
 
-def texts_of(record: logging.LogRecord) -> str:
-    parts = [record.getMessage()]
-    if record.exc_info:
-        parts.append(logging.Formatter().formatException(record.exc_info))
-    if record.exc_text:
-        parts.append(record.exc_text)
-    if record.stack_info:
-        parts.append(record.stack_info)
-    return "\n".join(parts)
+def written(record: logging.LogRecord) -> str:
+    """What a handler writes for ``record``: its final message and its traceback text."""
+    return "\n".join(part for part in (record.getMessage(), record.exc_text, record.stack_info) if part)
 
 
-def logged_secrets(records: list[logging.LogRecord]) -> list[tuple[str, str, str]]:
+def secrets_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, str]]:
     found = []
-    for record in records:
-        text = texts_of(record)
+    for record in caplog.records:
+        text = written(record)
         for secret in SECRETS:
             if secret in text:
                 found.append((record.name, secret, text[:300]))
         if PWD.search(text):
             found.append((record.name, "pwd=", text[:300]))
+    for secret in SECRETS:
+        if secret in caplog.text:
+            found.append(("(formatted)", secret, ""))
     return found
 
 
@@ -133,7 +138,7 @@ def strings(value: object) -> list[str]:
     return []
 
 
-def public(call: SlackCall) -> bool:
+def seen_by_others(call: SlackCall) -> bool:
     """Could people other than the requester see what this call sent?"""
     if call.method in ("chat.postEphemeral", "ack", "views.open", "views.update", "views.push", "views.publish"):
         return False
@@ -142,14 +147,17 @@ def public(call: SlackCall) -> bool:
     return True
 
 
-def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
-
+def run_every_subcommand(bot: Bot) -> None:
+    """Every `/room` subcommand, with passcodes and pwd tokens where the grammar takes text, through its
+    refusals and its successes; each waits for its reply."""
     # -- the shell: help, unknown words, admin-only refusals ------------------------------------------
     bot.ask(f"help {STATED}")
     bot.ask(STATED)  # not a subcommand: "did you mean"
-    bot.ask(f"sync {STATED}", contains="admin")  # not an admin
+    bot.ask(f"{LINK} {SEED}")
+    bot.ask(f"sync {STATED}", contains="admin")  # U1 is not an admin
+    bot.ask(f"audit {SEED}", contains="admin")
     bot.ask(f"list {SEED}")
+    bot.ask("list")
 
     # -- join: usage, unknown room (the passcode as the room name), bad links, then real joins -----------
     bot.ask(f"join {STATED}")
@@ -157,20 +165,21 @@ def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs(bot: Bot, caplog
     bot.ask(f"join {STATED} {LINK}")
     bot.ask(f"join Boardroom https://example.com/j/{MEETING}?pwd={PWD_TOKEN}")
     bot.ask(f"join Boardroom https://zoom.us/my/{STATED}?pwd={PWD_TOKEN}")
+    bot.dispatch(f"join Boardroom {MEETING} {SEED}{SEED}{SEED}", settled_prefix="")  # longer than any passcode
     bot.dispatch(f"join Boardroom {MEETING} {STATED}", settled_prefix="Boardroom is in meeting")
     bot.dispatch("leave Boardroom", settled_prefix="Boardroom is leaving")
     bot.dispatch(f"join Boardroom {LINK} {STATED}", settled_prefix="Boardroom is in meeting")
     bot.dispatch("leave Boardroom", settled_prefix="Boardroom is leaving")
-    # a wrong passcode the room cannot type: the room sits on the passcode prompt and is cleared
+    # a wrong passcode: the room sits on the passcode prompt until the watch gives up and clears it
     bot.dispatch(f"join Huddle 3 {MEETING} {SEED}", settled_prefix="")
 
     # -- new / leave / status ----------------------------------------------------------------------------
+    bot.ask("new")
     bot.ask(f"new {SEED}")
     bot.ask(f"new {SEED} Planning {STATED}")
     bot.ask(f"leave {SEED}")
     bot.ask(f"leave {STATED} {PWD_TOKEN}")
     bot.ask(f"status {SEED}")
-    bot.ask(f"status {LINK}")
     bot.ask("status Boardroom")
 
     # -- bookings ------------------------------------------------------------------------------------------
@@ -182,7 +191,6 @@ def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs(bot: Bot, caplog
     bot.ask(f"book Boardroom tomorrow 9am https://example.com/j/1?pwd={PWD_TOKEN}")
     bot.ask(f"book Boardroom tomorrow 9am {LINK} {STATED} for 30m", contains="Booked")
     bot.ask(f"bookings {SEED}")
-    bot.ask(f"bookings {STATED}?pwd={PWD_TOKEN}")
     bot.ask("bookings mine")
     bot.ask(f"cancel {SEED}")
     bot.ask(f"cancel 999 {STATED}")
@@ -199,20 +207,150 @@ def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs(bot: Bot, caplog
     bot.ask(f"allow {SEED}", user=TEST_ADMIN)
     bot.ask(f"allow Boardroom {STATED}", user=TEST_ADMIN)
     bot.ask(f"audit {SEED}", user=TEST_ADMIN)
-    bot.ask("audit", user=TEST_ADMIN)
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs_and_channels(
+        bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    run_every_subcommand(bot)
     time.sleep(0.3)  # late log lines (progress edits, audit rows) of the last dispatches
 
     assert any(r.name.startswith("slack_sdk") and r.levelno == logging.DEBUG for r in caplog.records)
-    leaks = logged_secrets(caplog.records)
+    assert any(r.name.startswith("slack_bolt") and r.levelno == logging.DEBUG for r in caplog.records)
+    leaks = secrets_logged(caplog)
     assert leaks == [], "\n".join(map(str, leaks))
+    refusals = [r.getMessage() for r in caplog.records if r.name in ("bot.slack.errors", "bot.slack.rooms.feature")
+                and "told the" in r.getMessage()]
+    # a reason code says why: the class of what was refused, not the reply
+    assert any(m.endswith("UserFacingError<-BookRequestError") for m in refusals), refusals
+    assert any(m.startswith("alias: ") and m.endswith("UserFacingError<-RoomNotFound") for m in refusals), refusals
 
-    calls = bot.slack.calls()
-    for call in calls:
-        sent = "\n".join(strings(call.params))
-        import sys
-        for secret in (*SECRETS, "pwd="):
-            if secret in sent:
-                print("ECHO", call.method, call.params.get("response_type"), public(call), secret, "|", sent[:160].replace("\n", " / "), file=sys.stderr)
-        if public(call):
+    for call in bot.slack.calls():
+        if seen_by_others(call):
+            sent = "\n".join(strings(call.params))
+            assert not PWD.search(sent), f"a pwd= token reached the channel in {call.method}: {sent[:300]}"
             for secret in SECRETS:
                 assert secret not in sent, f"{secret!r} reached the channel in {call.method}: {sent[:300]}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "refusals quote the room text as typed, pwd token included, back to the requester (ephemerally) and the "
+    "audit trail stores it in plain text, shown by /room audit: bot/dispatch/service.py resolve_now/_lookup "
+    "and bot/scheduling/service.py upcoming(); see the report"))
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+def test_no_reply_at_all_carries_a_pwd_token(bot: Bot) -> None:
+    bot.ask(f"status {LINK}")
+    bot.ask(f"leave {LINK}")
+    bot.ask(f"bookings {STATED}?pwd={PWD_TOKEN}")
+    bot.ask("audit", user=TEST_ADMIN)
+    echoed = [call.method for call in bot.slack.calls() if PWD.search("\n".join(strings(call.params)))]
+    assert echoed == []
+
+
+# ------------------------------------------------------------------------------------------ signatures
+
+
+def slash_body(text: str) -> str:
+    return urlencode({"token": "deprecated", "team_id": "T0TEST", "channel_id": CHANNEL, "user_id": USER,
+                      "command": "/room", "text": text, "api_app_id": "A0TEST",
+                      "response_url": "http://127.0.0.1:9/never", "trigger_id": "1.2.3"})
+
+
+def test_bad_signatures_keep_the_body_out_of_the_log(
+        slack_client: SignedSlackClient, fake_slack: FakeSlackApi, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    stale = int(time.time()) - 10 * 60
+    # a genuine request, signed with the right secret, replayed too late: it carries a passcode and a pwd token
+    assert slack_client.slash("/room", f"join Boardroom {LINK} {STATED}", timestamp=stale).status_code == 401
+    assert slack_client.post("x" * 1_000_000, "application/x-www-form-urlencoded", signed=False).status_code == 401
+    assert slack_client.post(slash_body(STATED), "application/x-www-form-urlencoded",
+                             signature="v0=" + "0" * 64).status_code == 401
+    assert fake_slack.responses() == []  # and nothing ran
+
+    assert secrets_logged(caplog) == []
+    longest = max(caplog.records, key=lambda r: len(written(r)))
+    assert len(written(longest)) <= LONGEST_LINE, (longest.name, written(longest)[:200])
+    refused = [re.fullmatch(r"refused a request to /slack/events: invalid signature \((.+); (\d+)-byte body\)",
+                            r.getMessage()) for r in caplog.records if r.name == "bot.web"]
+    assert [(m.group(1), int(m.group(2)) > 100) for m in refused if m] == [
+        ("stale timestamp", True), ("no timestamp", True), ("wrong signature", True)]
+    assert int(refused[1].group(2)) == 1_000_000
+
+
+@pytest.mark.parametrize("headers", [
+    pytest.param({"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=" + "0" * 64}, id="word"),
+    pytest.param({"X-Slack-Request-Timestamp": "1e9", "X-Slack-Signature": "v0=" + "0" * 64}, id="float"),
+    pytest.param({"X-Slack-Request-Timestamp": "", "X-Slack-Signature": "v0=" + "0" * 64}, id="empty"),
+    pytest.param({"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=\u00e9" * 20},
+                 id="non-ascii-signature"),
+])
+def test_a_malformed_signature_header_is_refused_like_any_bad_signature(
+        slack_client: SignedSlackClient, fake_slack: FakeSlackApi, caplog: pytest.LogCaptureFixture,
+        headers: dict[str, str]) -> None:
+    caplog.set_level(logging.DEBUG)
+    encoded = {name: value.encode("latin-1") for name, value in headers.items()}
+    response = slack_client.post(slash_body(f"join Boardroom {MEETING} {STATED}"),
+                                 "application/x-www-form-urlencoded", signed=False, headers=encoded)  # type: ignore[arg-type]
+    assert response.status_code == 401, response.text
+    assert response.json() == {"error": "invalid request"}
+    assert fake_slack.calls() == []  # nothing ran, nothing was posted to the payload's response_url
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+    assert secrets_logged(caplog) == []
+
+
+# ------------------------------------------------------------------------------------------ the filter
+
+
+def test_the_root_filter_escapes_line_breaks_and_redacts_pwd_tokens(
+        slack_app_server: SlackAppServers, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    slack_app_server()  # create_app installs the filter on the root logger's handlers
+    assert all(logsafety.LOG_SAFETY in handler.filters for handler in logging.getLogger().handlers)
+
+    # log lines of modules outside the Slack shell (the booking worker here) get the same treatment
+    worker_log = logging.getLogger("bot.scheduling")
+    worker_log.info("occurrence %s skipped: %s", 7, "forged\r\n2026-01-01 INFO bot: all fine\x1b[2J https://zoom.us/j/"
+                    f"{MEETING}?pwd={PWD_TOKEN}&uname=x")
+    worker_log.info("form body text=join+Boardroom+https%%3A%%2F%%2Fzoom.us%%2Fj%%2F1%%3Fpwd%%3D%s%%26x%%3D1",
+                    PWD_TOKEN)
+    try:
+        raise ValueError(f"bad link {LINK}")
+    except ValueError:
+        worker_log.warning("could not parse", exc_info=True)
+    logging.getLogger("slack_sdk.webhook.client").debug(
+        'Sending a request - url: http://127.0.0.1/response/R1, body: {"text": "No room called \u201c%s\u201d"}, '
+        "headers: {}", SEED)
+    logging.getLogger("slack_sdk.web.base_client").debug(
+        "Received the following response - status: 200, headers: {}, body: "
+        '{"ok": false, "error": "channel_not_found", "text": "%s"}', STATED)
+
+    skipped, form, failed, sent, received = caplog.records[-5:]
+    assert skipped.getMessage() == (
+        "occurrence 7 skipped: forged\\r\\n2026-01-01 INFO bot: all fine\\x1b[2J "
+        f"https://zoom.us/j/{MEETING}?pwd=[redacted]&uname=x")
+    assert form.getMessage() == "form body text=join+Boardroom+https%3A%2F%2Fzoom.us%2Fj%2F1%3Fpwd=[redacted]%26x%3D1"
+    assert PWD_TOKEN not in (failed.exc_text or "") and "pwd=[redacted]" in (failed.exc_text or "")
+    assert re.fullmatch(r"Sending a request - url: http://127\.0\.0\.1/response/R1, body: \[\d+ chars not logged\]",
+                        sent.getMessage()), sent.getMessage()
+    assert re.fullmatch(r"Received the following response - status: 200, headers: \{\}, "
+                        r"body: \[\d+ chars not logged; error: channel_not_found\]", received.getMessage())
+    # one line per record, plus the traceback's own lines
+    assert len(caplog.text.splitlines()) == len(caplog.records) + 1 + failed.exc_text.count("\n")
+    assert secrets_logged(caplog) == []
+
+
+def test_serve_installs_the_filter_once_logging_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    monkeypatch.setattr(serve_command.logging, "basicConfig", lambda **_: order.append("basicConfig"))
+    monkeypatch.setattr(logsafety, "install", lambda *_: order.append("install"))
+    monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
+    monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
+    monkeypatch.setattr(serve_command, "close_services", lambda services: None)
+    monkeypatch.setattr(serve_command, "serve_http",
+                        lambda settings, services, threads, **_: order.append("serve") or 0)
+    env = {"SLACK_BOT_TOKEN": TEST_BOT_TOKEN, "SLACK_SIGNING_SECRET": "x", "ROOMBOT_SECRET_KEY": "k",
+           "ZOOM_ACCOUNT_ID": "a", "ZOOM_CLIENT_ID": "b", "ZOOM_CLIENT_SECRET": "c"}
+    args = serve_command.argparse.Namespace(no_worker=True, threads=2)
+    assert serve_command.run(args, env) == 0
+    assert order == ["basicConfig", "install", "serve"]

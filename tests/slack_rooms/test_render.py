@@ -67,7 +67,9 @@ def test_passcode_message_is_the_only_builder_that_shows_it() -> None:
 def test_room_list_stays_under_slacks_block_limit() -> None:
     rooms = [render.RoomView(i, f"Room {i}", status="InMeeting" if i % 2 else "Available") for i in range(60)]
     message = render.rooms_list_message(rooms)
-    assert len(message.blocks) <= 50 and "Room 59" in json.dumps(message.as_kwargs())
+    assert len(message.blocks) <= 50 and "page 1 of 3" in json.dumps(message.as_kwargs())
+    last = render.rooms_list_message(rooms, page=3)  # the rooms past the first page are one click away
+    assert len(last.blocks) <= 50 and "*Room 59*" in json.dumps(last.as_kwargs())
 
 
 @given(room=st.integers(min_value=0, max_value=2**31), meeting=st.none() | st.from_regex(r"\d{9,11}", fullmatch=True),

@@ -51,6 +51,9 @@ def make_zoom_sim() -> Iterator[Callable[..., SimulatorServer]]:
     def factory(state: dict[str, Any] | None = None, **overrides: Any) -> SimulatorServer:
         data = copy.deepcopy(state) if state else {}
         data.setdefault("join_delay_seconds", FAST_JOIN_DELAY)
+        # Tests join made-up meeting numbers that stand for meetings on other Zoom accounts, which the simulator
+        # cannot know; the tests of a mistyped meeting ID set "not_found" (the simulator's own default).
+        data.setdefault("unknown_meetings", "open")
         data.update(overrides)
         server = SimulatorServer(data).start()
         servers.append(server)

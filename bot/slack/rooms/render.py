@@ -287,30 +287,36 @@ class ListPage:
         return cls(page, query[:MAX_LIST_QUERY])
 
 
-def _name_matches(room: RoomView, key: str, folded: str) -> tuple[bool, bool]:
-    """(matches at all, matches at the start of the name or an alias)."""
+def _rank(room: RoomView, key: str, folded: str) -> int | None:
+    """How well ``room`` matches a query: 0 its name or an alias is the query, 1 starts with it, 2 contains it,
+    None not at all.  ``key`` is the query as rooms are matched everywhere (``normalise_name``); a query with
+    no letters or digits ("&") is matched as typed, ignoring case (``folded``)."""
     names = (room.name, *room.aliases)
-    if key:
-        keys = [normalise_name(name) for name in names]
-        return any(key in k for k in keys), any(k.startswith(key) for k in keys)
-    lowered = [name.casefold() for name in names]  # a query of punctuation only ("&"): match it as typed
-    return any(folded in n for n in lowered), any(n.startswith(folded) for n in lowered)
+    found = [normalise_name(name) for name in names] if key else [name.casefold() for name in names]
+    wanted = key or folded
+    if wanted in found:
+        return 0
+    if any(name.startswith(wanted) for name in found):
+        return 1
+    if any(wanted in name for name in found):
+        return 2
+    return None
 
 
 def find_rooms(rooms: Sequence[RoomView], query: str) -> list[RoomView]:
-    """The rooms whose name or an alias contains ``query`` the way rooms are matched everywhere (capitals,
-    spaces and punctuation do not matter); those starting with it first, each group in the given order."""
+    """The rooms whose name or an alias contains ``query``, matched the way rooms are matched everywhere
+    (capitals, spaces and punctuation do not matter): the one it names first, then those starting with it, then
+    the others, each group in the given order — so typing a room's whole name always finds it first."""
     folded = " ".join(query.split()).casefold()
     if not folded:
         return list(rooms)
     key = normalise_name(query)
-    starting: list[RoomView] = []
-    containing: list[RoomView] = []
+    ranked: tuple[list[RoomView], list[RoomView], list[RoomView]] = ([], [], [])
     for room in rooms:
-        matches, at_start = _name_matches(room, key, folded)
-        if matches:
-            (starting if at_start else containing).append(room)
-    return starting + containing
+        rank = _rank(room, key, folded)
+        if rank is not None:
+            ranked[rank].append(room)
+    return [*ranked[0], *ranked[1], *ranked[2]]
 
 
 def _quoted(query: str) -> str:

@@ -189,7 +189,7 @@ class SimState:
     join_delay_seconds: float = 0.5
     token_ttl_seconds: int = 3600
     # Meetings the room is sent to that the state does not know: "open" (joinable, no passcode) or "not_found".
-    unknown_meetings: str = "open"
+    unknown_meetings: str = "not_found"  # a real room cannot join a meeting that does not exist
     passcode_lockout_failures: int = 10
     passcode_lockout_seconds: int = 1800
     seed: int = 0
