@@ -259,7 +259,7 @@ class DispatchService:
                                             notes=base.notes, sent=True)
         self.board.control_sent(target.zoom_room_id)
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
-                        elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED)
+                        elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
         await report_progress(progress, Stage.ACCEPTED,
                               f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
         # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
@@ -398,7 +398,7 @@ class DispatchService:
         self.board.control_sent(target.zoom_room_id)
         reason = f"{target.name} is leaving its meeting."
         await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
-                        outcome=DispatchOutcome.LEFT, reason=reason)
+                        outcome=DispatchOutcome.LEFT, reason=reason, ack=ack)
         return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
 
     def _start_leave_row(self, target: RoomTarget, requester: Requester, channel_id: str | None,

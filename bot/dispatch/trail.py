@@ -15,6 +15,7 @@ from bot.store.db import session_scope
 from bot.store.models import Dispatch
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import ZoomError
+from bot.zoom.models import ControlAck
 
 
 class AuditTrail:
@@ -54,12 +55,19 @@ class AuditTrail:
     def record(self, dispatch_id: int, step: str, *, http_status: int | None = None,
                room_status: str | None = None, elapsed: float | None = None,
                outcome: DispatchOutcome | None = None, reason: str | None = None,
-               error: ZoomError | None = None) -> None:
-        """One Zoom answer (or failure) for the dispatch, and optionally its new outcome."""
+               error: ZoomError | None = None, ack: ControlAck | None = None) -> None:
+        """One Zoom answer (or failure) for the dispatch, and optionally its new outcome.  With ``ack``: the
+        request's path, after a row for each path Zoom did not find the room by (the other id was tried)."""
         with self.writing() as session:
             dispatch = session.get(Dispatch, dispatch_id)
             detail = zoom_error_detail(error) if error else None
             method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
+            if ack is not None:
+                for refused in ack.not_found_paths:
+                    audit.record_zoom_response(session, dispatch, step=step, http_method=ack.http_method,
+                                               http_path=refused, http_status=404, zoom_code=1012,
+                                               zoom_message="Room not found by this id; tried the room's other id")
+                method, path = ack.http_method or "", ack.path or ""
             audit.record_zoom_response(
                 session, dispatch, step=step, http_method=method or None, http_path=path or None,
                 http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,

@@ -25,21 +25,24 @@ Each protocol is pure (build the ``ZoomCall``, interpret the response); ``Events
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
-from bot.zoom.errors import ZoomError, error_from_jsonrpc
+from bot.zoom.errors import ZoomError, ZoomNotFound, error_from_jsonrpc
 from bot.zoom.models import ControlAck, Room
 from bot.zoom.ratelimit import MEDIUM
 from bot.zoom.transport import TransportPolicy, ZoomCall, ZoomTransport
 
 if TYPE_CHECKING:
     from bot.zoom.aclient import AsyncZoomTransport
+
+log = logging.getLogger("bot.zoom")
 
 RoomRef = Room | str
 
@@ -85,8 +88,15 @@ class AsyncRoomControl(Protocol):
 
 
 def control_room_id(room: RoomRef) -> str:
-    """The id both control protocols put in the URL (see module docstring)."""
-    return (room.room_id or room.id) if isinstance(room, Room) else str(room)
+    """The id both control protocols put in the URL by default (see module docstring)."""
+    return _room_path_id(room, "room_id")
+
+
+def _room_path_id(room: RoomRef, field: str) -> str:
+    if not isinstance(room, Room):
+        return str(room)
+    first, second = (room.room_id, room.id) if field == "room_id" else (room.id, room.room_id)
+    return first or second
 
 
 def normalize_meeting_number(meeting_number: str | int) -> str:
@@ -118,8 +128,14 @@ class _ProtocolControl:
     def __init__(self, transport: TransportPolicy) -> None:
         self._transport = transport  # only its secrets() are used here
 
+    # Which of a listed room's two ids goes in the path. Zoom's docs do not say; ``room_id`` is the reading
+    # the module docstring gives. A 404 code 1012 for one makes the sender try the other once (Zoom did not
+    # find the room, so no join can have happened) and remember, for this account, the one that worked.
+    id_field = "room_id"
+
     def join_request(
-        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
+        self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False,
+        *, field: str | None = None,
     ) -> ControlRequest:
         params: dict[str, Any] = {
             "meeting_number": normalize_meeting_number(meeting_number),
@@ -127,17 +143,26 @@ class _ProtocolControl:
         }
         if passcode is not None:
             params[self.passcode_param] = passcode
-        return self._request(room, "join", params, idempotent=False, secrets=(passcode,))
+        return self._request(room, "join", params, idempotent=False, secrets=(passcode,), field=field)
 
-    def leave_request(self, room: RoomRef) -> ControlRequest:
-        return self._request(room, "leave", None, idempotent=True)
+    def leave_request(self, room: RoomRef, *, field: str | None = None) -> ControlRequest:
+        return self._request(room, "leave", None, idempotent=True, field=field)
 
-    def end_request(self, room: RoomRef) -> ControlRequest:
-        return self._request(room, "end", None, idempotent=True)
+    def end_request(self, room: RoomRef, *, field: str | None = None) -> ControlRequest:
+        return self._request(room, "end", None, idempotent=True, field=field)
+
+    def other_id_field(self, room: RoomRef, error: ZoomError) -> str | None:
+        """The id field to try once after ``error``, or None when there is nothing else to try."""
+        if not (isinstance(error, ZoomNotFound) and error.code == 1012 and isinstance(room, Room)):
+            return None
+        other = "id" if self.id_field == "room_id" else "room_id"
+        alternative = getattr(room, other) or ""
+        return other if alternative and alternative != _room_path_id(room, self.id_field) else None
 
     def acknowledge(self, request: ControlRequest, response: httpx.Response) -> ControlAck:
         """The ``ControlAck`` for a 2xx answer to ``request`` (raises when the body reports an error)."""
-        return self._acknowledge(request.method, request.room_id, response, request.call)
+        ack = self._acknowledge(request.method, request.room_id, response, request.call)
+        return replace(ack, path=request.call.path, http_method=request.call.method)
 
     def _request(
         self,
@@ -147,8 +172,9 @@ class _ProtocolControl:
         *,
         idempotent: bool,
         secrets: tuple[str | None, ...] = (),
+        field: str | None = None,
     ) -> ControlRequest:
-        room_id = control_room_id(room)
+        room_id = _room_path_id(room, field or self.id_field)
         method = self.method_names[action]
         body: dict[str, Any] = {**self._envelope(), "method": method}
         if params is not None:
@@ -156,6 +182,12 @@ class _ProtocolControl:
         http_method, path = self._route(quote(room_id, safe=""))
         call = ZoomCall(http_method, path, MEDIUM, idempotent, json=body, secrets=tuple(s for s in secrets if s))
         return ControlRequest(call=call, method=method, room_id=room_id)
+
+    def _remember(self, field: str, ack: ControlAck, refused: ControlRequest) -> ControlAck:
+        log.info("Zoom %s: room not found (1012) by %s; %s worked, using it from now on",
+                 refused.call.label, self.id_field, field)
+        self.id_field = field
+        return replace(ack, not_found_paths=(refused.call.path,))
 
     def _envelope(self) -> dict[str, Any]:
         return {}
@@ -225,16 +257,26 @@ class _SyncControl(_ProtocolControl):
     def join(
         self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
     ) -> ControlAck:
-        return self._send(self.join_request(room, meeting_number, passcode, force_accept))
+        return self._send(room, lambda field: self.join_request(room, meeting_number, passcode, force_accept,
+                                                                field=field))
 
     def leave(self, room: RoomRef) -> ControlAck:
-        return self._send(self.leave_request(room))
+        return self._send(room, lambda field: self.leave_request(room, field=field))
 
     def end(self, room: RoomRef) -> ControlAck:
-        return self._send(self.end_request(room))
+        return self._send(room, lambda field: self.end_request(room, field=field))
 
-    def _send(self, request: ControlRequest) -> ControlAck:
-        return self.acknowledge(request, self._transport.send(request.call))
+    def _send(self, room: RoomRef, build: Callable[[str | None], ControlRequest]) -> ControlAck:
+        request = build(None)
+        try:
+            return self.acknowledge(request, self._transport.send(request.call))
+        except ZoomError as error:
+            other = self.other_id_field(room, error)
+            if other is None:
+                raise
+        retry = build(other)
+        ack = self.acknowledge(retry, self._transport.send(retry.call))
+        return self._remember(other, ack, request)
 
 
 class _AsyncControl(_ProtocolControl):
@@ -248,16 +290,26 @@ class _AsyncControl(_ProtocolControl):
     async def join(
         self, room: RoomRef, meeting_number: str, passcode: str | None = None, force_accept: bool = False
     ) -> ControlAck:
-        return await self._send(self.join_request(room, meeting_number, passcode, force_accept))
+        return await self._send(room, lambda field: self.join_request(room, meeting_number, passcode, force_accept,
+                                                                      field=field))
 
     async def leave(self, room: RoomRef) -> ControlAck:
-        return await self._send(self.leave_request(room))
+        return await self._send(room, lambda field: self.leave_request(room, field=field))
 
     async def end(self, room: RoomRef) -> ControlAck:
-        return await self._send(self.end_request(room))
+        return await self._send(room, lambda field: self.end_request(room, field=field))
 
-    async def _send(self, request: ControlRequest) -> ControlAck:
-        return self.acknowledge(request, await self._transport.send(request.call))
+    async def _send(self, room: RoomRef, build: Callable[[str | None], ControlRequest]) -> ControlAck:
+        request = build(None)
+        try:
+            return self.acknowledge(request, await self._transport.send(request.call))
+        except ZoomError as error:
+            other = self.other_id_field(room, error)
+            if other is None:
+                raise
+        retry = build(other)
+        ack = self.acknowledge(retry, await self._transport.send(retry.call))
+        return self._remember(other, ack, request)
 
 
 class EventsRoomControl(_SyncControl, _EventsProtocol):

@@ -273,3 +273,8 @@ class ControlAck:
     request_id: str | None = None
     sent_at: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # For the audit trail (not part of what the ack says): the request's method and path, and the paths Zoom
+    # answered 404 code 1012 for before this one worked (the room's other id was tried once).
+    path: str | None = field(default=None, compare=False)
+    http_method: str | None = field(default=None, compare=False)
+    not_found_paths: tuple[str, ...] = field(default=(), compare=False)

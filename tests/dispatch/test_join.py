@@ -351,3 +351,24 @@ def test_the_simulator_refuses_unknown_meetings_by_default():
 
     assert SimulatorServer(default_state_dict()).state.unknown_meetings == "not_found"
     assert SimulatorServer({}).state.unknown_meetings == "not_found"
+
+
+@pytest.mark.parametrize("rooms_api", ["events", "jsonrpc"])
+def test_a_room_zoom_knows_by_its_other_id_is_tried_once_and_remembered(make_stack, rooms_api):
+    # This account's Rooms API takes the room's `id` in the path, not its `room_id`.
+    stack = make_stack(rooms_api=rooms_api, room_path_id="id")
+    external_meeting(stack)
+    first = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert first.kind is ResultKind.IN_MEETING, first.reason
+    by_room_id = [r for r in stack.sim.requests if "qMOLddnySIGGVycz8aX_JQ" in r["path"]]
+    assert [r["status"] for r in by_room_id] == [404]  # the room_id path: 404 1012, tried once
+    assert len([r for r in joins_sent(stack) if "Zr1bOaRdRoOmIdAaAaAaAa" in r["path"]]) == 1
+    second = join(stack, "Huddle 3", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert second.kind is ResultKind.IN_MEETING
+    huddle = [r for r in stack.sim.requests if "63UtYMhSQZaBRPCNRXrD8A" in r["path"]]
+    assert huddle == []  # remembered: the second room went straight to its `id`
+    [row] = [d for d in audit_rows(stack) if d.id == first.dispatch_id]
+    not_found = [z for z in row.zoom_responses if z.zoom_code == 1012]
+    assert len(not_found) == 1 and "qMOLddnySIGGVycz8aX_JQ" in not_found[0].http_path
+    assert any(z.http_status in (200, 202) and "Zr1bOaRdRoOmIdAaAaAaAa" in (z.http_path or "")
+               for z in row.zoom_responses)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.scheduling.when import (
     WhenError,
+    WhenSuffixes,
     first_start,
     next_instances,
     parse_duration,
@@ -195,3 +196,53 @@ def test_anything_typed_is_read_or_refused_in_words(text: str, tz: str, now: dat
         parse_every(text)
     except WhenError as error:
         assert str(error)
+
+
+# ------------------------------------------------------------------ many cuts of one text (`/room book`)
+
+CUT_WORDS = ["x", "Boardroom", "at", "the", "on", "of", ",", ",,", "at,", "the,of", "in", "IN", "in,5m", "at,in",
+             "tomorrow", "today", "tmr", "next", "mon", "fri", "dec", "feb", "1st", "29", "1", "2", "3", "0", "5", "9",
+             "12", "2026", "2027", "2026-12-01", "2026-12-01T10:00", "2026-12-01t9", ",2026-12-01t9", "9am", "am",
+             "pm", "a.m.", "9:30", "14:00", "25:00", "13pm", "noon", "midnight", "2:30am", "15m", "30m", "1h", "h",
+             "m", "min", "mins", "hours", "minutes", "1h30", "1h30m", "1.5", "1.", "0.5m", "12h", "90", "123456",
+             "and", "a", "n", "5m,", "1,h", "１", "Σ"]
+
+
+def readable_cuts_by_brute_force(words: list[str], end: int, tz: str, now: datetime) -> set[int]:
+    found = set()
+    for cut in range(1, end):
+        try:
+            parse_when(" ".join(words[cut:end]), now=now, tz_name=tz)
+        except WhenError:
+            continue
+        found.add(cut)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(CUT_WORDS), min_size=2, max_size=30),
+       tz=st.sampled_from([NY, BERLIN, "No/Zone"]), now=NOWS, data=st.data())
+def test_suffixes_give_exactly_the_cuts_that_read(words: list[str], tz: str, now: datetime,
+                                                  data: st.DataObject) -> None:
+    """WhenSuffixes reads a bounded number of short texts per end; it must find exactly the cuts parse_when
+    accepts, asked about ends in any order (the long `in <duration>` reader keeps state between ends)."""
+    suffixes = WhenSuffixes(words, now=now, tz_name=tz)
+    ends = data.draw(st.lists(st.integers(2, len(words)), min_size=1, max_size=8))
+    for end in ends:
+        found = {cut for lo, hi in suffixes.readable_cuts(end) for cut in range(lo, hi)}
+        assert found == readable_cuts_by_brute_force(words, end, tz, now), (words, end)
+
+
+DURATION_WORDS = ["0", "1", "2", "5", "10", "0.5", "1.5", "30", "90", "123456", "1.", "m", "h", "min", "mins", "hours",
+                  "minutes", "hr", "x", "am", "1h", "30m", "5min", "0m", "1.5h", "1h30", "and", "a", ",", "at", "in"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(tail=st.lists(st.sampled_from(DURATION_WORDS), min_size=8, max_size=40),
+       lead=st.sampled_from(["in", "at in", "in,"]))
+def test_long_in_durations_are_read_piece_by_piece_exactly(tail: list[str], lead: str) -> None:
+    words = ["room", *lead.split(), *tail]
+    suffixes = WhenSuffixes(words, now=FRIDAY, tz_name=NY)
+    for end in range(2, len(words) + 1):  # growing, as /room book asks
+        found = {cut for lo, hi in suffixes.readable_cuts(end) for cut in range(lo, hi)}
+        assert found == readable_cuts_by_brute_force(words, end, NY, FRIDAY), (words, end)

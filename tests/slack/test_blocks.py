@@ -108,6 +108,24 @@ def test_escape_and_code() -> None:
     assert blocks.code("x`y") == "`xʼy`"
 
 
+@pytest.mark.parametrize("sent, typed", [
+    ("R&amp;D", "R&D"),
+    ("Lab &lt;!channel&gt;", "Lab <!channel>"),
+    ("&amp;lt;", "&lt;"),  # someone typed the entity itself: decoded once, not twice
+    ("&amp;amp;", "&amp;"),
+    ("<https://zoom.us/j/1?a=1&amp;b=2|zoom.us/j/1>", "<https://zoom.us/j/1?a=1&b=2|zoom.us/j/1>"),
+    ("<#C1|ops> <@U2> <!subteam^S1|@design>", "<#C1|ops> <@U2> <!subteam^S1|@design>"),  # Slack's markup stays
+    ("&quot;&#39; plain", "&quot;&#39; plain"),  # Slack escapes only & < >: nothing else is touched
+])
+def test_unescape_slack_decodes_slacks_three_entities_once(sent: str, typed: str) -> None:
+    assert blocks.unescape_slack(sent) == typed
+
+
+@given(st.text())
+def test_unescape_slack_undoes_what_slack_does(typed: str) -> None:
+    assert blocks.unescape_slack(blocks.escape_mrkdwn(typed)) == typed  # Slack's escaping is escape_mrkdwn's
+
+
 def test_home_view_has_header_sections_and_working_commands() -> None:
     section = [SectionBlock(text="*Your bookings*")]
     view = blocks.home_view([section], available=frozenset({"help", "join", "sync"})).to_dict()

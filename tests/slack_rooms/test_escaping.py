@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from bot.services import Services
 from bot.slack.ids import ActionId
+from bot.slack.subcommands import SubcommandRequest
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.types import AccessPrincipal
@@ -125,3 +127,19 @@ def test_a_room_named_like_a_mention_pings_nobody(bot: RoomBot) -> None:
     home = bot.slack.wait_for(lambda: bot.slack.home_views.get("U1"), 20, what="home tab")
     no_live_mentions({"blocks": home["blocks"]})
     assert "*Lab &lt;!channel&gt;*" in str(home["blocks"])
+
+
+def test_handlers_get_the_text_as_typed_with_slacks_markup_intact(slack_app_server: Any, slack_client: Any,
+                                                                 db_backend: str) -> None:
+    seen: list[SubcommandRequest] = []
+    services = Services()
+    services.subcommands.register("join", seen.append)
+    slack_app_server(services=services)
+    sent = ("join R&amp;D &lt;b&gt; <https://zoom.us/j/81234567890?a=1&amp;pwd=x|zoom.us/j/81234567890> "
+            "<#C1|ops> <@U2> <!subteam^S1|@design> &amp;lt;")
+    delivery = slack_client.slash("/room", sent)
+    assert delivery.status_code == 200
+    slack_client.fake.wait_for(lambda: seen, what="the handler")
+    assert seen[0].args == ("R&D <b> <https://zoom.us/j/81234567890?a=1&pwd=x|zoom.us/j/81234567890> <#C1|ops> <@U2> "
+                            "<!subteam^S1|@design> &lt;")
+    assert seen[0].payload["text"] == sent  # the raw payload is still there, untouched

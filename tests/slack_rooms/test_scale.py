@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.rooms.commands import KnownRoomNames
+from bot.store import rooms as room_store
+from bot.store.db import session_scope
 from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot
 from tests.slack_rooms.suggest import (
     MESSAGE_BLOCKS,
@@ -80,7 +83,7 @@ def test_previous_goes_back_and_buttons_on_later_pages_work(big_bot: RoomBot) ->
                                                  ActionId.LIST_PREVIOUS))
     assert listed(back.params["blocks"]) == listed(first.params["blocks"])
     # A room on page 2 is in a meeting (every 7th): its Leave button works like on page 1.
-    leave = next(e for b in second.params["blocks"] if b["type"] == "actions" and b.get("block_id") != BlockId.LIST_PAGES
+    leave = next(e for b in second.params["blocks"] if b["type"] == "actions"
                  for e in b["elements"] if e["action_id"] == ActionId.LEAVE)
     big_bot.click_ephemeral(leave["value"], ActionId.LEAVE)
     assert big_bot.card().text.startswith("Room 0024 is leaving its meeting.")
@@ -141,3 +144,22 @@ def test_home_tab_shows_the_first_rooms_and_counts_the_rest(make_room_bot: Any) 
     context = " ".join(e["text"] for b in view["blocks"] if b["type"] == "context" for e in b["elements"])
     assert f"…and {ROOMS - len(shown)} more: `/room list`" in context
     assert "1000 rooms: 857 :large_green_circle: Available · 143 :red_circle: In a meeting" in context
+
+
+def test_a_pasted_invitation_sends_the_room_named_before_it(big_bot: RoomBot) -> None:
+    big_bot.stack.admin("POST", "/meetings", {"id": EXTERNAL_ID, "password": "Qr5_6st"})
+    invitation = (f"Alice is inviting you to a scheduled Zoom meeting. Topic: Weekly sync Join Zoom Meeting "
+                  f"https://us02web.zoom.us/j/{EXTERNAL_ID} Meeting ID: 855 1234 5678 Passcode: Qr5_6st")
+    big_bot.room(f"join room 0999 {invitation}")
+    assert big_bot.card().text.startswith("Room 0999 is in meeting 855 1234 5678.")
+
+
+def test_room_names_are_split_off_as_the_store_would_match_them(big_bot: RoomBot) -> None:
+    with session_scope(big_bot.stack.db.sessions, write_lock=True) as session:
+        room_store.add_alias(session, room_store.find_room(session, "Room 0042"), "the lab", created_by="U1")
+    texts = ["Room 0999", "room-0999", "ROOM 0999 x", "Room 099", "Room 09999", "room 1", "roo", "ro", "the lab",
+             "the l", "th", "Rid00042bbbbbbbbbbbbbb", "Zid00007aaaaaaaaaaaaaa", "", "  ", "&", "Room 0042 (old)"]
+    with session_scope(big_bot.stack.db.sessions) as session:
+        known = KnownRoomNames.read(session)
+        for text in texts:
+            assert known.names_a_room(text) is (room_store.find_room_or_unique_prefix(session, text) is not None), text

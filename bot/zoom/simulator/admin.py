@@ -17,7 +17,7 @@ from . import auth, roomctl
 from .state import ROOM_STATUSES, Fault, Meeting, Room, SecuritySetting, SimState, validate_state
 
 CONFIG_KEYS = ("rate_limits", "daily_meeting_write_limit", "join_delay_seconds", "token_ttl_seconds",
-               "unknown_meetings", "passcode_lockout_failures", "passcode_lockout_seconds")
+               "unknown_meetings", "room_path_id", "passcode_lockout_failures", "passcode_lockout_seconds")
 ROOM_ADMIN_KEYS = ("status", "name", "location_id", "type", "tag_ids", "capacity", "prompt", "meeting_number",
                    "failed_passcodes", "passcode_locked_until", "activation_code")
 

@@ -190,6 +190,9 @@ class SimState:
     token_ttl_seconds: int = 3600
     # Meetings the room is sent to that the state does not know: "open" (joinable, no passcode) or "not_found".
     unknown_meetings: str = "not_found"  # a real room cannot join a meeting that does not exist
+    # Which of a room's ids its path parameters take ("room_id" or "id"): Zoom's docs do not say, so a client
+    # must cope with either (roombot tries the other id once on 404 1012).
+    room_path_id: str = "room_id"
     passcode_lockout_failures: int = 10
     passcode_lockout_seconds: int = 1800
     seed: int = 0
@@ -217,6 +220,9 @@ class SimState:
         return next((u for u in candidates if u.id == user_id or u.email.lower() == wanted), None)
 
     def room_by_room_id(self, room_id: str) -> Room | None:
+        """The room a path parameter names (by ``room_path_id``: the room's ``room_id`` unless set to ``id``)."""
+        if self.room_path_id == "id":
+            return next((r for r in self.rooms if r.id == room_id), None)
         return next((r for r in self.rooms if r.room_id == room_id), None)
 
     def room_any_id(self, ident: str) -> Room | None:
@@ -243,6 +249,7 @@ class SimState:
                 "join_delay_seconds": self.join_delay_seconds,
                 "token_ttl_seconds": self.token_ttl_seconds,
                 "unknown_meetings": self.unknown_meetings,
+                "room_path_id": self.room_path_id,
                 "passcode_lockout_failures": self.passcode_lockout_failures,
                 "passcode_lockout_seconds": self.passcode_lockout_seconds,
                 "seed": self.seed,
@@ -264,7 +271,7 @@ class SimState:
             faults=[_build(Fault, f) for f in data.get("faults", [])],
         )
         for key in ("daily_meeting_write_limit", "join_delay_seconds", "token_ttl_seconds", "unknown_meetings",
-                    "passcode_lockout_failures", "passcode_lockout_seconds", "seed"):
+                    "room_path_id", "passcode_lockout_failures", "passcode_lockout_seconds", "seed"):
             if key in data:
                 setattr(state, key, data[key])
         state.rate_limits.update(data.get("rate_limits") or {})
@@ -313,6 +320,8 @@ def validate_state(state: SimState) -> None:
             raise ValueError(f"account {account.id!r}: passcode_style must be one of {PASSCODE_STYLES}")
     if state.unknown_meetings not in ("open", "not_found"):
         raise ValueError("unknown_meetings must be 'open' or 'not_found'")
+    if state.room_path_id not in ("room_id", "id"):
+        raise ValueError("room_path_id must be 'room_id' or 'id'")
     account_ids = {a.id for a in state.accounts}
     for user in state.users:
         if user.account_id not in account_ids:
