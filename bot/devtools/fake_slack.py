@@ -92,6 +92,7 @@ class FakeSlackApi:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._triggers: dict[str, float] = {}
         self._injected: dict[str, list[_Injected]] = {}
+        self._closed: set[str] = set()  # conversations the bot is not in
         self._ids = itertools.count(1)
         self._server = LoopbackServer(self._wsgi, name="fake-slack-api")
 
@@ -138,6 +139,12 @@ class FakeSlackApi:
         with self._lock:
             self._triggers[trigger_id] = time.monotonic()
         return trigger_id
+
+    def close_channel(self, channel_id: str) -> None:
+        """A private channel (or someone else's DM) the bot is not in: posting there fails as on Slack, with
+        ``channel_not_found``."""
+        with self._lock:
+            self._closed.add(channel_id)
 
     def inject_error(self, method: str, error: str, *, times: int = 1, status: int = 200,
                      headers: dict[str, str] | None = None) -> None:
@@ -274,7 +281,7 @@ class FakeSlackApi:
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
 
     def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel"):
+        if not params.get("channel") or params["channel"] in self._closed:
             return {"ok": False, "error": "channel_not_found"}
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return {"ok": False, "error": "no_text"}
@@ -284,8 +291,9 @@ class FakeSlackApi:
         return {"ok": True, "channel": message.channel, "ts": message.ts, "message": self._message_json(message)}
 
     def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        if not params.get("channel") or not params.get("user"):
-            return {"ok": False, "error": "channel_not_found" if not params.get("channel") else "user_not_found"}
+        if not params.get("channel") or params["channel"] in self._closed or not params.get("user"):
+            closed = not params.get("channel") or params["channel"] in self._closed
+            return {"ok": False, "error": "channel_not_found" if closed else "user_not_found"}
         message = FakeMessage(str(params["channel"]), self._next_ts(), str(params.get("text", "")),
                               list(params.get("blocks") or []), ephemeral_to=str(params["user"]),
                               via="chat.postEphemeral")

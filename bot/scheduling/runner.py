@@ -20,12 +20,14 @@ room-status board) as Slack's commands; store and Slack calls run on the engine'
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -92,24 +94,58 @@ def view_of(occurrence: Occurrence) -> OccurrenceView:
     )
 
 
+# Slack's answers meaning "the bot cannot post in that conversation" (a private channel or DM it is not in).
+NOT_POSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action",
+                          "team_access_not_granted", "ekm_access_denied"})
+MOVED_MESSAGES_KEPT = 5000
+
+
 class SlackPoster:
-    """Channel posts of the worker; Slack failing never stops or fails a dispatch."""
+    """Channel posts of the worker; Slack failing never stops or fails a dispatch.
+
+    A booking's channel may be one the bot cannot post in (a private channel or DM it was never invited to):
+    posts naming a ``booker`` then go to the booker as a direct message, with a note saying how to get them
+    into the channel, and later edits of that message follow it there."""
 
     def __init__(self, client: WebClient | None) -> None:
         self.client = client
+        self._moved: OrderedDict[str, tuple[str, Block]] = OrderedDict()  # ts -> (DM channel, note)
 
-    def post(self, channel: str | None, message: messages.SlackMessage) -> str | None:
+    def post(self, channel: str | None, message: messages.SlackMessage, *, booker: str | None = None) -> str | None:
         if self.client is None or not channel:
             return None
         try:
             return self.client.chat_postMessage(channel=channel, **message.as_kwargs()).get("ts")
         except SlackApiError as error:
-            log.info("could not post in %s: %s", channel, error.response.get("error"))
+            code = str(error.response.get("error"))
+            log.info("could not post in %s: %s", channel, code)
+            if booker is None or code not in NOT_POSTABLE:
+                return None
+        return self._post_to_booker(booker, channel, code, message)
+
+    def _post_to_booker(self, booker: str, channel: str, code: str, message: messages.SlackMessage) -> str | None:
+        assert self.client is not None
+        note = ContextBlock(elements=[MarkdownTextObject(
+            text=f"I could not post this in <#{channel}> (Slack said `{code}`), so it comes to you. Invite me "
+                 "to that channel (`/invite @roombot`) to see this booking's reminders and results there.")])
+        try:
+            answer = self.client.chat_postMessage(channel=booker, **_with_note(message, note).as_kwargs())
+        except SlackApiError as error:
+            log.warning("could not reach booker %s either: %s", booker, error.response.get("error"))
             return None
+        ts = answer.get("ts")
+        if ts:
+            self._moved[ts] = (str(answer.get("channel") or booker), note)
+            while len(self._moved) > MOVED_MESSAGES_KEPT:
+                self._moved.popitem(last=False)
+        return ts
 
     def update(self, channel: str | None, ts: str | None, message: messages.SlackMessage) -> bool:
         if self.client is None or not channel or not ts:
             return False
+        if ts in self._moved:  # the message went to the booker: edit it there, note kept
+            channel, note = self._moved[ts]
+            message = _with_note(message, note)
         try:
             self.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
             return True
@@ -131,6 +167,10 @@ class SlackPoster:
             self.client.chat_postMessage(channel=user_id, **message.as_kwargs())
         except SlackApiError as error:
             log.info("could not message the booker: %s", error.response.get("error"))
+
+
+def _with_note(message: messages.SlackMessage, note: Block) -> messages.SlackMessage:
+    return messages.SlackMessage(text=message.text, blocks=(*message.blocks, note))
 
 
 class OccurrenceRunner:
@@ -165,7 +205,8 @@ class OccurrenceRunner:
             return await to_thread(self._reload, view.occurrence_id)
         ready = replace(view, meeting_id=str(meeting.id), join_url=meeting.join_url)
         notes = security_notes(meeting, view.room_name)
-        await to_thread(slack.post, view.channel_id, messages.meeting_ready_message(ready, notes))
+        await to_thread(slack.post, view.channel_id, messages.meeting_ready_message(ready, notes),
+                        booker=view.requester_user_id)
         if passcode:
             await to_thread(slack.tell, view.channel_id, view.requester_user_id, messages.info(
                 f"Passcode of meeting {format_meeting_number(str(meeting.id))} (booking #{view.booking_id}), "
@@ -314,11 +355,11 @@ class _ProgressPost:
             self.runner.extend_lease(self.view.occurrence_id)  # watching the room join may take a while
         message = messages.progress_message(text)
         if self.ts is None or not self.slack.update(self.view.channel_id, self.ts, message):
-            self.ts = self.slack.post(self.view.channel_id, message)
+            self.ts = self.slack.post(self.view.channel_id, message, booker=self.view.requester_user_id)
             if self.ts:  # a worker that takes this occurrence over edits this message instead of posting
                 self.runner.remember_progress_message(self.view.occurrence_id, self.ts)
 
     def finish(self, result: DispatchResult) -> None:
         card = messages.result_message(result, self.view)
         if not self.slack.update(self.view.channel_id, self.ts, card):
-            self.slack.post(self.view.channel_id, card)
+            self.slack.post(self.view.channel_id, card, booker=self.view.requester_user_id)

@@ -288,7 +288,7 @@ class BookingWorker:
                     meetings += 1
             except Exception as error:  # noqa: BLE001 - the dispatch creates it at the start instead
                 log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
-            ts = self.slack.post(view.channel_id, messages.reminder_message(view))
+            ts = self.slack.post(view.channel_id, messages.reminder_message(view), booker=view.requester_user_id)
             if ts:
                 with session_scope(self.sessions, write_lock=True) as session:
                     occurrences.set_reminder_message(session, view.occurrence_id, ts)
@@ -311,7 +311,7 @@ class BookingWorker:
 
     def _report_skipped(self, view: messages.OccurrenceView, reason: str, reminder_ts: str | None) -> None:
         log.info("occurrence %s skipped: %s", view.occurrence_id, reason)
-        self.slack.post(view.channel_id, messages.skipped_message(view, reason))
+        self.slack.post(view.channel_id, messages.skipped_message(view, reason), booker=view.requester_user_id)
         if reminder_ts:
             self.slack.update(view.channel_id, reminder_ts, messages.reminder_done_message(view, "— missed."))
 

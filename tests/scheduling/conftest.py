@@ -47,11 +47,11 @@ class Bookings:
 
     def book(self, room: str = "Boardroom", *, starts_at: datetime, minutes: int = 15, rrule: str | None = None,
              mode: MeetingMode = MeetingMode.LINK, meeting_id: str | None = MEETING_ID, passcode: str | None = PASSCODE,
-             requester: str = ALICE, tz: str = "UTC", now: datetime | None = None) -> int:
+             requester: str = ALICE, tz: str = "UTC", now: datetime | None = None, channel: str = CHANNEL) -> int:
         with session_scope(self.sessions, write_lock=True) as session:
             found = room_store.find_room(session, room)
             booking = booking_store.create_booking(
-                session, room=found, requester_user_id=requester, channel_id=CHANNEL, tz_name=tz,
+                session, room=found, requester_user_id=requester, channel_id=channel, tz_name=tz,
                 starts_at=starts_at, duration=timedelta(minutes=minutes), meeting_mode=mode, rrule=rrule,
                 meeting_id=meeting_id if mode is MeetingMode.LINK else None,
                 passcode=self.services.secret_box.seal(passcode) if passcode and mode is MeetingMode.LINK else None,

@@ -242,3 +242,20 @@ def test_a_database_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
         "booking worker: the database is unavailable (connection refused)",
         records[1].getMessage().split(";")[0]]
     assert "is back" in records[1].getMessage() and not any(r.exc_info for r in records)
+
+
+def test_a_booking_in_a_channel_the_bot_is_not_in_reaches_the_booker_by_direct_message(bookings: Bookings) -> None:
+    now = utc_now()
+    bookings.slack.close_channel("G_PRIVATE")
+    booking_id = bookings.book(starts_at=now + timedelta(minutes=5), channel="G_PRIVATE")
+    worker = bookings.worker()
+    assert worker.run_once(now).reminders == 1
+    [reminder] = bookings.slack.messages_in(ALICE)
+    assert "Boardroom" in reminder.text and "/invite @roombot" in str(reminder.blocks)
+    worker.run_once(now + timedelta(minutes=5, seconds=1))
+    [occurrence] = bookings.occurrences(booking_id)
+    assert occurrence.status is OccurrenceStatus.DISPATCHED
+    dms = bookings.slack.messages_in(ALICE)
+    assert len(dms) == 2  # the reminder, and one message for the dispatch, edited to its result
+    assert "is in meeting" in dms[1].text and "/invite @roombot" in str(dms[1].blocks)
+    assert bookings.slack.messages_in("G_PRIVATE") == []
