@@ -296,12 +296,19 @@ class DispatchService:
                 attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
                                                             limit=self.policy.passcode_attempt_limit)
                 if attempt is None:
-                    free_at = audit.passcode_attempts_free_at(session, target.key,
-                                                              limit=self.policy.passcode_attempt_limit)
-                    when = f" after {free_at:%H:%M} UTC" if free_at else " later"
-                    reason = (f"{target.name} already had {self.policy.passcode_attempt_limit} passcode joins that did "
-                              f"not work in the last 30 minutes. Zoom Rooms locks passcode joins for 30 minutes after "
-                              f"10 failures, so I stopped; check the passcode and try again{when}.")
+                    limit = self.policy.passcode_attempt_limit
+                    pending = audit.count_pending_passcode_attempts(session, target.key)
+                    if pending:  # say so: those joins may still work, they are not failures (yet)
+                        reason = (f"{target.name} already has {limit} passcode joins in the last 30 minutes that have "
+                                  f"not worked, {pending} of them still on their way in. Zoom Rooms locks passcode "
+                                  "joins for 30 minutes after 10 failures, so I send no more until they finish; "
+                                  "wait a minute and try again.")
+                    else:
+                        free_at = audit.passcode_attempts_free_at(session, target.key, limit=limit)
+                        when = f" after {free_at:%H:%M} UTC" if free_at else " later"
+                        reason = (f"{target.name} already had {limit} passcode joins that did not work in the last "
+                                  "30 minutes. Zoom Rooms locks passcode joins for 30 minutes after 10 failures, so "
+                                  f"I stopped; check the passcode and try again{when}.")
                     audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
                     return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id)
                 attempt_id = attempt.id

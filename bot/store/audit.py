@@ -187,6 +187,15 @@ def count_passcode_attempts(
     return session.scalar(select(func.count()).select_from(_counted_attempts(room_id, since).subquery())) or 0
 
 
+def count_pending_passcode_attempts(
+    session: Session, room_id: int, *, window: timedelta = PASSCODE_WINDOW, now: datetime | None = None
+) -> int:
+    """Counted attempts whose result is not known yet (their dispatch is still watching the room)."""
+    since = (now or utcnow()) - window
+    pending = _counted_attempts(room_id, since).where(PasscodeAttempt.succeeded.is_(None))
+    return session.scalar(select(func.count()).select_from(pending.subquery())) or 0
+
+
 def try_record_passcode_attempt(
     session: Session,
     room_id: int,

@@ -372,3 +372,18 @@ def test_a_room_zoom_knows_by_its_other_id_is_tried_once_and_remembered(make_sta
     assert len(not_found) == 1 and "qMOLddnySIGGVycz8aX_JQ" in not_found[0].http_path
     assert any(z.http_status in (200, 202) and "Zr1bOaRdRoOmIdAaAaAaAa" in (z.http_path or "")
                for z in row.zoom_responses)
+
+
+def test_passcode_joins_still_on_their_way_in_are_not_called_failures(make_stack):
+    stack = make_stack(join_delay_seconds=3.0)  # each room takes 3 s to get in
+    external_meeting(stack)
+
+    async def four_at_once():
+        return await asyncio.gather(*(stack.async_dispatcher.join(JoinRequest(
+            "Boardroom", parse_meeting_reference(f"{EXTERNAL_ID} Xk7_9ab"), ALICE, f"C{n}", force_accept=True))
+            for n in range(4)))
+
+    results = stack.run(four_at_once())
+    refused = [r for r in results if r.kind is ResultKind.TOO_MANY_ATTEMPTS]
+    assert refused, [r.kind for r in results]
+    assert all("still on their way in" in r.reason and "did not work" not in r.reason for r in refused)
