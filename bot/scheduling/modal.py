@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
+    ContextBlock,
     ConversationSelectElement,
     DateTimePickerElement,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
@@ -23,11 +27,13 @@ from bot.scheduling import messages
 from bot.scheduling.commands import feature_of, user_time_zone
 from bot.scheduling.ids import BookingActionId, BookingBlockId
 from bot.scheduling.request import BookingDraft
+from bot.scheduling.runner import NOT_POSTABLE, _with_note
 from bot.scheduling.service import BookingRefused
 from bot.scheduling.when import When, WhenError, first_start, parse_every, zone_of
+from bot.slack.blocks import SlackMessage, error_message
 from bot.slack.directory import directory_of
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.lane import deferred
+from bot.slack.lane import BUSY_TEXT, defer, deferred
 from bot.slack.middleware import services_of
 from bot.slack.rooms import render
 from bot.store import rooms as room_store
@@ -99,7 +105,11 @@ def open_booking_modal(ack: Ack, body: dict, client: WebClient, context: BoltCon
     services = services_of(context)
     with session_scope(services.session_factory) as session:
         names = [room.name for room in room_store.list_rooms(session)]
-    client.views_open(trigger_id=body["trigger_id"], view=booking_view(names, now=services.clock()))
+    view = booking_view(names, now=services.clock())
+    # The submission is checked before it is acknowledged, without asking Slack anything: carry the booker's
+    # time zone in the form (looked up now, while the modal opens in the listener lane).
+    view.private_metadata = json.dumps({"tz": user_time_zone(client, body["user"]["id"])[0]})
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _value(values: dict[str, Any], block: str, action: str) -> Any:
@@ -113,10 +123,13 @@ def _value(values: dict[str, Any], block: str, action: str) -> Any:
 
 
 def submit_booking(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Check the form and answer with its errors, or close it at once.  Before the ack nothing asks Slack or Zoom
+    and the store is only read (``precheck``: unknown room, overlap); the booking itself is made in the
+    listener lane and its confirmation — or a refusal found only then — goes to the booker."""
     services = services_of(context)
     user_id = body["user"]["id"]
     values = body["view"]["state"]["values"]
-    tz_name, _ = user_time_zone(client, user_id)
+    tz_name = _form_time_zone(body["view"])
     now = services.clock()
     errors: dict[str, str] = {}
     room = _value(values, BlockId.ROOM, ActionId.ROOM_SELECT) or ""
@@ -144,27 +157,67 @@ def submit_booking(ack: Ack, body: dict, client: WebClient, context: BoltContext
             starts_at = first_start(When(local, True), recurrence, now=now)
         except WhenError as error:
             errors[BlockId.START] = str(error).replace("`", "")
+    draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
+                         duration_given=True)
+    if not errors:
+        try:
+            feature_of(services).bookings.precheck(draft, tz_name=tz_name, now=now)
+        except BookingRefused as refused:
+            errors[BlockId.START] = _plain(str(refused))
+        except DatabaseUnavailable:
+            pass  # the booking below says so
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
-                         duration_given=True)
-    try:
-        groups = directory_of(services).usergroups_of(client, user_id)
-        booked = feature_of(services).bookings.book(draft, user_id=user_id, channel_id=channel, tz_name=tz_name,
-                                                    usergroup_ids=groups, now=now)
-    except BookingRefused as refused:
-        ack(response_action="errors", errors={BlockId.START: _plain(str(refused))})
-        return
     ack()
-    message = messages.booked_message(booked.view, booked.upcoming, booked.notes)
+
+    def book() -> None:
+        try:
+            groups = directory_of(services).usergroups_of(client, user_id)
+            booked = feature_of(services).bookings.book(draft, user_id=user_id, channel_id=channel,
+                                                        tz_name=tz_name, usergroup_ids=groups, now=now)
+        except BookingRefused as refused:
+            _tell_booker(client, user_id, channel, error_message(
+                f"{refused} Nothing was booked; use “Book a room” again."))
+            return
+        except DatabaseUnavailable as error:
+            log.warning("a booking from the modal failed: %s", type(error).__name__)
+            _tell_booker(client, user_id, channel, error_message(
+                "roombot cannot reach its database right now, so nothing was booked. Try again in a minute."))
+            return
+        _tell_booker(client, user_id, channel, messages.booked_message(booked.view, booked.upcoming, booked.notes))
+
+    if not defer(context, book):
+        _tell_booker(client, user_id, channel, error_message(BUSY_TEXT))
+
+
+def _form_time_zone(view: dict[str, Any]) -> str:
     try:
-        if channel:
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        metadata = {}
+    tz_name = metadata.get("tz") if isinstance(metadata, dict) else None
+    return tz_name if isinstance(tz_name, str) and tz_name else "UTC"
+
+
+def _tell_booker(client: WebClient, user_id: str, channel: str | None, message: SlackMessage) -> None:
+    """Ephemeral in the booking's channel; a direct message when the bot cannot post there (a private channel
+    it is not in), saying so."""
+    if channel:
+        try:
             client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
-        else:
-            client.chat_postMessage(channel=user_id, **message.as_kwargs())
-    except Exception:  # noqa: BLE001 - the booking is made; the confirmation is a courtesy
-        log.info("could not confirm a booking made in the modal", exc_info=True)
+            return
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            log.info("could not answer a booking in its channel: %s", code)
+            if code in NOT_POSTABLE:
+                message = _with_note(message, ContextBlock(elements=[MarkdownTextObject(
+                    text=f"I cannot post in <#{channel}> (Slack said `{code}`): invite me there (`/invite "
+                         "@roombot`), or the booking's reminders and results come to you here instead.")]))
+    try:
+        client.chat_postMessage(channel=user_id, **message.as_kwargs())
+    except SlackApiError as error:
+        log.warning("could not answer a booking at all: %s", error.response.get("error"))
 
 
 def _plain(mrkdwn: str) -> str:

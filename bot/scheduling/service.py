@@ -99,6 +99,25 @@ class BookingService:
             view = view_of(first)
         return Booked(view, next_instances(draft.starts_at, draft.recurrence, 5), notes)
 
+    def precheck(self, draft: BookingDraft, *, tz_name: str, now: datetime | None = None) -> None:
+        """The refusals a booking form shows beside its fields — an unknown room, a slot that overlaps another
+        booking — from one short read (no write lock, nothing asked of Slack or Zoom), so the form can answer
+        before it is acknowledged.  ``book`` checks all of it again, authoritatively, when it books."""
+        now = now or utcnow()
+        with session_scope(self.sessions) as session:
+            room = room_store.find_room_or_unique_prefix(session, draft.room_text)
+            if room is None:
+                raise BookingRefused(f"There is no room called “{escape_mrkdwn(draft.room_text)}”.")
+            rule = draft.recurrence.rule if draft.recurrence else None
+            try:
+                slots = booking_store.expand_slots(draft.starts_at, draft.duration, rule, tz_name,
+                                                   until=now + booking_store.CONFLICT_CHECK_HORIZON)
+            except booking_store.BookingError:
+                return  # ``book`` words this one
+            conflict = booking_store.find_conflict(session, room.id, slots)
+            if conflict is not None:
+                raise BookingRefused(self._conflict_words(session, room.name, conflict, tz_name))
+
     @staticmethod
     def _conflict_words(session: Any, room_name: str, conflict: booking_store.BookingConflict, tz_name: str) -> str:
         other = booking_store.get_booking(session, conflict.booking_id) if conflict.booking_id else None

@@ -200,6 +200,8 @@ def test_book_a_room_shortcut_opens_the_modal_and_books(bookings: Bookings, slac
     }
     delivery = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip()  # closes the modal
+    # The booking is made once the form is closed; the booker is told privately.
+    slack.fake.wait_for(lambda: [m for m in slack.fake.ephemerals(ALICE) if "Booked" in m.text], what="confirmation")
     [booking] = all_bookings(bookings)
     assert booking.rrule == "FREQ=WEEKLY" and booking.duration_minutes == 45 and booking.channel_id == CHANNEL
     # The same slot again is refused inside the modal, next to the start time.
@@ -233,3 +235,30 @@ def test_a_room_allowed_to_a_user_group_can_be_booked_by_its_members_and_the_wor
     assert report.claimed == 1
     assert bookings.occurrences(booking.id)[0].status is OccurrenceStatus.DISPATCHED
     assert bookings.joins("Boardroom") == 1
+
+
+def test_a_modal_booking_for_a_channel_the_bot_is_not_in_is_confirmed_to_the_booker_directly(
+        bookings: Bookings, slack: SignedSlackClient) -> None:
+    slack.fake.close_channel("G_SECRET")
+    slack.global_shortcut(CallbackId.BOOK_ROOM_SHORTCUT, user_id=ALICE)
+    [opened] = slack.fake.wait_for(lambda: slack.fake.calls("views.open"), what="modal")
+    start = int((utc_now() + timedelta(days=1)).timestamp())
+    values = {
+        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": "static_select", "selected_option": {"value": "Boardroom"}}},
+        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
+        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input", "value": MEETING_ID}},
+        "booking_passcode": {"booking_passcode_input": {"type": "plain_text_input", "value": PASSCODE}},
+        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "30"}}},
+        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": "once"}}},
+        "booking_channel": {"booking_channel_input": {"type": "conversations_select",
+                                                      "selected_conversation": "G_SECRET"}},
+    }
+    metadata = opened.params["view"].get("private_metadata") or ""
+    assert "America/New_York" in metadata  # the booker's zone travels in the form: no lookup before the ack
+    delivery = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE, private_metadata=metadata)
+    assert delivery.status_code == 200 and not delivery.response.content.strip()  # closes the modal at once
+    [confirmation] = slack.fake.wait_for(lambda: slack.fake.messages_in(ALICE), what="a direct message")
+    assert "Booked" in confirmation.text and "/invite @roombot" in str(confirmation.blocks)
+    [booking] = all_bookings(bookings)
+    assert booking.channel_id == "G_SECRET" and booking.tz_name == "America/New_York"
+    assert PASSCODE not in slack.fake.all_text()
