@@ -24,16 +24,25 @@ Set-up, the same for each run, everything on 127.0.0.1:
   that second (as a running worker would have 10 minutes earlier), so each dispatch also edits its reminder.
 The dispatch policy is production's except for a faster watch: first status read after the simulator's
 join delay, then every 1 s (the board's listing interval).  The worker polls the database every 50 ms and
-is started at the due second.
+is started at the due second.  As in the serving process, the sync Zoom client shares the async client's
+rate limiter and the GIL switch interval is serve's (`bot.cli.serve.ACK_SWITCH_INTERVAL`).  The header
+names the commit measured (the numbers belong to that code).
 
 A join needs one Medium request, so no dispatcher can finish N joins faster than N / rate seconds (the
 bound).  Printed per scenario: the time from the due second until every occurrence was finished, the ratio
 to the bound (target ≤ 1.1), the 429s the simulator answered, Medium requests per dispatch (split into room
 listings, room control and other), when the last join request reached Zoom, the most dispatches in flight,
 and the outcomes (all must be joined: dispatch audit `joined`, occurrence `dispatched`, the simulator's join
-count).  Log records of the bot at INFO and above are counted rather than printed, and summarised per run.
-At the end: this process's peak RSS, the serve-process memory figure (target ≤ 120 MB after ≥ 500
-dispatches).
+count).  Also per run, to tell where time went: when the first occurrences were on the engine, the first
+and last join and every room-listing page as the simulator saw them, the spread of finish times, the Slack
+calls, and the CPU time of this process, the simulator and the fake Slack.  Log records of the bot at INFO
+and above are counted rather than printed, and summarised per run.  Zoom's time stamps are the
+simulator's (after its added latency); t=0 is the due second.
+
+At the end: this process's peak RSS (`ru_maxrss`), the serve-process memory figure (target ≤ 120 MB after
+≥ 500 dispatches).  It is the peak over every run made by this process, and memory freed between runs is
+not all given back, so `--scenario b` alone gives the figure for one 1,000-dispatch burst.  Nothing from
+`bot.zoom.simulator` is imported here, so its imports do not count.
 
 `--compare` replaces the shared listing with one `GET /rooms?query_name=` per status read (what a
 dispatcher treating each booking alone would do); off by default because it doubles the run time (about
@@ -70,6 +79,7 @@ from slack_sdk import WebClient  # noqa: E402
 from sqlalchemy import func, make_url, select  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
+from bot.cli.serve import ACK_SWITCH_INTERVAL  # noqa: E402
 from bot.dispatch.room_sync import sync_rooms_from_zoom  # noqa: E402
 from bot.dispatch.service import DispatchPolicy  # noqa: E402
 from bot.runtime import DispatchParts, build_dispatch  # noqa: E402
@@ -100,7 +110,7 @@ REQUESTER = "U1"  # one of the fake Slack's default users (users.info knows them
 CHANNEL = "C_BENCH"
 CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
 POLL_INTERVAL = 1.0  # the watch reads the room's status every second: the board's listing interval
-WORKER = WorkerConfig(poll_interval=0.05)
+WORKER = WorkerConfig(poll_interval=0.05).check()
 START_TIMEOUT = 30.0  # seconds for a child process to say it is listening
 FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
 
@@ -367,10 +377,11 @@ class BotUnderTest:
         self.sessions = session_factory(self.engine)
         settings = ZoomSettings(api_url=f"{sim_url}/v2", oauth_url=f"{sim_url}/oauth/token", qps_light=100,
                                 qps_medium=scenario.rate, read_timeout=30, **CREDENTIALS)
-        self.zoom = ZoomClient(settings)
         self.box = SecretBox(SECRET_KEY)
         self.parts: DispatchParts | None = build_dispatch(settings, self.sessions, self.box,
                                                           policy=watch_policy(join_delay))
+        # As bot.runtime.build_services: the sync client (room sync here) paces against the same budget.
+        self.zoom = ZoomClient(settings, limiter=self.parts.zoom.limiter)
         if not shared_status:
             self.parts.board.status = self.parts.zoom.room_status  # type: ignore[method-assign]
         services = Services(zoom=self.zoom, session_factory=self.sessions, secret_box=self.box,
@@ -492,6 +503,18 @@ def percentile(values: list[float], share: float) -> float:
 
 
 # ----- report ---------------------------------------------------------------------------------------------
+def source_revision() -> str:
+    """The checked-out commit, and whether the work tree differs from it (the numbers belong to that code)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "bot", "migrations"],
+                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head or 'unknown'}{' + uncommitted changes under bot/ or migrations/' if dirty else ''}"
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -549,7 +572,12 @@ def main(argv: list[str] | None = None) -> int:
     bot_logger.addHandler(LOG_COUNTER)
     bot_logger.propagate = False  # counted and summarised per run instead of flooding the terminal
 
+    # As the serving process does (bot.cli.serve.serve_http): the bot under test runs with serve's GIL
+    # switch interval.
+    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
     keys = args.scenario or sorted(SCENARIOS)
+    revision = source_revision()
+    print(f"roombot source: {revision}; GIL switch interval {sys.getswitchinterval() * 1000:g} ms (as serve)")
     policy = watch_policy(0.0)
     print(f"Zoom simulator in its own process: Medium limit = the scenario's rate, +{LATENCY_MS} ms per /v2/rooms "
           f"request; watch: first read after the simulator's join delay, then every {policy.poll_interval} s "
@@ -613,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nserve-process memory: peak RSS of this process (dispatch engine, worker, Zoom clients, database "
           f"pool) = {rss:.1f} MB after {dispatches} dispatches (target ≤ {TARGET_RSS_MB} MB after ≥ 500): "
           f"{'meets' if rss <= TARGET_RSS_MB and dispatches >= 500 else 'misses' if rss > TARGET_RSS_MB else 'n/a'}")
+    if source_revision() != revision:
+        print(f"WARNING: the source tree changed during the run ({revision} → {source_revision()}); child "
+              "processes started later ran the newer code")
     for failure in failures:
         print(f"FAILED {failure}")
     return 1 if failures else 0

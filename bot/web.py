@@ -124,7 +124,8 @@ class RoombotWsgi:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        stream = environ.get("wsgi.input")
+        body = stream.read(length) if length > 0 and stream is not None else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         problem = "unreadable Content-Length" if length < 0 else self._signature.problem(

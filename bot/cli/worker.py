@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from bot import logsafety
 from bot.config import Settings
 from bot.config_errors import ConfigError
 
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         print(f"roombot worker: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafety.install()
     stopped = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:

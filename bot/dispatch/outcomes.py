@@ -102,6 +102,7 @@ class DispatchResult:
     notes: tuple[str, ...] = ()  # extra warnings (waiting room, authentication, incompatible passcode...)
     suggestions: tuple[str, ...] = ()  # closest room names on an unknown room
     dispatch_id: int | None = None  # the audit row; buttons carry it
+    dispatch_ref: str | None = None  # the audit row's reference, shown to people (never repeats)
     join_url: str | None = None  # for /room new: the link to post in the channel
     room_status: str | None = None
     # Only for meetings the bot created or repaired; shown to the requester alone (ephemeral), never posted.

@@ -41,7 +41,7 @@ from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_p
 from bot.dispatch.status_board import RoomStatusBoard
 from bot.dispatch.trail import AuditTrail
 from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
-from bot.meetings import MeetingReference, rooms_compatibility
+from bot.meetings import MeetingReference, quote_typed, rooms_compatibility
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
@@ -148,8 +148,9 @@ class DispatchService:
             found = self._lookup(session, room_text, requester, channel_id)
             if isinstance(found, DispatchResult):
                 room = session.get(Room, found.room_key) if found.room_key else None
+                # Typed text may hold a passcode or a pwd= token: the audit trail keeps it as it is quoted back.
                 self.trail.refusal(session, requester, channel_id, source, action, room,
-                                   None if room else room_text, found.reason)
+                                   None if room else quote_typed(room_text), found.reason)
             return found
 
     @staticmethod
@@ -160,7 +161,7 @@ class DispatchService:
             suggestions = tuple(room_store.suggest_rooms(session, room_text))
             hint = f" Did you mean {or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
             return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
-                                  f"There is no room called “{room_text.strip()}”.{hint}", suggestions=suggestions)
+                                  f"There is no room called “{quote_typed(room_text)}”.{hint}", suggestions=suggestions)
         if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
                                               usergroup_ids=requester.usergroup_ids):
             reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
@@ -173,6 +174,15 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ join
 
     async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
+        return await self.with_reference(await self._join(request, progress))
+
+    async def with_reference(self, result: DispatchResult) -> DispatchResult:
+        """The result with its audit row's reference, the number people see."""
+        if result.dispatch_id is None or result.dispatch_ref is not None:
+            return result
+        return replace(result, dispatch_ref=await to_thread(self.trail.reference_of, result.dispatch_id))
+
+    async def _join(self, request: JoinRequest, progress: ProgressCallback) -> DispatchResult:
         ref = request.meeting
         if not ref.is_valid:
             reason = ref.reason or "That is not a Zoom meeting."
@@ -195,12 +205,17 @@ class DispatchService:
             source = await find_passcode(request, self.account_meeting)
         except ZoomError as error:  # only raised for errors that make the lookup meaningless
             return await self._zoom_failure(target, ref.meeting_id, error, request, None)
-        return await self.dispatch(target, request, source, progress)
+        return await self._dispatch(target, request, source, progress, (), None)
 
     async def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
                        progress: ProgressCallback = no_progress, notes: tuple[str, ...] = (), *,
                        before_join: BeforeJoin | None = None) -> DispatchResult:
         """Pre-flight, room control and watch for a resolved room and a known passcode source."""
+        return await self.with_reference(await self._dispatch(target, request, source, progress, notes, before_join))
+
+    async def _dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
+                        progress: ProgressCallback, notes: tuple[str, ...],
+                        before_join: BeforeJoin | None) -> DispatchResult:
         meeting_id = request.meeting.meeting_id or ""
         number = format_meeting_number(meeting_id)
         passcode = source.passcode
@@ -393,6 +408,10 @@ class DispatchService:
 
     async def leave(self, room_text: str, requester: Requester, channel_id: str | None,
                     source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
+        return await self.with_reference(await self._leave(room_text, requester, channel_id, source))
+
+    async def _leave(self, room_text: str, requester: Requester, channel_id: str | None,
+                     source: DispatchSource) -> DispatchResult:
         target = await self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
             return target

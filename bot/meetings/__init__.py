@@ -21,9 +21,11 @@ from bot.meetings.passcodes import (
     rooms_compatibility,
     unsatisfiable_reason,
 )
+from bot.meetings.quoting import quote_typed
 from bot.meetings.urls import ZOOM_DOMAINS, is_zoom_host
 
 __all__ = [
+    "quote_typed",
     "MAX_INPUT_CHARS",
     "ROOMS_PASSCODE_ALPHABET",
     "ROOMS_PASSCODE_MAX_LENGTH",

@@ -328,8 +328,9 @@ class OccurrenceRunner:
         number = format_meeting_number(view.meeting_id)
         reason = f"{view.room_name} is in meeting {number} (sent by an earlier attempt)."
         log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
-        return DispatchResult(ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id,
-                              room_key=job.room_id, dispatch_id=dispatch_id, room_status=status)
+        return await self.dispatcher.with_reference(DispatchResult(
+            ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id, room_key=job.room_id,
+            dispatch_id=dispatch_id, room_status=status))
 
     @staticmethod
     def _load(session: Any, occurrence_id: int) -> Occurrence:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.meetings import rooms_compatibility
+from bot.meetings import quote_typed, rooms_compatibility
 from bot.scheduling.messages import OccurrenceView
 from bot.scheduling.request import BookingDraft
 from bot.scheduling.runner import view_of
@@ -73,7 +73,7 @@ class BookingService:
                 suggestions = room_store.suggest_rooms(session, draft.room_text)
                 hint = f" Did you mean {' or '.join(f'*{escape_mrkdwn(s)}*' for s in suggestions)}?" if suggestions \
                     else " `/room list` shows the rooms."
-                raise BookingRefused(f"There is no room called “{escape_mrkdwn(draft.room_text)}”.{hint}")
+                raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(draft.room_text))}”.{hint}")
             if not room_store.is_dispatch_allowed(session, room, user_id=user_id, channel_id=channel_id,
                                                   usergroup_ids=usergroup_ids):
                 raise BookingRefused(f"*{escape_mrkdwn(room.name)}* is not available to you here; ask an admin "
@@ -107,7 +107,7 @@ class BookingService:
         with session_scope(self.sessions) as session:
             room = room_store.find_room_or_unique_prefix(session, draft.room_text)
             if room is None:
-                raise BookingRefused(f"There is no room called “{escape_mrkdwn(draft.room_text)}”.")
+                raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(draft.room_text))}”.")
             rule = draft.recurrence.rule if draft.recurrence else None
             try:
                 slots = booking_store.expand_slots(draft.starts_at, draft.duration, rule, tz_name,
@@ -139,7 +139,8 @@ class BookingService:
                 if room is None:
                     suggestions = room_store.suggest_rooms(session, room_text)
                     hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
-                    raise BookingRefused(f"There is no room called “{escape_mrkdwn(room_text)}”.{escape_mrkdwn(hint)}")
+                    raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(room_text))}”."
+                                         f"{escape_mrkdwn(hint)}")
                 room_id, room_name = room.id, room.name
             rows = booking_store.upcoming_occurrences(session, room_id=room_id, requester_user_id=user_id, now=now,
                                                      limit=limit)

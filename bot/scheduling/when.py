@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
 
+from bot.meetings.quoting import quote_typed
+
 WHEN_EXAMPLES = "`14:00`, `tomorrow 9am`, `mon 9:30`, `2026-12-01 10:00` or `in 15m`"
 DURATION_EXAMPLES = "`for 30m`, `for 1h` or `for 1h30m`"
 EVERY_EXAMPLES = "`every day`, `every weekday`, `every week` or `every mon`"
@@ -102,7 +104,7 @@ def parse_duration(text: str) -> timedelta:
             total += timedelta(hours=amount) if match.group(2).startswith("h") else timedelta(minutes=amount)
             position = match.end()
         if position == 0 or cleaned[position:].strip():
-            raise WhenError(f"I cannot read the duration “{text.strip()}”; write it like {DURATION_EXAMPLES}.")
+            raise WhenError(f"I cannot read the duration “{quote_typed(text)}”; write it like {DURATION_EXAMPLES}.")
     if total <= timedelta(0) or total % timedelta(minutes=1):
         raise WhenError(f"A duration is a whole number of minutes, like {DURATION_EXAMPLES}.")
     if total > MAX_DURATION:
@@ -121,7 +123,7 @@ def parse_every(text: str) -> Recurrence:
         return Recurrence("FREQ=WEEKLY", "every week")
     days = [WEEKDAY_NAMES.get(w.rstrip("s")) if w not in WEEKDAY_NAMES else WEEKDAY_NAMES[w] for w in words]
     if not days or any(day is None for day in days):
-        raise WhenError(f"I cannot read “every {text.strip()}”; write {EVERY_EXAMPLES}.")
+        raise WhenError(f"I cannot read “every {quote_typed(text)}”; write {EVERY_EXAMPLES}.")
     ordered = sorted(set(d for d in days if d is not None))
     names = [date(2024, 1, 1 + d).strftime("%A") for d in ordered]  # 2024-01-01 was a Monday
     label = "every " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
@@ -238,12 +240,12 @@ def parse_when(text: str, *, now: datetime, tz_name: str) -> When:
         found_day, used = _read_date(tokens[position:], local_now.date())
         if found_day is not None:
             if day is not None:
-                raise WhenError(f"“{text.strip()}” names two days; give one, like {WHEN_EXAMPLES}.")
+                raise WhenError(f"“{quote_typed(text)}” names two days; give one, like {WHEN_EXAMPLES}.")
             day, position = found_day, position + used
             continue
-        raise WhenError(f"I cannot read “{text.strip()}” as a time; write it like {WHEN_EXAMPLES}.")
+        raise WhenError(f"I cannot read “{quote_typed(text)}” as a time; write it like {WHEN_EXAMPLES}.")
     if clock is None:
-        raise WhenError(f"Add a time of day, like `{text.strip()} 9:00` (or {WHEN_EXAMPLES}).")
+        raise WhenError(f"Add a time of day, like `{quote_typed(text)} 9:00` (or {WHEN_EXAMPLES}).")
     date_given = day is not None
     naive = datetime.combine(day or local_now.date(), clock)
     return When(to_aware(naive, zone), date_given)

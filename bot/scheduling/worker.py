@@ -287,7 +287,7 @@ class BookingWorker:
                     view = self.engine.run(self.runner.ensure_meeting(view, self.slack))
                     meetings += 1
             except Exception as error:  # noqa: BLE001 - the dispatch creates it at the start instead
-                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
+                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, type(error).__name__)
             ts = self.slack.post(view.channel_id, messages.reminder_message(view), booker=view.requester_user_id)
             if ts:
                 with session_scope(self.sessions, write_lock=True) as session:
@@ -306,7 +306,7 @@ class BookingWorker:
                 self.engine.run(self.runner.ensure_meeting(view, self.slack))
                 created += 1
             except Exception as error:  # noqa: BLE001
-                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, error)
+                log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, type(error).__name__)
         return created
 
     def _report_skipped(self, view: messages.OccurrenceView, reason: str, reminder_ts: str | None) -> None:

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.meetings.quoting import quote_typed
 from bot.slack.ids import SLASH_COMMAND, BlockId
 from bot.slack.subcommands import CATALOG, Subcommand
 
@@ -127,7 +128,7 @@ def did_you_mean_message(
     typed: str, suggestion: str | None, *, available: AbstractSet[str], is_admin: bool
 ) -> SlackMessage:
     """Reply to an unknown subcommand: name it, suggest the closest known one, then show help."""
-    word = typed[:MAX_QUOTED_WORD]
+    word = quote_typed(typed, MAX_QUOTED_WORD)  # a pasted link or passcode is not handed back
     intro = f":thinking_face: {code(f'{SLASH_COMMAND} {word}')} is not a roombot command."
     if suggestion:
         intro += f" Did you mean {code(f'{SLASH_COMMAND} {suggestion}')}?"

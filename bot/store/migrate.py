@@ -1,8 +1,13 @@
 """Alembic, driven from Python: ``roombot migrate`` and the schema check ``serve`` runs before starting.
 
 The migration scripts live in the top-level ``migrations/`` directory of the source tree (next to
-``alembic.ini``, so the plain ``alembic`` command works too).  ``ROOMBOT_MIGRATIONS_DIR`` points elsewhere
-when the package is installed without its source tree.
+``alembic.ini``, so the plain ``alembic`` command works too); a built wheel carries the same directory as
+``bot/_migrations`` (pyproject.toml maps it there), so an installed roombot migrates without its source tree.
+``ROOMBOT_MIGRATIONS_DIR`` points elsewhere.
+
+Alembic is configured once, in ``alembic.ini``: what is set there (how new revision files are named, logging,
+``sys.path``) is for the ``alembic`` command.  Upgrading and downgrading need only the scripts and the
+database, which are all :func:`alembic_config` sets.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from bot.store.models import OCCURRENCE_OVERLAP_CONSTRAINT
 DATABASE_URL_VARIABLE = "DATABASE_URL"
 MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s"
+PACKAGED_MIGRATIONS = Path(__file__).resolve().parents[1] / "_migrations"  # bot/_migrations in an installed wheel
+CHECKOUT_MIGRATIONS = REPOSITORY_ROOT / "migrations"  # beside alembic.ini in a source checkout (or editable install)
 MIGRATE_COMMAND = "roombot migrate"
 
 
@@ -52,23 +58,27 @@ def database_url_from_environment(environ: dict[str, str] | None = None) -> str:
 
 
 def migrations_directory() -> Path:
-    directory = Path(os.environ.get(MIGRATIONS_DIR_VARIABLE) or REPOSITORY_ROOT / "migrations")
-    if not (directory / "env.py").is_file():
-        raise ConfigError(
-            MIGRATIONS_DIR_VARIABLE,
-            f"no Alembic migrations found in {directory}; run roombot from its source tree "
-            f"or point {MIGRATIONS_DIR_VARIABLE} at the migrations/ directory",
-        )
-    return directory
+    """``ROOMBOT_MIGRATIONS_DIR`` if set, else the wheel's ``bot/_migrations``, else the checkout's ``migrations/``."""
+    explicit = os.environ.get(MIGRATIONS_DIR_VARIABLE)
+    candidates = [Path(explicit)] if explicit else [PACKAGED_MIGRATIONS, CHECKOUT_MIGRATIONS]
+    for directory in candidates:
+        if (directory / "env.py").is_file():
+            return directory
+    raise ConfigError(
+        MIGRATIONS_DIR_VARIABLE,
+        f"no Alembic migrations found in {' or '.join(str(c) for c in candidates)}; reinstall roombot "
+        f"(its wheel carries them as bot/_migrations) or point {MIGRATIONS_DIR_VARIABLE} at a migrations/ directory",
+    )
 
 
 def alembic_config(url: str | URL | None = None, *, engine: Engine | None = None) -> Config:
-    """An Alembic ``Config`` equivalent to alembic.ini, for ``url`` (or an existing ``engine``)."""
+    """An Alembic ``Config`` for upgrading or downgrading ``url`` (or an existing ``engine``).
+
+    Only the scripts' location and the database: how ``alembic revision`` names new files is alembic.ini's
+    business alone.  There is no config file, so env.py leaves roombot's logging as it is.
+    """
     config = Config()
     config.set_main_option("script_location", str(migrations_directory()))
-    config.set_main_option("file_template", FILE_TEMPLATE)
-    config.set_main_option("truncate_slug_length", "40")
-    config.set_main_option("timezone", "UTC")
     if url is not None:
         rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
         config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))  # ConfigParser interpolation

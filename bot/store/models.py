@@ -13,6 +13,7 @@ such constraint; the repository checks for overlaps inside a write-locked transa
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import Enum as PyEnum
 
@@ -142,13 +143,24 @@ class RoomAccessRule(Base):
     room: Mapped[Room] = relationship(back_populates="access_rules")
 
 
+DISPATCH_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people read these out
+
+
+def new_dispatch_reference() -> str:
+    return "".join(secrets.choice(DISPATCH_REFERENCE_ALPHABET) for _ in range(10))  # 50 bits
+
+
 class Dispatch(TimestampMixin, Base):
     """One request to send a room somewhere (or make it leave): the audit trail behind `/room audit`."""
 
     __tablename__ = "dispatches"
-    __table_args__ = (Index("ix_dispatches_room_id_created_at", "room_id", "created_at"),)
+    __table_args__ = (Index("ix_dispatches_room_id_created_at", "room_id", "created_at"),
+                      Index("ux_dispatches_reference", "reference", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What cards and `/room audit` show: random, so it never repeats, even where row numbers can (a database
+    # restored from a backup, or one that lost its last writes, hands the same numbers out again).
+    reference: Mapped[str | None] = mapped_column(String(16), default=new_dispatch_reference)
     requested_by: Mapped[str] = mapped_column(String(SLACK_ID))  # Slack user id (the booker, for bookings)
     channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID))  # None from App Home / modals without one
     source: Mapped[DispatchSource] = mapped_column(enum_column(DispatchSource))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.meetings.quoting import quote_typed
 from bot.store.models import Room, RoomAccessRule, RoomAlias
 from bot.store.types import AccessPrincipal
 
@@ -28,7 +29,7 @@ class RoomNotFound(RoomError):
         self.query = query
         self.suggestions = list(suggestions)
         hint = f" Did you mean {' or '.join(repr(name) for name in self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"No room called {query!r}.{hint}")
+        super().__init__(f"No room called {quote_typed(query)!r}.{hint}")
 
 
 class RoomNameTaken(RoomError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Fix, JoinRequest, Requester, ResultKind, Stage
@@ -387,3 +387,19 @@ def test_passcode_joins_still_on_their_way_in_are_not_called_failures(make_stack
     refused = [r for r in results if r.kind is ResultKind.TOO_MANY_ATTEMPTS]
     assert refused, [r.kind for r in results]
     assert all("still on their way in" in r.reason and "did not work" not in r.reason for r in refused)
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_dispatch_references_do_not_repeat_where_row_numbers_do(make_stack):
+    stack = make_stack()
+    external_meeting(stack)
+    first = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab", force_accept=True)
+    assert first.dispatch_ref and first.dispatch_ref != str(first.dispatch_id)
+    # The database loses its last write (a restore from a backup, a server that lost its last transactions):
+    # SQLite, like a PostgreSQL sequence that was not yet flushed, hands the same row number out again.
+    with session_scope(stack.db.sessions, write_lock=True) as session:
+        session.execute(text("DELETE FROM dispatch_zoom_responses WHERE dispatch_id = :id"), {"id": first.dispatch_id})
+        session.execute(text("DELETE FROM dispatches WHERE id = :id"), {"id": first.dispatch_id})
+    second = join(stack, "Huddle 3", EXTERNAL_ID, passcode="Xk7_9ab")
+    assert second.dispatch_id == first.dispatch_id  # the row number repeated ...
+    assert second.dispatch_ref != first.dispatch_ref  # ... the reference people were shown did not

@@ -89,6 +89,8 @@ def test_booking_modal_searches_a_thousand_rooms(serve: Any, slack_client: Signe
     }
     delivery = slack_client.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip(), delivery.response.text
+    # The booking is confirmed to the booker once it is made (possibly after the modal has closed).
+    slack_client.fake.wait_for(lambda: slack_client.fake.ephemerals(ALICE), 10, what="the booking's confirmation")
     [booking] = bookings_in(stack)
     with session_scope(stack.db.sessions) as session:
         assert session.get(Booking, booking.id).room.name == "Room 0999"

@@ -90,7 +90,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
                 raise _store_error(error) from None
             added = room.name
         _reply(request, f":white_check_mark: Added *{escape_mrkdwn(added)}* (Zoom room {code(room_id)}).",
-               f"People can now use it: `/room join {added} <link>`. Limit who may with `/room allow`.")
+               f"People can now use it: {code(f'/room join {added} <link>')}. Limit who may with `/room allow`.")
 
     @friendly_failures
     def alias(request: SubcommandRequest) -> None:
@@ -223,7 +223,8 @@ def _audit_entry(row: Dispatch) -> str:
     meeting = f" → meeting {format_meeting_number(row.meeting_id)}" if row.meeting_id else ""
     flags = [f for f, on in (("passcode sent", row.passcode_used), ("force_accept", row.force_accept)) if on]
     head = (f"`{when}` *{escape_mrkdwn(row.room_name)}* {row.action.value}{meeting} by <@{row.requested_by}>{where} "
-            f"via {row.source.value} — *{row.outcome.value}*" + (f" ({', '.join(flags)})" if flags else ""))
+            f"via {row.source.value} — *{row.outcome.value}*" + (f" ({', '.join(flags)})" if flags else "")
+            + (f" · dispatch {row.reference}" if row.reference else ""))
     lines = [head]
     if row.reason:
         lines.append(f">{escape_mrkdwn(render.clip(row.reason, 400))}")

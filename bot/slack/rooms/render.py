@@ -46,7 +46,6 @@ MAX_PASSCODE_INPUT = 64
 MAX_SELECT_OPTIONS = 100  # Slack's cap for a static_select, and for one options answer of an external_select
 MAX_OPTION_TEXT = 75  # characters of an option's text
 MAX_OPTION_VALUE = 150  # characters of an option's value
-MAX_BUTTON_VALUE = 2000
 MAX_CONFIRM_TEXT = 300  # characters of a confirm dialog's text
 ROOMS_WITH_BUTTONS = 20  # rooms per /room list page: two blocks each; Slack allows 50 blocks per message
 ROOMS_PER_PAGE = ROOMS_WITH_BUTTONS
@@ -140,8 +139,8 @@ def result_message(result: DispatchResult, *, requester_id: str, op: str,
     if result.room_status and result.kind is not ResultKind.STATUS:
         details.append(f"room status: {status_label(result.room_status)}")
     details.append(f"requested by <@{requester_id}>")
-    if result.dispatch_id:
-        details.append(f"dispatch #{result.dispatch_id}")
+    if result.dispatch_ref:
+        details.append(f"dispatch {result.dispatch_ref}")
     blocks.append(note_block(" · ".join(details)))
     buttons = result_buttons(result, op=op, topic=topic, bare=bare)
     if buttons is not None:
