@@ -57,10 +57,14 @@ class DispatchParts:
         return unfinished
 
 
+QUEUE_SECONDS = 60.0  # a burst may wait this long for its turn at Zoom's rate limit and still be in flight
+
+
 def engine_capacity(zoom: ZoomSettings, policy: DispatchPolicy) -> int:
-    """Dispatches in flight at once: enough to keep the Medium rate limit busy even if every dispatch waits
-    for the whole watch (each needs at least one Medium request, its control call)."""
-    return max(32, int(zoom.qps_medium * policy.watch_timeout))
+    """Dispatches in flight at once: enough to keep the Medium rate limit busy through a burst that queues for
+    a minute at the limiter and then waits the whole watch (each needs at least one Medium request, its join).
+    A waiting dispatch costs a coroutine, not a thread."""
+    return max(32, int(zoom.qps_medium * (policy.watch_timeout + QUEUE_SECONDS)))
 
 
 def build_dispatch(zoom_settings: ZoomSettings, sessions: sessionmaker[Session], secret_box: SecretBox | None, *,

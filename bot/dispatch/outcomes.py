@@ -7,12 +7,16 @@ renders it; the booking worker stores its ``kind`` and ``reason``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.meetings import MeetingReference
 from bot.store.types import DispatchSource
+
+log = logging.getLogger("bot.dispatch")
 
 
 class ResultKind(StrEnum):
@@ -141,3 +145,29 @@ async def report_progress(progress: ProgressCallback, stage: Stage, text: str) -
     answer = progress(stage, text)
     if answer is not None:
         await answer
+
+
+class ProgressChain:
+    """Progress reports of one dispatch, delivered in order in the background: the dispatch never waits on
+    Slack to send a room, and ``drain`` (before the result is reported) lets the last report land first."""
+
+    def __init__(self, progress: ProgressCallback) -> None:
+        self._progress = progress
+        self._last: asyncio.Task[None] | None = None
+
+    def emit(self, stage: Stage, text: str) -> None:
+        previous = self._last
+
+        async def deliver() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                await report_progress(self._progress, stage, text)
+            except Exception as error:  # noqa: BLE001 - progress is a courtesy; the result card is what matters
+                log.info("a progress report failed: %s", type(error).__name__)
+
+        self._last = asyncio.ensure_future(deliver())
+
+    async def drain(self) -> None:
+        if self._last is not None:
+            await asyncio.wait([self._last])

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.dispatch.engine import to_thread
@@ -30,12 +31,12 @@ from bot.dispatch.outcomes import (
     Fix,
     JoinRequest,
     ProgressCallback,
+    ProgressChain,
     Requester,
     ResultKind,
     Stage,
     format_meeting_number,
     no_progress,
-    report_progress,
 )
 from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_passcode, may_repair
 from bot.dispatch.status_board import RoomStatusBoard
@@ -64,8 +65,13 @@ MAX_PLAUSIBLE_PASSCODE = 64  # Zoom passcodes have at most 10 characters; anythi
 _NO_MEETING = MeetingReference()  # leave requests name no meeting
 
 
-# Run right before a join request leaves (the booking worker records there that the join may have been sent).
-BeforeJoin = Callable[[], Awaitable[None]]
+@dataclass(frozen=True)
+class JoinMarker:
+    """A key committed together with the dispatch row, before the join leaves: the booking worker's durable
+    answer to "may a join have been sent for this occurrence?"."""
+
+    key: str
+    ttl: timedelta
 
 
 class RoomControlApi(Protocol):
@@ -144,6 +150,9 @@ class DispatchService:
     def resolve_now(self, room_text: str, requester: Requester, channel_id: str | None,
                     source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
         """``resolve`` for a caller on a thread of its own (a Slack listener checking before it submits)."""
+        found = self._look_up(room_text, requester, channel_id)  # a read: no write lock unless it is refused
+        if not isinstance(found, DispatchResult):
+            return found
         with self.trail.writing() as session:
             found = self._lookup(session, room_text, requester, channel_id)
             if isinstance(found, DispatchResult):
@@ -209,13 +218,13 @@ class DispatchService:
 
     async def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
                        progress: ProgressCallback = no_progress, notes: tuple[str, ...] = (), *,
-                       before_join: BeforeJoin | None = None) -> DispatchResult:
+                       join_marker: JoinMarker | None = None) -> DispatchResult:
         """Pre-flight, room control and watch for a resolved room and a known passcode source."""
-        return await self.with_reference(await self._dispatch(target, request, source, progress, notes, before_join))
+        return await self.with_reference(await self._dispatch(target, request, source, progress, notes, join_marker))
 
     async def _dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
                         progress: ProgressCallback, notes: tuple[str, ...],
-                        before_join: BeforeJoin | None) -> DispatchResult:
+                        join_marker: JoinMarker | None) -> DispatchResult:
         meeting_id = request.meeting.meeting_id or ""
         number = format_meeting_number(meeting_id)
         passcode = source.passcode
@@ -250,22 +259,29 @@ class DispatchService:
                                         (*repair, Fix.ENTER_PASSCODE))
                 base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
                                             "accept it; if the room stalls on a passcode prompt, repair the passcode."))
-        return await self._send_and_watch(base, target, request, passcode, source, progress, before_join)
+        return await self._send_and_watch(base, target, request, passcode, source, progress, join_marker)
 
     async def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
                               passcode: str | None, source: PasscodeSource, progress: ProgressCallback,
-                              before_join: BeforeJoin | None) -> DispatchResult:
+                              join_marker: JoinMarker | None) -> DispatchResult:
+        chain = ProgressChain(progress)
+        try:
+            return await self._send_and_watch_reporting(base, target, request, passcode, source, chain, join_marker)
+        finally:
+            await chain.drain()
+
+    async def _send_and_watch_reporting(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
+                                        passcode: str | None, source: PasscodeSource, progress: ProgressChain,
+                                        join_marker: JoinMarker | None) -> DispatchResult:
         meeting_id = base.meeting_id or ""
         number = format_meeting_number(meeting_id)
-        started_row = await to_thread(self._start_join_row, base, target, request, passcode)
+        started_row = await to_thread(self._start_join_row, base, target, request, passcode, join_marker)
         if isinstance(started_row, DispatchResult):
             return started_row
         dispatch_id, attempt_id = started_row
         base = replace(base, dispatch_id=dispatch_id)
-        await report_progress(progress, Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
+        progress.emit(Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
         started = self._monotonic()
-        if before_join is not None:
-            await before_join()
         try:
             ack = await self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
         except ZoomError as error:
@@ -275,29 +291,28 @@ class DispatchService:
         self.board.control_sent(target.zoom_room_id)
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
-        await report_progress(progress, Stage.ACCEPTED,
-                              f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
+        progress.emit(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
         # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
         # seen leaving it, or its old meeting would pass for the new one.
         watch = await self._watch(target, must_leave_first=base.room_status == "InMeeting")
         if watch.joined:
-            await to_thread(self.trail.settle_attempt, attempt_id, succeeded=True)
             reason = f"{target.name} is in meeting {number}."
             if source.meeting is not None and source.meeting.waiting_room:
                 # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
                 reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
                           "admit it.")
             await to_thread(self.trail.record, dispatch_id, "status", room_status=watch.last,
-                            outcome=DispatchOutcome.JOINED, reason=reason)
+                            outcome=DispatchOutcome.JOINED, reason=reason, settled_attempt=attempt_id)
             return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=watch.last,
                            fixes=(Fix.LEAVE,))
         if watch.last == "InMeeting" or watch.last is None:
             return await self._unconfirmed(base, target, dispatch_id, watch)
         return await self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, watch.last)
 
-    def _start_join_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
-                        passcode: str | None) -> tuple[int, int | None] | DispatchResult:
-        """One short write transaction: the dispatch row and, with a passcode, its attempt (or the refusal)."""
+    def _start_join_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
+                        join_marker: JoinMarker | None) -> tuple[int, int | None] | DispatchResult:
+        """One short write transaction: the dispatch row, with a passcode its attempt (or the refusal), and
+        the join marker."""
         meeting_id = base.meeting_id or ""
         with self.trail.writing() as session:
             room = session.get(Room, target.key)
@@ -327,6 +342,8 @@ class DispatchService:
                     audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
                     return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id)
                 attempt_id = attempt.id
+            if join_marker is not None:
+                audit.claim_once(session, join_marker.key, ttl=join_marker.ttl)
             return dispatch.id, attempt_id
 
     async def watch_join(self, target: RoomTarget) -> WatchResult:

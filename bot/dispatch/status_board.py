@@ -20,11 +20,16 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from bot.zoom.aclient import prioritised, recording_send_times
 from bot.zoom.models import Room
 
 log = logging.getLogger("bot.dispatch")
 
 NEVER = float("-inf")
+ROOMS_PER_PAGE = 300  # GET /rooms page_size
+# Status listings may spend at most this share of the Medium rate limit: an account with 1,000 rooms needs four
+# pages per listing, and a listing every second would take a fifth of a 20/s limit away from joins.
+STATUS_SHARE = 0.05
 
 
 class RoomLister(Protocol):
@@ -52,6 +57,13 @@ class RoomStatusBoard:
         # wanting news, so the next answer comes from a later listing.
         self._served: dict[str, float] = {}
         self.listings = 0  # for benchmarks and metrics
+
+    def interval(self) -> float:
+        """Seconds between listings: ``min_interval``, or longer when a listing takes several pages."""
+        settings = getattr(self._zoom, "settings", None)
+        qps = float(getattr(settings, "qps_medium", 0) or 0)
+        pages = max(1, -(-len(self._rooms) // ROOMS_PER_PAGE))
+        return max(self.min_interval, pages / (STATUS_SHARE * qps)) if qps > 0 and pages > 1 else self.min_interval
 
     def control_sent(self, room_id: str) -> None:
         """A join or leave reached Zoom: older listings no longer say anything about this room."""
@@ -83,12 +95,16 @@ class RoomStatusBoard:
 
     async def _take_listing(self) -> None:
         try:
-            wait = self._last_request + self.min_interval - self._monotonic()
+            wait = self._last_request + self.interval() - self._monotonic()
             if wait > 0:
                 await self._sleep(wait)
-            started = self._monotonic()
-            self._last_request = started
-            rooms = await self._zoom.list_rooms()
+            asked = self._monotonic()
+            self._last_request = asked
+            with prioritised(), recording_send_times() as sent:
+                rooms = await self._zoom.list_rooms()
+            # As of when the first page left for Zoom: it may have waited its turn in the rate limiter behind
+            # joins sent meanwhile, and a listing dated by when it was asked would look older than they are.
+            started = sent[0] if sent else asked
             self.listings += 1
             statuses: dict[str, str] = {}
             for listed in rooms:

@@ -60,7 +60,8 @@ class AuditTrail:
     def record(self, dispatch_id: int, step: str, *, http_status: int | None = None,
                room_status: str | None = None, elapsed: float | None = None,
                outcome: DispatchOutcome | None = None, reason: str | None = None,
-               error: ZoomError | None = None, ack: ControlAck | None = None) -> None:
+               error: ZoomError | None = None, ack: ControlAck | None = None,
+               settled_attempt: int | None = None) -> None:
         """One Zoom answer (or failure) for the dispatch, and optionally its new outcome.  With ``ack``: the
         request's path, after a row for each path Zoom did not find the room by (the other id was tried)."""
         with self.writing() as session:
@@ -80,6 +81,8 @@ class AuditTrail:
                 room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
             if outcome is not None:
                 audit.set_dispatch_outcome(session, dispatch, outcome, reason)
+            if settled_attempt is not None:  # the passcode attempt worked: in the same transaction
+                audit.mark_passcode_attempt(session, settled_attempt, succeeded=True)
 
     def settle_attempt(self, attempt_id: int | None, *, succeeded: bool) -> None:
         if attempt_id is not None:

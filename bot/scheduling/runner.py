@@ -34,12 +34,12 @@ from sqlalchemy.orm import selectinload
 from bot.dispatch.engine import to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
-from bot.dispatch.service import DispatchService, PasscodeSource
+from bot.dispatch.service import DispatchService, JoinMarker, PasscodeSource
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling import messages
 from bot.scheduling.messages import OccurrenceView
 from bot.slack.directory import directory_of
-from bot.store import audit, occurrences
+from bot.store import occurrences
 from bot.store.db import session_scope
 from bot.store.models import Booking, Dispatch, IdempotencyKey, Occurrence
 from bot.store.types import DispatchAction, DispatchSource, MeetingMode, OccurrenceStatus
@@ -267,20 +267,13 @@ class OccurrenceRunner:
             passcode = (meeting.password or None) if meeting is not None else None
         request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, kind="meeting"),
                               requester, view.channel_id, DispatchSource.BOOKING, without_passcode=passcode is None)
-
-        async def mark_join() -> None:
-            await to_thread(self._mark_join, view.occurrence_id)
-
+        marker = JoinMarker(join_marker(view.occurrence_id), JOIN_MARKER_TTL)
         result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress.on_stage,
-                                                before_join=mark_join)
+                                                join_marker=marker)
         if view.join_url and not result.join_url:
             result = replace(result, join_url=view.join_url)
         await to_thread(progress.finish, result)
         return result
-
-    def _mark_join(self, occurrence_id: int) -> None:
-        with session_scope(self.sessions, write_lock=True) as session:
-            audit.claim_once(session, join_marker(occurrence_id), ttl=JOIN_MARKER_TTL)
 
     def remember_progress_message(self, occurrence_id: int, ts: str) -> None:
         with session_scope(self.sessions, write_lock=True) as session:
@@ -352,8 +345,7 @@ class _ProgressPost:
         await to_thread(self._on_stage, stage, text)
 
     def _on_stage(self, stage: Stage, text: str) -> None:
-        if stage is Stage.ACCEPTED:
-            self.runner.extend_lease(self.view.occurrence_id)  # watching the room join may take a while
+        # Leases of running dispatches are renewed by the worker's lease timer, however long the watch takes.
         message = messages.progress_message(text)
         if self.ts is None or not self.slack.update(self.view.channel_id, self.ts, message):
             self.ts = self.slack.post(self.view.channel_id, message, booker=self.view.requester_user_id)

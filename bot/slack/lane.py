@@ -32,7 +32,7 @@ from slack_bolt import BoltContext
 log = logging.getLogger(__name__)
 
 LANE_KEY = "roombot_listener_lane"
-DEFAULT_LANE_THREADS = 16
+DEFAULT_LANE_THREADS = 12
 DEFAULT_LANE_PENDING = 512
 BUSY_TEXT = (":warning: roombot is busy right now and could not take this request, so nothing was done. "
              "Try again in a minute.")

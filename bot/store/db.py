@@ -104,7 +104,8 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-DEFAULT_POOL_SIZE = 18  # the dispatch engine's I/O threads + the Slack listener lane + the worker and /healthz
+# The dispatch engine's 12 I/O threads + the 12 Slack listener lane threads + the worker + /healthz.
+DEFAULT_POOL_SIZE = 26
 
 
 def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,

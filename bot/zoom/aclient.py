@@ -24,8 +24,12 @@ Use one client per event loop (``httpx.AsyncClient`` is bound to the loop it fir
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -46,6 +50,73 @@ AsyncSleep = Callable[[float], Awaitable[None]]
 __all__ = ["AsyncZoomClient", "AsyncZoomTransport"]
 
 
+_SEND_TIMES: ContextVar[list[float] | None] = ContextVar("roombot_zoom_send_times", default=None)
+_PRIORITY: ContextVar[int] = ContextVar("roombot_zoom_priority", default=0)
+STATUS_READ_PRIORITY = 1  # a status read confirms many dispatches at once: it goes before queued joins
+
+
+@contextmanager
+def prioritised(priority: int = STATUS_READ_PRIORITY) -> Iterator[None]:
+    """Requests made inside the block take the next free slot of their rate-limit category before queued
+    requests of lower priority (the status board's listings, ahead of a burst of joins)."""
+    token = _PRIORITY.set(priority)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
+
+
+class AsyncPacer:
+    """Hands out a ``CategoryRateLimiter``'s slots to waiting coroutines one slot at a time, highest priority
+    first.  Reserving every waiter's slot up front (as threads do) would fix the order at the moment each
+    asked, so a status read asked for during a burst would wait behind every join queued before it."""
+
+    def __init__(self, limiter: CategoryRateLimiter, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._limiter = limiter
+        self._sleep = sleep
+        self._waiting: dict[str, list[tuple[int, int, asyncio.Future[None]]]] = {}
+        self._dispensers: dict[str, asyncio.Task[None]] = {}
+        self._sequence = itertools.count()
+
+    async def acquire(self, category: str, priority: int = 0) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting.setdefault(category, []), (-priority, next(self._sequence), waiter))
+        if category not in self._dispensers:
+            self._dispensers[category] = asyncio.ensure_future(self._dispense(category))
+        await waiter
+
+    async def _dispense(self, category: str) -> None:
+        waiting = self._waiting[category]
+        queued = False
+        try:
+            while waiting:
+                # One slot at a time, so nothing is promised ahead; once a waiter had to wait, the rest are a
+                # queue and are spaced evenly, as if they had reserved together.
+                wait = self._limiter.reserve(category, queued=queued)
+                if wait > 0:
+                    queued = True
+                    await self._sleep(wait)
+                while waiting:
+                    _, _, waiter = heapq.heappop(waiting)
+                    if not waiter.done():  # a cancelled waiter gives its slot to the next one
+                        waiter.set_result(None)
+                        break
+        finally:
+            del self._dispensers[category]
+
+
+@contextmanager
+def recording_send_times() -> Iterator[list[float]]:
+    """Collect when (``time.monotonic()``) each request made inside the block left the rate limiter for Zoom:
+    what a reading is "as of" (the status board dates its listings by it, not by when it asked)."""
+    times: list[float] = []
+    token = _SEND_TIMES.set(times)
+    try:
+        yield times
+    finally:
+        _SEND_TIMES.reset(token)
+
+
 class AsyncZoomTransport(TransportPolicy):
     """Sends ``ZoomCall``s over ``httpx.AsyncClient`` under the shared ``TransportPolicy``."""
 
@@ -61,6 +132,7 @@ class AsyncZoomTransport(TransportPolicy):
         super().__init__(settings, auth, limiter)
         self.http = http
         self._sleep = sleep
+        self.pacer = AsyncPacer(limiter, sleep)
         self._token_lock = asyncio.Lock()  # binds to the running loop on first contended use
 
     async def send(self, call: ZoomCall) -> httpx.Response:
@@ -86,9 +158,10 @@ class AsyncZoomTransport(TransportPolicy):
     # ------------------------------------------------------------------------------------------ attempts
 
     async def _attempt(self, call: ZoomCall) -> httpx.Response:
-        wait = self.limiter.reserve(call.category)
-        if wait > 0:
-            await self._sleep(wait)
+        await self.pacer.acquire(call.category, _PRIORITY.get())
+        sent = _SEND_TIMES.get()
+        if sent is not None:
+            sent.append(time.monotonic())
         token = await self.token()
         response = await self._send_once(call, token)
         if self.needs_reauth(response):

@@ -7,7 +7,7 @@ discovering them through 429s. Zoom counts requests per second, so the limiter g
 
 - after an idle moment up to ``limit`` requests go at once: exactly what one per-second window admits;
 - once that is used up, requests are spaced evenly, ``window / limit`` apart, never bunched;
-- ``margin`` (50 ms by default) absorbs network jitter: a request that reaches Zoom a little late cannot
+- ``margin`` (20 ms by default) absorbs network jitter: a request that reaches Zoom a little late cannot
   land in the same Zoom second as a full second's worth of requests that follow it.
 
 The old token bucket allowed a one-second burst *on top of* the rate, so a burst of bookings sent up to
@@ -39,7 +39,7 @@ MEDIUM = "medium"
 HEAVY = "heavy"
 
 # Seconds added to each window: requests reaching Zoom up to this much later than their slot still fit.
-DEFAULT_MARGIN = 0.05
+DEFAULT_MARGIN = 0.02
 
 
 @dataclass
@@ -91,8 +91,11 @@ class CategoryRateLimiter:
             sleep=sleep,
         )
 
-    def reserve(self, category: str) -> float:
-        """Take the next slot and return how long the caller must wait before using it (0 when free now)."""
+    def reserve(self, category: str, *, queued: bool = False) -> float:
+        """Take the next slot and return how long the caller must wait before using it (0 when free now).
+
+        ``queued``: the caller stands for a queue of waiters (``AsyncPacer`` asks one slot at a time), so the
+        slot is spaced after the last one as if they had all reserved at once."""
         with self._lock:
             state = self._windows.get(category.lower())
             if state is None:
@@ -103,7 +106,7 @@ class CategoryRateLimiter:
             if len(slots) == state.limit:
                 # The slot `limit` places back must be a full window earlier.
                 slot = max(slot, slots[0] + state.window)
-            if slots and (slot > now or slots[-1] > now):
+            if slots and (slot > now or slots[-1] > now or queued):
                 # Someone is (or this caller will be) waiting: queue behind them, evenly spaced.
                 slot = max(slot, slots[-1] + state.spacing)
             slots.append(slot)

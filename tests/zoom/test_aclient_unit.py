@@ -220,3 +220,26 @@ def test_jwt_cached_follows_token_lifetime() -> None:
     assert auth.cached() == token
     now[0] += 80
     assert auth.cached() is None
+
+
+def test_a_status_read_asked_during_a_burst_of_joins_takes_the_next_free_slot() -> None:
+    from bot.zoom.aclient import STATUS_READ_PRIORITY, AsyncPacer
+    from bot.zoom.ratelimit import CategoryRateLimiter
+
+    async def scenario() -> list[str]:
+        pacer = AsyncPacer(CategoryRateLimiter({"medium": 2}, margin=0.0))
+        order: list[str] = []
+
+        async def request(name: str, priority: int = 0) -> None:
+            await pacer.acquire("medium", priority)
+            order.append(name)
+
+        joins = [asyncio.ensure_future(request(f"join {n}")) for n in range(6)]
+        await asyncio.sleep(0)  # the joins are queued (two go at once, the rest wait their turn) ...
+        status = asyncio.ensure_future(request("status", STATUS_READ_PRIORITY))  # ... then a status read
+        await asyncio.gather(*joins, status)
+        return order
+
+    order = asyncio.run(scenario())
+    assert order.index("status") <= 2  # the next slot after the first second's two, not the last one
+    assert [name for name in order if name != "status"] == [f"join {n}" for n in range(6)]
