@@ -128,6 +128,7 @@ def serve_socket_mode(settings: Settings, services: Services) -> int:
 
     assert settings.slack_app_token is not None  # socket_mode implies it
     logger.info("connecting to Slack in Socket Mode (no public URL needed)")
+    sys.setswitchinterval(ACK_SWITCH_INTERVAL)  # as for HTTP: acks never queue behind dispatch work
     SocketModeHandler(create_app(settings, services=services), settings.slack_app_token).start()
     return 0
 
