@@ -22,14 +22,15 @@ from typing import Protocol
 
 from bot.zoom.aclient import prioritised, recording_send_times
 from bot.zoom.models import Room
+from bot.zoom.ratelimit import MEDIUM
 
 log = logging.getLogger("bot.dispatch")
 
 NEVER = float("-inf")
 ROOMS_PER_PAGE = 300  # GET /rooms page_size
-# Status listings may spend at most this share of the Medium rate limit: an account with 1,000 rooms needs four
-# pages per listing, and a listing every second would take a fifth of a 20/s limit away from joins.
-STATUS_SHARE = 0.05
+# While joins wait for the Medium rate limit, status listings spend at most this share of it: an account with
+# 1,000 rooms needs four pages per listing, and a listing every second would take a fifth of a 20/s limit.
+STATUS_SHARE = 0.025
 
 
 class RoomLister(Protocol):
@@ -59,11 +60,16 @@ class RoomStatusBoard:
         self.listings = 0  # for benchmarks and metrics
 
     def interval(self) -> float:
-        """Seconds between listings: ``min_interval``, or longer when a listing takes several pages."""
+        """Seconds between listings: ``min_interval``, or — while other Medium requests (joins) wait for the rate
+        limit — longer when a listing takes several pages, so listings never crowd the joins out."""
         settings = getattr(self._zoom, "settings", None)
         qps = float(getattr(settings, "qps_medium", 0) or 0)
         pages = max(1, -(-len(self._rooms) // ROOMS_PER_PAGE))
-        return max(self.min_interval, pages / (STATUS_SHARE * qps)) if qps > 0 and pages > 1 else self.min_interval
+        pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
+        joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 1
+        if qps <= 0 or not joins_waiting:
+            return self.min_interval
+        return max(self.min_interval, pages / (STATUS_SHARE * qps))
 
     def control_sent(self, room_id: str) -> None:
         """A join or leave reached Zoom: older listings no longer say anything about this room."""

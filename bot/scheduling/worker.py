@@ -39,6 +39,7 @@ LEASE_TO_POLL_RATIO = 3.0  # a lease must outlast several polls (and renewals, e
 MIN_LEASE_SECONDS = 3.0
 OUTAGE_BACKOFF_INITIAL = 1.0  # seconds between ticks while the database is down: doubled, capped
 OUTAGE_BACKOFF_MAX = 30.0
+CLAIM_BATCH = 25  # occurrences claimed per transaction
 
 
 def _minutes(environ: Mapping[str, str], name: str, default: float) -> timedelta:
@@ -198,17 +199,24 @@ class BookingWorker:
         for job, future in self._take_backlog():
             self._submit(job, future)
         free = min(self.concurrency - self._in_flight, self.engine.load().free)
-        if free > 0 and not self._backlog:
+        # Claimed in short batches, each dispatched at once: the first rooms of a burst are on their way to Zoom
+        # while the rest are still being claimed, and no claim transaction holds the write lock for long.
+        while free > 0 and not self._backlog:
+            batch = min(free, CLAIM_BATCH)
             with session_scope(self.sessions, write_lock=True) as session:
                 claim = occurrences.claim_due(session, worker_id=self.worker_id, now=now, lease=self.config.lease,
-                                              grace=self.config.grace, limit=free)
+                                              grace=self.config.grace, limit=batch)
                 jobs = [Job.of(occurrence) for occurrence in claim.claimed]
                 missed = [(view_of(o), o.outcome_reason or "missed", o.reminder_message_ts) for o in claim.misfired]
             for view, reason, reminder_ts in missed:
                 self._report_skipped(view, reason, reminder_ts)
-            report.claimed, report.misfired = len(jobs), len(missed)
+            report.claimed += len(jobs)
+            report.misfired += len(missed)
             for job in jobs:
                 report.futures.append(self._submit(job))
+            free -= len(jobs)
+            if len(jobs) < batch and len(missed) < batch:
+                break  # nothing more is due
         if wait_for_dispatches and report.futures:
             wait(report.futures)
         return report

@@ -78,6 +78,10 @@ class AsyncPacer:
         self._dispensers: dict[str, asyncio.Task[None]] = {}
         self._sequence = itertools.count()
 
+    def waiting(self, category: str) -> int:
+        """Requests of ``category`` waiting for a slot now."""
+        return len(self._waiting.get(category, ()))
+
     async def acquire(self, category: str, priority: int = 0) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting.setdefault(category, []), (-priority, next(self._sequence), waiter))
