@@ -7,6 +7,7 @@ exits 2), and never contains the variable's value, because most of these values 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Relative on purpose: SPEC §3 says "SQLite file in the working directory", i.e. wherever roombot runs.
 DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # every interface: behind a load balancer or TLS proxy
 
 # Slack user ids: U… for ordinary users, W… for Enterprise Grid users.
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -36,7 +38,13 @@ class Settings:
     secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     port: int = DEFAULT_PORT
+    host: str = DEFAULT_HOST
     zoom: ZoomSettings = field(default_factory=ZoomSettings)
+
+    @property
+    def bind(self) -> str:
+        """``host:port`` for gunicorn (an IPv6 address in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
     def socket_mode(self) -> bool:
@@ -64,7 +72,7 @@ class Settings:
             f"database_url={redact_url_password(self.database_url)!r}, "
             f"secret_key={secret(self.secret_key)}, "
             f"admins={sorted(self.admins)!r}, "
-            f"port={self.port!r}, "
+            f"port={self.port!r}, host={self.host!r}, "
             f"zoom={self.zoom!r})"
         )
 
@@ -140,6 +148,7 @@ class Settings:
             secret_key=secret_key,
             admins=_admins(environ.get("ROOMBOT_ADMINS", "")),
             port=_port(get("PORT")),
+            host=_host(get("HOST")),
             zoom=ZoomSettings.from_env(environ, require_credentials=require_zoom),
         )
 
@@ -181,6 +190,18 @@ def _admins(value: str) -> frozenset[str]:
                 "'Copy member ID'); names and @handles do not work",
             )
     return frozenset(admins)
+
+
+def _host(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_HOST
+    host = value.strip().strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", host):
+            raise ConfigError("HOST", "must be an address to bind to (0.0.0.0, 127.0.0.1, ::) or a host name") from None
+    return host
 
 
 def _port(value: str | None) -> int:

@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run the Slack app (HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set)",
-        description="Serve POST /slack/events and GET /healthz under gunicorn on 0.0.0.0:$PORT, or connect "
+        description="Serve POST /slack/events and GET /healthz under gunicorn on $HOST:$PORT, or connect "
         "to Slack over Socket Mode when SLACK_APP_TOKEN is set. Also runs the booking worker unless "
         "--no-worker is given.",
     )
@@ -163,14 +163,14 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
             stop()
 
     options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit}
-    logger.info("serving POST /slack/events and GET /healthz on 0.0.0.0:%s", settings.port)
+    logger.info("serving POST /slack/events and GET /healthz on %s", settings.bind)
     GunicornServer(load, options).run()
     return 0
 
 
 def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
     return {
-        "bind": f"0.0.0.0:{settings.port}",
+        "bind": settings.bind,
         # One process: Bolt acks from a thread pool and keeps working after the response, and the booking
         # worker must not be started once per process.  Scale out with more instances instead.
         "workers": 1,

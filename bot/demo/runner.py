@@ -67,7 +67,8 @@ def play(env: DemoEnvironment, out: TextIO, started: float) -> int:
     failed = [report for report in reports if not report.ok]
     if not failed:
         c.line(f"roombot demo: all {len(STEPS)} steps went as expected ({elapsed:.1f} s).")
-        c.line("Next: README.md explains how to connect roombot to your Slack workspace and Zoom account.")
+        c.line("Next: docs/slack.md and docs/zoom.md explain how to connect roombot to your Slack workspace and Zoom "
+               "account.")
         return 0
     first = failed[0]
     c.line(f"roombot demo: FAILED — {len(failed)} step(s) did not go as expected; first: {first.title}: "

@@ -128,3 +128,19 @@ def test_repr_hides_secrets_but_shows_what_is_set() -> None:
 )
 def test_redact_url_password(url: str, expected: str) -> None:
     assert redact_url_password(url) == expected
+
+
+@pytest.mark.parametrize(("value", "bind"), [(None, "0.0.0.0:3000"), ("127.0.0.1", "127.0.0.1:3000"),
+                                             ("::", "[::]:3000"), ("[::1]", "[::1]:3000"),
+                                             ("roombot.internal", "roombot.internal:3000")])
+def test_host_sets_the_bind_address(value: str | None, bind: str) -> None:
+    from bot.cli.serve import gunicorn_options
+
+    environ = dict(VALID_ENV) if value is None else {**VALID_ENV, "HOST": value}
+    settings = load(environ)
+    assert settings.bind == bind and gunicorn_options(settings, threads=2)["bind"] == bind
+
+
+def test_a_host_that_is_no_address_stops_start_up_with_one_line() -> None:
+    with pytest.raises(ConfigError, match="HOST"):
+        load({**VALID_ENV, "HOST": "0.0.0.0; rm -rf /"})
