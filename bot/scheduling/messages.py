@@ -31,6 +31,7 @@ from bot.slack.ids import ActionId
 from bot.slack.rooms import render
 
 MAX_LISTED = 20  # three blocks each would pass Slack's 50-block cap
+UPCOMING_FETCHED = 25  # how many upcoming occurrences a listing reads
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ def bookings_blocks(views: Sequence[OccurrenceView], *, viewer: str, is_admin: b
         if is_admin or view.requester_user_id == viewer:
             blocks.append(_cancel_buttons(view))
     if len(views) > MAX_LISTED:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(views) - MAX_LISTED} more.")]))
+        # The listing is fetched capped: when the cap was reached there may be more than it holds.
+        more = f"{len(views) - MAX_LISTED}+" if len(views) >= UPCOMING_FETCHED else str(len(views) - MAX_LISTED)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"…and {more} more: `/room bookings <room>` or `/room bookings mine` narrows the list.")]))
     return blocks
 
 

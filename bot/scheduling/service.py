@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.meetings import quote_typed, rooms_compatibility
-from bot.scheduling.messages import OccurrenceView
+from bot.scheduling.messages import UPCOMING_FETCHED, OccurrenceView
 from bot.scheduling.request import BookingDraft
 from bot.scheduling.runner import view_of
 from bot.scheduling.when import describe, next_instances
@@ -130,7 +130,7 @@ class BookingService:
     # ------------------------------------------------------------------------------------ listing
 
     def upcoming(self, *, room_text: str | None = None, user_id: str | None = None,
-                 now: datetime | None = None, limit: int = 25) -> tuple[list[OccurrenceView], str | None]:
+                 now: datetime | None = None, limit: int = UPCOMING_FETCHED) -> tuple[list[OccurrenceView], str | None]:
         """Upcoming occurrences (of one room, or booked by one user, or all) and the room's name."""
         with session_scope(self.sessions) as session:
             room_id = room_name = None

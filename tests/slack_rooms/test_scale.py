@@ -163,3 +163,11 @@ def test_room_names_are_split_off_as_the_store_would_match_them(big_bot: RoomBot
         known = KnownRoomNames.read(session)
         for text in texts:
             assert known.names_a_room(text) is (room_store.find_room_or_unique_prefix(session, text) is not None), text
+
+
+def test_room_sync_of_a_thousand_rooms_answers_with_counts_not_a_wall_of_names(big_bot: RoomBot) -> None:
+    reply = big_bot.reply(big_bot.room("sync", user="UADMIN"))
+    text = " ".join(sections(reply.params["blocks"]))
+    assert "Synced 1000 rooms from Zoom" in text
+    assert re.search(r"Unchanged \(1000\): .* and 985 more", text)
+    assert all(len(section) <= 3000 for section in sections(reply.params["blocks"]))

@@ -59,6 +59,15 @@ def _store_error(error: room_store.RoomError) -> UserFacingError:
     return UserFacingError(escape_mrkdwn(str(error)), hint="Nothing was changed.")
 
 
+SYNC_NAMES_SHOWN = 15  # per line of the /room sync reply: an account with 1,000 rooms gets a count, not a wall
+
+
+def _name_summary(names: Sequence[str]) -> str:
+    shown = ", ".join(escape_mrkdwn(name) for name in names[:SYNC_NAMES_SHOWN])
+    more = len(names) - SYNC_NAMES_SHOWN
+    return shown + (f" and {more} more (`/room list` pages through them)" if more > 0 else "")
+
+
 def make_handlers(feature: RoomsFeature) -> dict[str, object]:
     @friendly_failures
     def sync(request: SubcommandRequest) -> None:
@@ -68,7 +77,7 @@ def make_handlers(feature: RoomsFeature) -> dict[str, object]:
                              ("Unchanged", result.unchanged), ("Known here but not in Zoom (kept)", result.not_in_zoom),
                              ("Skipped: the name clashes with another room or alias", result.name_clashes)):
             if names:
-                lines.append(f"{label} ({len(names)}): " + ", ".join(escape_mrkdwn(n) for n in names))
+                lines.append(f"{label} ({len(names)}): " + _name_summary(names))
         hint = ("Rename clashing rooms in Zoom, or remove the alias that takes the name, then sync again."
                 if result.name_clashes else "`/room list` shows them with their live status.")
         _reply(request, "\n".join(lines), hint)
