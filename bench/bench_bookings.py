@@ -23,8 +23,8 @@ Set-up, the same for each run, everything on 127.0.0.1:
 - one booking per room (a stated passcode), all due at the same second; their reminders are posted before
   that second (as a running worker would have 10 minutes earlier), so each dispatch also edits its reminder.
 The dispatch policy is production's except for a faster watch: first status read after the simulator's
-join delay, then every 1 s (the board's listing interval).  The worker polls the database every 50 ms and
-is started at the due second.  As in the serving process, the sync Zoom client shares the async client's
+join delay, then every 1 s (the board's listing interval).  The worker looks at the database every second (its
+default) and is started at the due second.  As in the serving process, the sync Zoom client shares the async client's
 rate limiter and the GIL switch interval is serve's (`bot.cli.serve.ACK_SWITCH_INTERVAL`).  The header
 names the commit measured (the numbers belong to that code).
 
@@ -110,7 +110,7 @@ REQUESTER = "U1"  # one of the fake Slack's default users (users.info knows them
 CHANNEL = "C_BENCH"
 CREDENTIALS = {"account_id": "sim-account", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
 POLL_INTERVAL = 1.0  # the watch reads the room's status every second: the board's listing interval
-WORKER = WorkerConfig(poll_interval=0.05).check()
+WORKER = WorkerConfig().check()  # as shipped: a look at the database every second
 START_TIMEOUT = 30.0  # seconds for a child process to say it is listening
 FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
 

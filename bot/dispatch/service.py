@@ -315,6 +315,8 @@ class DispatchService:
         the join marker."""
         meeting_id = base.meeting_id or ""
         with self.trail.writing() as session:
+            if passcode:
+                audit.lock_room_for_attempts(session, target.key)
             room = session.get(Room, target.key)
             dispatch = audit.start_dispatch(
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,

@@ -131,6 +131,7 @@ class BookingWorker:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._keeper: threading.Thread | None = None
+        self._capacity_limited = False
         self._last_materialised: datetime | None = None
 
     # ------------------------------------------------------------------------------------ lifecycle
@@ -199,6 +200,7 @@ class BookingWorker:
         for job, future in self._take_backlog():
             self._submit(job, future)
         free = min(self.concurrency - self._in_flight, self.engine.load().free)
+        self._capacity_limited = False
         # Claimed in short batches, each dispatched at once: the first rooms of a burst are on their way to Zoom
         # while the rest are still being claimed, and no claim transaction holds the write lock for long.
         while free > 0 and not self._backlog:
@@ -217,6 +219,10 @@ class BookingWorker:
             free -= len(jobs)
             if len(jobs) < batch and len(missed) < batch:
                 break  # nothing more is due
+        else:
+            # Out of slots (or a backlog to submit first) with work perhaps still due: the next finished dispatch
+            # wakes the loop.  Otherwise finished dispatches do not: a tick costs store transactions.
+            self._capacity_limited = True
         if wait_for_dispatches and report.futures:
             wait(report.futures)
         return report
@@ -273,7 +279,8 @@ class BookingWorker:
                 self._running.discard(job.view.occurrence_id)
                 self._futures.discard(future)
             future.set_result(None)
-            self._wake.set()  # a slot is free: look for more work now
+            if self._capacity_limited:
+                self._wake.set()  # due work was left unclaimed for want of a slot: claim it now
 
     def _materialise(self, now: datetime) -> None:
         if self._last_materialised and (now - self._last_materialised).total_seconds() < self.config.materialise_every:

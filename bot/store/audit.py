@@ -196,6 +196,16 @@ def count_pending_passcode_attempts(
     return session.scalar(select(func.count()).select_from(pending.subquery())) or 0
 
 
+def lock_room_for_attempts(session: Session, room_id: int) -> None:
+    """Take the room row's lock first in a transaction that will count and record a passcode attempt.
+
+    Inserting the dispatch row takes a key-share lock on the room (its foreign key); counting attempts then
+    wants the row lock.  Two concurrent joins to one room would each hold the first and wait for the second —
+    a deadlock on PostgreSQL — unless the row lock comes first.  (SQLite serialises the whole transaction.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Room.id).where(Room.id == room_id).with_for_update())
+
+
 def try_record_passcode_attempt(
     session: Session,
     room_id: int,
