@@ -16,15 +16,19 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from bot.devtools.loopback import LoopbackServer
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
 
 T = TypeVar("T")
 TEAM_ID = "T0TEST"
@@ -215,8 +219,17 @@ class FakeSlackApi:
             self._calls.append(call)
             self._lock.notify_all()
 
-    @Request.application
-    def _wsgi(self, request: Request) -> Response:
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The WSGI app: what ``@Request.application`` does, spelled out (its typing has no room for a method)."""
+        request = Request(environ)
+        with request:
+            try:
+                response = self._answer(request)
+            except HTTPException as error:
+                return error.get_response(environ)(environ, start_response)
+            return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
         if request.path.startswith("/response/"):
             return self._response_url_post(request.path.rsplit("/", 1)[-1], request)
         if not request.path.startswith("/api/"):

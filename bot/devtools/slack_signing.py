@@ -65,9 +65,7 @@ class SignedSlackClient:
         if signed:
             stamp = str(int(time.time()) if timestamp is None else timestamp)
             sent_headers["X-Slack-Request-Timestamp"] = stamp
-            sent_headers["X-Slack-Signature"] = signature or self._verifier.generate_signature(
-                timestamp=stamp, body=body
-            )
+            sent_headers["X-Slack-Signature"] = signature or self._signature(stamp, body)
         response = self._http.post(self._target(), content=body.encode(), headers=sent_headers)
         if response.status_code == 200 and response.content:
             try:
@@ -79,6 +77,12 @@ class SignedSlackClient:
         return response
 
     # ----- payloads -------------------------------------------------------------------------------
+    def _signature(self, stamp: str, body: str) -> str:
+        signature = self._verifier.generate_signature(timestamp=stamp, body=body)
+        if signature is None:  # slack_sdk returns None only for a missing timestamp or body
+            raise ValueError("could not sign the request")
+        return signature
+
     def slash(self, command: str, text: str = "", *, user_id: str = "U1", channel_id: str = "C1",
               **post_options: Any) -> SlackDelivery:
         response_url = self.fake.new_response_url(channel_id=channel_id, user_id=user_id)

@@ -78,27 +78,29 @@ JOB_ORDER: ContextVar[int] = ContextVar("roombot_job_order", default=1 << 62)
 
 class OldestJobFirstExecutor(ThreadPoolExecutor):
     """A thread pool whose queue is ordered by ``JOB_ORDER`` (then by submission).  A ThreadPoolExecutor only
-    because asyncio accepts nothing else as a loop's default executor; its own queue and threads are unused."""
+    because asyncio accepts nothing else as a loop's default executor; its own queue and threads are unused.
+    Its attributes keep clear of the base class's (``_threads``, ``_shutdown``, ``_work_queue``…)."""
 
     def __init__(self, threads: int, name: str) -> None:
         super().__init__(max_workers=threads, thread_name_prefix=name)
-        self._threads = threads
+        self._size = threads
         self._name = name
         self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
         self._sequence = itertools.count()
-        self._workers: list[threading.Thread] = []
+        self._pool_threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._shutdown = False
+        self._closed = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
         with self._lock:
-            if self._shutdown:
+            if self._closed:
                 raise RuntimeError("cannot schedule new work after shutdown")
             self._queue.put((JOB_ORDER.get(), next(self._sequence), (future, fn, args, kwargs)))
-            if len(self._workers) < self._threads:
-                worker = threading.Thread(target=self._work, name=f"{self._name}_{len(self._workers)}", daemon=True)
-                self._workers.append(worker)
+            if len(self._pool_threads) < self._size:
+                worker = threading.Thread(target=self._work, name=f"{self._name}_{len(self._pool_threads)}",
+                                          daemon=True)
+                self._pool_threads.append(worker)
                 worker.start()
         return future
 
@@ -117,8 +119,8 @@ class OldestJobFirstExecutor(ThreadPoolExecutor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
-            self._shutdown = True
-            workers = list(self._workers)
+            self._closed = True
+            workers = list(self._pool_threads)
         for _ in workers:
             self._queue.put((1 << 63, next(self._sequence), None))
         if wait:

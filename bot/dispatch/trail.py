@@ -3,6 +3,7 @@ passcode-attempt accounting, and the sealed passcode that Retry / Join anyway bu
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.store.models import Dispatch
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import ZoomError
 from bot.zoom.models import ControlAck
+
+log = logging.getLogger("bot.dispatch")
 
 
 class AuditTrail:
@@ -66,6 +69,11 @@ class AuditTrail:
         request's path, after a row for each path Zoom did not find the room by (the other id was tried)."""
         with self.writing() as session:
             dispatch = session.get(Dispatch, dispatch_id)
+            if dispatch is None:  # the row went away mid-flight (deleted by hand): nothing to attach answers to
+                log.warning("dispatch %s is gone; not recording its %s step", dispatch_id, step)
+                if settled_attempt is not None:
+                    audit.mark_passcode_attempt(session, settled_attempt, succeeded=True)
+                return
             detail = zoom_error_detail(error) if error else None
             method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
             if ack is not None:

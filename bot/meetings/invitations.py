@@ -168,10 +168,10 @@ def scan_invitation(text: str) -> InvitationFacts:
             if match.group(1).lower().replace(" ", "") in _WEBINAR_KEYS:
                 facts.webinar = True
         if facts.labelled_passcode is None:
-            match = _PASSCODE_LINE.search(line)
-            if match:
-                value = match.group(2)
-                if match.group(1) == "(" and value.endswith(")"):
+            passcode_match = _PASSCODE_LINE.search(line)
+            if passcode_match:
+                value = passcode_match.group(2)
+                if passcode_match.group(1) == "(" and value.endswith(")"):
                     value = value[:-1]
                 facts.labelled_passcode = value or None
     dial: list[tuple[str, str | None]] = []

@@ -48,7 +48,7 @@ class ReferenceSuffixes:
         self._invitation_free = [True] * size  # no label or dial string in [i:]
         self._one_line = [True] * size
         self._word_count = [0] * size  # words of normalise(" ".join(words[i:])) when contained
-        fatal, meeting_ids = False, set()
+        fatal, meeting_ids = False, set[str]()
         for index in range(count - 1, self._first - 1, -1):
             at, word = index - self._first, self._words[index]
             text = normalise(word)

@@ -126,8 +126,8 @@ def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
     mentions_zoom = "zoom" in token.lower()
     if scheme not in WEB_SCHEMES and scheme not in APP_SCHEMES:
         if mentions_zoom:
-            problem = f"'{scheme}:' links are not meeting links; paste the https:// Zoom link."
-            return LinkFacts(problem=problem, fatal=True)
+            return LinkFacts(problem=f"'{scheme}:' links are not meeting links; paste the https:// Zoom link.",
+                             fatal=True)
         return None
     if "\\" in token:
         return LinkFacts(problem="The link contains a backslash, which browsers read differently from how it looks; "

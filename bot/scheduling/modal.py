@@ -157,16 +157,17 @@ def submit_booking(ack: Ack, body: dict, client: WebClient, context: BoltContext
             starts_at = first_start(When(local, True), recurrence, now=now)
         except WhenError as error:
             errors[BlockId.START] = str(error).replace("`", "")
-    draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
-                         duration_given=True)
-    if not errors:
+    draft = None
+    if not errors and starts_at is not None:  # starts_at stays None only with an error on the START block
+        draft = BookingDraft(room, starts_at, timedelta(minutes=minutes), recurrence, meeting, passcode,
+                             duration_given=True)
         try:
             feature_of(services).bookings.precheck(draft, tz_name=tz_name, now=now)
         except BookingRefused as refused:
             errors[BlockId.START] = _plain(str(refused))
         except DatabaseUnavailable:
             pass  # the booking below says so
-    if errors:
+    if errors or draft is None:
         ack(response_action="errors", errors=errors)
         return
     ack()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal, overload
 
 from bot.meetings import MeetingReference, parse_meeting_reference
 from bot.meetings.suffixes import REFUSED, TOO_LONG, ReferenceSuffixes
@@ -256,6 +257,10 @@ class _Splits:
             return error
         raise AssertionError(f"cut {cut} of {end} reads as a time but was not found")  # pragma: no cover
 
+    @overload
+    def split(self, end: int, *, explain: Literal[True]) -> tuple[str, When] | WhenError: ...
+    @overload
+    def split(self, end: int, *, explain: Literal[False]) -> tuple[str, When] | None: ...
     def split(self, end: int, *, explain: bool) -> tuple[str, When] | WhenError | None:
         """(room text, time) for ``tokens[:end]``; when there is none, the error to show (or None, unless
         ``explain``)."""

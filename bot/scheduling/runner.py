@@ -228,7 +228,8 @@ class OccurrenceRunner:
         """Dispatch a claimed occurrence and finish it.  Never raises for Zoom or Slack trouble; a crash
         (or a database outage) leaves the lease to expire so another worker takes over safely."""
         view = job.view
-        requester = requester or await to_thread(self.booker, view, slack)
+        if requester is None:
+            requester = await to_thread(self.booker, view, slack)
         previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:
             result = previous

@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
@@ -32,6 +32,10 @@ from bot.slack import blocks
 from bot.slack.blocks import SlackMessage, code
 from bot.slack.ids import CallbackId
 from bot.slack.subcommands import KNOWN_NAMES
+
+if TYPE_CHECKING:
+    from bot.store.db import DatabaseUnavailable
+    from bot.zoom.errors import ZoomError
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +149,10 @@ def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | No
     return blocks.unexpected_error_message(reference)
 
 
+@overload
+def outage_error(error: DatabaseUnavailable | ZoomError) -> UserFacingError: ...
+@overload
+def outage_error(error: Exception) -> UserFacingError | None: ...
 def outage_error(error: Exception) -> UserFacingError | None:
     """A failure of what roombot depends on (its database, Zoom), said plainly; None for anything else.
 
@@ -208,8 +216,9 @@ def _unhandled_message(body: Mapping[str, Any]) -> SlackMessage | None:
 def _deliver(message: SlackMessage, body: Mapping[str, Any], context: BoltContext) -> None:
     """Post ``message`` where the requester will see it; never raise (this runs detached)."""
     try:
-        if context.response_url:
-            context.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        respond = context.respond  # Bolt sets it with response_url, but types it Optional: check both
+        if context.response_url and respond is not None:
+            respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
         elif context.channel_id and context.user_id:
             context.client.chat_postEphemeral(
                 channel=context.channel_id, user=context.user_id, **message.as_kwargs()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -161,7 +162,9 @@ def release_key(session: Session, key: str) -> None:
 
 
 def purge_expired_keys(session: Session, *, now: datetime | None = None) -> int:
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or utcnow())))
+    # A DELETE's result is a CursorResult (it has rowcount); Session.execute is typed with the base Result.
+    result = cast(CursorResult[Any], session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or utcnow()))))
     return result.rowcount
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule as RecurrenceRule
 from dateutil.rrule import rrulestr
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -363,12 +364,12 @@ def cancel_booking(
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = cancelled_by
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE: a CursorResult, typed as Result
         update(Occurrence)
         .where(Occurrence.booking_id == booking.id, Occurrence.status == OccurrenceStatus.SCHEDULED)
         .values(status=OccurrenceStatus.CANCELLED, finished_at=now, updated_at=now)
         .execution_options(synchronize_session="fetch")
-    )
+    ))
     session.flush()
     return result.rowcount
 

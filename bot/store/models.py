@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import Enum as PyEnum
+from typing import cast
 
 from sqlalchemy import (
     DDL,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
@@ -306,7 +308,8 @@ class Occurrence(TimestampMixin, Base):
 
 _released = ", ".join(f"'{status.value}'" for status in RELEASED_OCCURRENCE_STATUSES)
 # PostgreSQL only (``ddl_if``): SQLite has no exclusion constraints; bot.store.bookings covers it there.
-Occurrence.__table__.append_constraint(
+# __table__ is typed FromClause; a declarative model's is its Table.
+cast(Table, Occurrence.__table__).append_constraint(
     ExcludeConstraint(
         (literal_column("room_id"), "="),
         (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),

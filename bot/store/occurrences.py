@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.crypto import Sealed
@@ -54,12 +55,13 @@ def _lock_candidates(session: Session, condition, limit: int) -> list[int]:  # n
 
 def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:  # noqa: ANN001, ANN003
     # synchronize_session="fetch": an Occurrence already loaded in this session sees the new values.
-    result = session.execute(
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed with the base Result.
+    result = cast(CursorResult[Any], session.execute(
         update(Occurrence)
         .where(Occurrence.id == occurrence_id, guard)
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session="fetch")
-    )
+    ))
     return result.rowcount == 1
 
 
@@ -197,12 +199,12 @@ def finish(
 def reclaim_expired(session: Session, *, now: datetime | None = None) -> int:
     """Return claims whose lease ran out to ``scheduled`` (``claim_due`` also takes them directly)."""
     now = now or utcnow()
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE: a CursorResult, typed as Result
         update(Occurrence)
         .where(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_expires_at < now)
         .values(status=OccurrenceStatus.SCHEDULED, lease_owner=None, lease_expires_at=None, updated_at=now)
         .execution_options(synchronize_session="fetch")
-    )
+    ))
     return result.rowcount
 
 

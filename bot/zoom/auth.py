@@ -135,7 +135,7 @@ class ServerToServerOAuth:
                 oauth=True,
             )
         token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
+        if not isinstance(body, dict) or not isinstance(token, str) or not token:
             raise ZoomAuthError("Zoom token response had no access_token", status=200, request=request)
         try:
             lifetime = float(body.get("expires_in", 3600))
@@ -171,16 +171,17 @@ class JwtAuth:
     def token(self) -> str:
         with self._lock:
             now = self._clock()
-            if self._stale(now):
+            token = self._token
+            if token is None or self._stale(now):
                 expires_at = int(now) + self._lifetime
-                self._token = jwt.encode(
+                token = self._token = jwt.encode(
                     {"iss": self._settings.api_key, "exp": expires_at},
                     self._settings.api_secret or "",
                     algorithm="HS256",
                     headers={"typ": "JWT"},
                 )
                 self._expires_at = float(expires_at)
-            return self._token
+            return token
 
     def cached(self) -> str | None:
         if not self._lock.acquire(blocking=False):

@@ -232,7 +232,8 @@ class _JsonRpcProtocol(_ProtocolControl):
             raise error_from_jsonrpc(
                 payload, status=response.status_code, request=call.label, secrets=self._transport.secrets(call.secrets)
             )
-        result = payload.get("result") if isinstance(payload.get("result"), Mapping) else {}
+        raw_result = payload.get("result")
+        result = raw_result if isinstance(raw_result, Mapping) else {}
         request_id = payload.get("id")
         return ControlAck(
             protocol="jsonrpc",

@@ -239,7 +239,8 @@ def error_from_jsonrpc(
 ) -> ZoomError:
     """Turn ``{"jsonrpc":"2.0","error":{code,message,data[]}}`` into a ZoomError (32602 → validation)."""
     secrets = tuple(secrets)
-    error = body.get("error") if isinstance(body.get("error"), Mapping) else {}
+    raw_error = body.get("error")
+    error = raw_error if isinstance(raw_error, Mapping) else {}
     code = _int_or_none(error.get("code"))
     message = redact(str(error.get("message") or "JSON-RPC error"), secrets)
     fields = _field_errors(error.get("data"), secrets)

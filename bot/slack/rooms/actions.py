@@ -74,7 +74,7 @@ def register(app: App, feature: RoomsFeature) -> None:
         requester = feature.requester(client, click.user_id, is_admin=is_admin)
         room_name = feature.room_name(click.key.room)
         text = _working_text(click, room_name)
-        if click.card_ts:
+        if click.card_ts and click.channel:  # editing the clicked card needs its channel too
             progress = ProgressMessage.adopt(client, click.channel, click.user_id, click.card_ts, text, respond=respond)
         else:
             progress = ProgressMessage.start(client, click.channel, click.user_id, text, respond=respond)

@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from slack_sdk.models.blocks import Block
+
 from bot.dispatch.outcomes import format_meeting_number
 from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
@@ -219,8 +221,8 @@ def _show_rules_or_usage(feature: RoomsFeature, request: SubcommandRequest) -> N
 def audit_message(rows: Sequence[Dispatch]) -> SlackMessage:
     if not rows:
         return render.info_message(":information_source: No dispatches recorded yet.")
-    blocks = [render.note_block(f"Last {len(rows)} dispatches, newest first. Times are UTC. Passcodes are never "
-                                "shown, only whether one was sent.")]
+    blocks: list[Block] = [render.note_block(f"Last {len(rows)} dispatches, newest first. Times are UTC. Passcodes "
+                                             "are never shown, only whether one was sent.")]
     for row in rows:
         blocks.append(render.section_block(_audit_entry(row)))
     return SlackMessage(text=f"roombot audit: {len(rows)} dispatches", blocks=tuple(blocks))

@@ -119,7 +119,7 @@ class ProgressMessage:
             self.update(text)
 
     def update(self, text: str) -> None:
-        if self.ts is None or text == self._last_text:
+        if self.ts is None or self.channel is None or text == self._last_text:
             return
         self._last_text = text
         try:
@@ -129,7 +129,7 @@ class ProgressMessage:
 
     def finish(self, message: SlackMessage) -> None:
         """Replace the progress message with the result; if there is none, deliver the result another way."""
-        if self.ts is not None:
+        if self.ts is not None and self.channel is not None:  # a message to edit needs both
             try:
                 self.client.chat_update(channel=self.channel, ts=self.ts, **message.as_kwargs())
                 return

@@ -39,7 +39,7 @@ from slack_sdk.models.views import View
 from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, format_meeting_number
 from bot.slack.blocks import SECTION_LIMIT, SlackMessage, clip, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue, new_nonce
+from bot.slack.rooms.values import DispatchKey, ModalContext, Operation, StaleValue, new_nonce
 from bot.store.rooms import normalise_name
 
 MAX_PASSCODE_INPUT = 64
@@ -154,14 +154,14 @@ def result_buttons(result: DispatchResult, *, op: str, topic: str | None,
     if not result.fixes or result.room_key is None:
         return None
     # A `/room new` that already created its meeting is continued as a join of that meeting.
-    repeat_op = "new" if op == "new" and not result.meeting_id else ("leave" if op == "leave" else "join")
+    repeat_op: Operation = "new" if op == "new" and not result.meeting_id else ("leave" if op == "leave" else "join")
     nonce = new_nonce()
     elements = []
     for fix in result.fixes:
         if fix not in FIX_BUTTONS or (op == "status" and fix is not Fix.LEAVE):
             continue  # a status card only offers Leave: "retry" there is just running /room status again
         action_id, label = FIX_BUTTONS[fix]
-        fix_op = "leave" if fix is Fix.LEAVE else repeat_op
+        fix_op: Operation = "leave" if fix is Fix.LEAVE else repeat_op
         key = DispatchKey(op=fix_op, room=result.room_key, meeting=result.meeting_id if fix_op != "leave" else None,
                           dispatch=result.dispatch_id,
                           bare=bare and fix is not Fix.ENTER_PASSCODE, topic=topic if fix_op == "new" else None,

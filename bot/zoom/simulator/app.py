@@ -97,11 +97,12 @@ class SimulatorApp:
             return json_response(status, payload)
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            index, path_params = adapter.match()
+            index, matched = adapter.match()
         except MethodNotAllowed:
             raise ZoomError(405, 405, "Method Not Allowed") from None
         except (NotFound, HTTPException):
             raise ZoomError(404, 404, "Not Found") from None
+        path_params = {name: str(value) for name, value in matched.items()}  # the rules use string converters only
         _rule, _method, op_key, category, handler = ROUTES[index]
         if isinstance(body, ZoomError):
             raise body

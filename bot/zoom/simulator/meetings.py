@@ -56,7 +56,8 @@ def meeting_view(meeting: Meeting, account: Account | None, *, with_password: bo
 
 
 def _requested(body: dict[str, Any]) -> security.Requested:
-    settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
+    raw_settings = body.get("settings")
+    settings = raw_settings if isinstance(raw_settings, dict) else {}
     return security.Requested(
         password=body.get("password"), waiting_room=settings.get("waiting_room"),
         meeting_authentication=settings.get("meeting_authentication"),

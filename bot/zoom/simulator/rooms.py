@@ -92,7 +92,8 @@ def room_events(ctx: Ctx) -> HandlerResult:
     room = find_room(ctx, ctx.path["id"])
     body = ctx.body if isinstance(ctx.body, dict) else {}
     method = body.get("method")
-    params = body.get("params") if isinstance(body.get("params"), dict) else {}
+    raw_params = body.get("params")
+    params = raw_params if isinstance(raw_params, dict) else {}
     if not roomctl.is_online(room):
         raise ZoomError(400, 300, "Zoom Room is offline. Please ensure that the Zoom Room is online.")
     if method == "zoomroom.meeting_join":
