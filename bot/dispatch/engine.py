@@ -311,11 +311,10 @@ class DispatchEngine:
 
     async def blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call (database, Slack's sync client) on the engine's I/O threads."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
+        return await to_thread(function, *args, **kwargs)  # they are its loop's default executor
 
 
 async def to_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """The same as ``DispatchEngine.blocking`` for code that has no engine (the loop's default executor)."""
+    """Run a blocking call on the running loop's default executor: on the engine's loop, its I/O threads."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, lambda: function(*args, **kwargs))

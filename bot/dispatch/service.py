@@ -65,6 +65,10 @@ MAX_PLAUSIBLE_PASSCODE = 64  # Zoom passcodes have at most 10 characters; anythi
 _NO_MEETING = MeetingReference()  # leave requests name no meeting
 
 
+# An audit row as the flow carries it: its id (buttons carry it) and its reference (what people see).
+DispatchRow = tuple[int, str | None]
+
+
 @dataclass(frozen=True)
 class JoinMarker:
     """A key committed together with the dispatch row, before the join leaves: the booking worker's durable
@@ -183,15 +187,6 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ join
 
     async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
-        return await self.with_reference(await self._join(request, progress))
-
-    async def with_reference(self, result: DispatchResult) -> DispatchResult:
-        """The result with its audit row's reference, the number people see."""
-        if result.dispatch_id is None or result.dispatch_ref is not None:
-            return result
-        return replace(result, dispatch_ref=await to_thread(self.trail.reference_of, result.dispatch_id))
-
-    async def _join(self, request: JoinRequest, progress: ProgressCallback) -> DispatchResult:
         ref = request.meeting
         if not ref.is_valid:
             reason = ref.reason or "That is not a Zoom meeting."
@@ -214,17 +209,12 @@ class DispatchService:
             source = await find_passcode(request, self.account_meeting)
         except ZoomError as error:  # only raised for errors that make the lookup meaningless
             return await self._zoom_failure(target, ref.meeting_id, error, request, None)
-        return await self._dispatch(target, request, source, progress, (), None)
+        return await self.dispatch(target, request, source, progress)
 
     async def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
                        progress: ProgressCallback = no_progress, notes: tuple[str, ...] = (), *,
                        join_marker: JoinMarker | None = None) -> DispatchResult:
         """Pre-flight, room control and watch for a resolved room and a known passcode source."""
-        return await self.with_reference(await self._dispatch(target, request, source, progress, notes, join_marker))
-
-    async def _dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
-                        progress: ProgressCallback, notes: tuple[str, ...],
-                        join_marker: JoinMarker | None) -> DispatchResult:
         meeting_id = request.meeting.meeting_id or ""
         number = format_meeting_number(meeting_id)
         passcode = source.passcode
@@ -278,16 +268,16 @@ class DispatchService:
         started_row = await to_thread(self._start_join_row, base, target, request, passcode, join_marker)
         if isinstance(started_row, DispatchResult):
             return started_row
-        dispatch_id, attempt_id = started_row
-        base = replace(base, dispatch_id=dispatch_id)
+        dispatch_id, dispatch_ref, attempt_id = started_row
+        base = replace(base, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
         progress.emit(Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
         started = self._monotonic()
         try:
             ack = await self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
         except ZoomError as error:
             await to_thread(self.trail.settle_attempt, attempt_id, succeeded=False)
-            return await self._zoom_failure(target, meeting_id, error, request, source, dispatch_id=dispatch_id,
-                                            notes=base.notes, sent=True)
+            return await self._zoom_failure(target, meeting_id, error, request, source,
+                                            row=(dispatch_id, dispatch_ref), notes=base.notes, sent=True)
         self.board.control_sent(target.zoom_room_id)
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
@@ -310,7 +300,7 @@ class DispatchService:
         return await self._stuck(base, target, request, passcode, source, dispatch_id, attempt_id, watch.last)
 
     def _start_join_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
-                        join_marker: JoinMarker | None) -> tuple[int, int | None] | DispatchResult:
+                        join_marker: JoinMarker | None) -> tuple[int, str | None, int | None] | DispatchResult:
         """One short write transaction: the dispatch row, with a passcode its attempt (or the refusal), and
         the join marker."""
         meeting_id = base.meeting_id or ""
@@ -342,11 +332,12 @@ class DispatchService:
                                   "30 minutes. Zoom Rooms locks passcode joins for 30 minutes after 10 failures, so "
                                   f"I stopped; check the passcode and try again{when}.")
                     audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
-                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id)
+                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id,
+                                   dispatch_ref=dispatch.reference)
                 attempt_id = attempt.id
             if join_marker is not None:
                 audit.claim_once(session, join_marker.key, ttl=join_marker.ttl)
-            return dispatch.id, attempt_id
+            return dispatch.id, dispatch.reference, attempt_id
 
     async def watch_join(self, target: RoomTarget) -> WatchResult:
         """Watch a room that a join was (maybe) sent to earlier, as the flow watches its own joins."""
@@ -427,31 +418,29 @@ class DispatchService:
 
     async def leave(self, room_text: str, requester: Requester, channel_id: str | None,
                     source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
-        return await self.with_reference(await self._leave(room_text, requester, channel_id, source))
-
-    async def _leave(self, room_text: str, requester: Requester, channel_id: str | None,
-                     source: DispatchSource) -> DispatchResult:
         target = await self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
         if isinstance(target, DispatchResult):
             return target
-        dispatch_id = await to_thread(self._start_leave_row, target, requester, channel_id, source)
+        dispatch_id, dispatch_ref = row = await to_thread(self._start_leave_row, target, requester, channel_id, source)
         request = JoinRequest(room_text, _NO_MEETING, requester, channel_id, source)
         try:
             ack = await self.zoom.leave_room(target.as_zoom())
         except ZoomError as error:
-            return await self._zoom_failure(target, None, error, request, None, dispatch_id=dispatch_id, sent=True)
+            return await self._zoom_failure(target, None, error, request, None, row=row, sent=True)
         self.board.control_sent(target.zoom_room_id)
         reason = f"{target.name} is leaving its meeting."
         await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
                         outcome=DispatchOutcome.LEFT, reason=reason, ack=ack)
-        return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id)
+        return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id,
+                              dispatch_ref=dispatch_ref)
 
     def _start_leave_row(self, target: RoomTarget, requester: Requester, channel_id: str | None,
-                         source: DispatchSource) -> int:
+                         source: DispatchSource) -> DispatchRow:
         with self.trail.writing() as session:
-            return audit.start_dispatch(
+            dispatch = audit.start_dispatch(
                 session, requested_by=requester.user_id, channel_id=channel_id, source=source,
-                action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol).id
+                action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol)
+            return dispatch.id, dispatch.reference
 
     async def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
         """Live status, for people allowed to use the room (a lookup: not audited)."""
@@ -482,10 +471,11 @@ class DispatchService:
 
     async def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
                       fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
-        dispatch_id = await to_thread(self._refusal_row, base, request, reason, passcode)
-        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch_id)
+        dispatch_id, dispatch_ref = await to_thread(self._refusal_row, base, request, reason, passcode)
+        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
 
-    def _refusal_row(self, base: DispatchResult, request: JoinRequest, reason: str, passcode: str | None) -> int:
+    def _refusal_row(self, base: DispatchResult, request: JoinRequest, reason: str,
+                     passcode: str | None) -> DispatchRow:
         with self.trail.writing() as session:
             room = session.get(Room, base.room_key) if base.room_key else None
             dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
@@ -493,15 +483,16 @@ class DispatchService:
                                          meeting_id=base.meeting_id, force_accept=request.force_accept)
             # "Join anyway" / "Retry" on this refusal must not ask for the passcode again.
             self.trail.remember(dispatch, passcode)
-            return dispatch.id
+            return dispatch.id, dispatch.reference
 
     def remembered_passcode(self, dispatch_id: int) -> str | None:
         return self.trail.remembered_passcode(dispatch_id)
 
     async def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError,
-                            request: JoinRequest, source: PasscodeSource | None, *, dispatch_id: int | None = None,
+                            request: JoinRequest, source: PasscodeSource | None, *, row: DispatchRow | None = None,
                             notes: tuple[str, ...] = (), sent: bool = False) -> DispatchResult:
-        """``sent``: the failing call was a room control request (a join or leave), not a lookup before it."""
+        """``sent``: the failing call was a room control request (a join or leave), not a lookup before it.
+        ``row``: the dispatch's audit row, when there is one already."""
         kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
         number = format_meeting_number(meeting_id) if meeting_id else None
         what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
@@ -515,22 +506,22 @@ class DispatchService:
         if isinstance(error, (ZoomRateLimited, ZoomUnavailable, ZoomRoomOffline)) or not fixes:
             if not (isinstance(error, ZoomRateLimited) and error.daily):
                 fixes.append(Fix.RETRY)
-        dispatch_id = await to_thread(self._failure_row, target, meeting_id, error, request, reason, dispatch_id)
+        dispatch_id, dispatch_ref = await to_thread(self._failure_row, target, meeting_id, error, request, reason, row)
         return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
                               zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id,
-                              notes=notes)
+                              dispatch_ref=dispatch_ref, notes=notes)
 
     def _failure_row(self, target: RoomTarget, meeting_id: str | None, error: ZoomError, request: JoinRequest,
-                     reason: str, dispatch_id: int | None) -> int:
-        if dispatch_id is None:
+                     reason: str, row: DispatchRow | None) -> DispatchRow:
+        if row is None:
             with self.trail.writing() as session:
-                room = session.get(Room, target.key)
-                dispatch_id = audit.start_dispatch(
+                dispatch = audit.start_dispatch(
                     session, requested_by=request.requester.user_id, channel_id=request.channel_id,
-                    source=request.source, action=DispatchAction.JOIN, room=room, meeting_id=meeting_id,
-                    protocol=self.protocol).id
-        self.trail.record(dispatch_id, "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
-        return dispatch_id
+                    source=request.source, action=DispatchAction.JOIN, room=session.get(Room, target.key),
+                    meeting_id=meeting_id, protocol=self.protocol)
+                row = dispatch.id, dispatch.reference
+        self.trail.record(row[0], "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
+        return row
 
 
 def failure_reason(room_name: str, what: str, error: ZoomError, *, sent: bool) -> str:

@@ -37,11 +37,6 @@ class AuditTrail:
         if passcode and self.secret_box is not None:
             dispatch.passcode = self.secret_box.seal(passcode)
 
-    def reference_of(self, dispatch_id: int) -> str | None:
-        with session_scope(self.sessions) as session:
-            dispatch = session.get(Dispatch, dispatch_id)
-            return dispatch.reference if dispatch is not None else None
-
     def remembered_passcode(self, dispatch_id: int) -> str | None:
         """The passcode an earlier dispatch sent or would have sent (None when there was none or no key)."""
         if self.secret_box is None:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import selectinload
 from bot.dispatch.engine import to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
-from bot.dispatch.service import DispatchService, JoinMarker, PasscodeSource
+from bot.dispatch.service import DispatchRow, DispatchService, JoinMarker, PasscodeSource
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling import messages
 from bot.scheduling.messages import OccurrenceView
@@ -288,18 +288,19 @@ class OccurrenceRunner:
         """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""
         return self.directory.requester(slack.client, view.requester_user_id, is_admin=is_admin)
 
-    def _earlier_dispatch(self, job: Job) -> tuple[bool, int | None]:
-        """Whether a join may have left for this occurrence, and the dispatch that sent it."""
+    def _earlier_dispatch(self, job: Job) -> tuple[bool, DispatchRow | None]:
+        """Whether a join may have left for this occurrence, and the dispatch that sent it (id, reference)."""
         view = job.view
         with session_scope(self.sessions) as session:
             if session.get(IdempotencyKey, join_marker(view.occurrence_id)) is None:
                 return False, None  # no join ever left for this occurrence: dispatching now is the first
-            return True, session.scalar(
-                select(Dispatch.id)
+            row = session.execute(
+                select(Dispatch.id, Dispatch.reference)
                 .where(Dispatch.room_id == job.room_id, Dispatch.source == DispatchSource.BOOKING,
                        Dispatch.meeting_id == view.meeting_id,
                        Dispatch.created_at >= view.starts_at - timedelta(days=1))
-                .order_by(Dispatch.id.desc()).limit(1))
+                .order_by(Dispatch.id.desc()).limit(1)).first()
+            return True, (row[0], row[1]) if row is not None else None
 
     async def _earlier_join(self, job: Job, requester: Requester) -> DispatchResult | None:
         """The result of an earlier worker's join, when one was sent and the room got into a meeting.
@@ -308,7 +309,7 @@ class OccurrenceRunner:
         it), so the room is watched as a dispatch watches its own join: pre-flighting it instead would see the
         room that join sent and refuse it as busy."""
         view = job.view
-        sent, dispatch_id = await to_thread(self._earlier_dispatch, job)
+        sent, earlier = await to_thread(self._earlier_dispatch, job)
         if not sent:
             return None
         target_room = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id,
@@ -322,9 +323,10 @@ class OccurrenceRunner:
         number = format_meeting_number(view.meeting_id)
         reason = f"{view.room_name} is in meeting {number} (sent by an earlier attempt)."
         log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
-        return await self.dispatcher.with_reference(DispatchResult(
-            ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id, room_key=job.room_id,
-            dispatch_id=dispatch_id, room_status=status))
+        dispatch_id, dispatch_ref = earlier if earlier is not None else (None, None)
+        return DispatchResult(ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id,
+                              room_key=job.room_id, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref,
+                              room_status=status)
 
     @staticmethod
     def _load(session: Any, occurrence_id: int) -> Occurrence:

@@ -64,7 +64,6 @@ class WorkerConfig:
     concurrency: int = 0  # dispatches in flight per worker; 0: enough to keep Zoom's Medium limit busy
     materialise_every: float = 300.0  # seconds between top-ups of recurring bookings
     meeting_fallback_lead: timedelta = timedelta(minutes=2)  # `new` meetings the reminder did not create
-    status_listing_interval: float = 1.0  # the shared room-status listing is refreshed at most this often
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> WorkerConfig:

@@ -28,8 +28,7 @@ CHANNEL = "C_OPS"
 ALICE, BOB = "U_ALICE", "U_BOB"
 MEETING_ID = "85512345678"
 PASSCODE = "Xk7_9ab"
-FAST_WORKER = WorkerConfig(poll_interval=0.05, concurrency=4, status_listing_interval=0.05,
-                           lease=timedelta(seconds=30))
+FAST_WORKER = WorkerConfig(poll_interval=0.05, concurrency=4, lease=timedelta(seconds=30))
 
 
 @dataclass
