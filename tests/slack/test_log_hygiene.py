@@ -131,16 +131,6 @@ def secrets_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, str
     return found
 
 
-def strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in strings(item)]
-    if isinstance(value, (list, tuple)):
-        return [s for item in value for s in strings(item)]
-    return []
-
-
 def seen_by_others(call: SlackCall) -> bool:
     """Could people other than the requester see what this call sent?"""
     if call.method in ("chat.postEphemeral", "ack", "views.open", "views.update", "views.push", "views.publish"):
@@ -231,7 +221,7 @@ def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs_and_channels(
 
     for call in bot.slack.calls():
         if seen_by_others(call):
-            sent = "\n".join(strings(call.params))
+            sent = "\n".join(strings_in(call.params))
             assert not PWD.search(sent), f"a pwd= token reached the channel in {call.method}: {sent[:300]}"
             for secret in SECRETS:
                 assert secret not in sent, f"{secret!r} reached the channel in {call.method}: {sent[:300]}"
@@ -246,7 +236,7 @@ def test_no_reply_at_all_carries_a_pwd_token(bot: Bot) -> None:
     bot.ask(f"leave {LINK}")
     bot.ask(f"bookings {STATED}?pwd={PWD_TOKEN}")
     bot.ask("audit", user=TEST_ADMIN)
-    echoed = [call.method for call in bot.slack.calls() if PWD.search("\n".join(strings(call.params)))]
+    echoed = [call.method for call in bot.slack.calls() if PWD.search("\n".join(strings_in(call.params)))]
     assert echoed == []
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.slack.ids import ActionId, CallbackId
 from tests.slack_rooms.conftest import EXTERNAL_ID, HOST_USER, RoomBot, button
-from tests.support.slack import SlackCall
+from tests.support.slack import SlackCall, strings_in
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
@@ -27,22 +27,12 @@ SEED = "w46!(i{74n"  # Zoom-generated, Rooms-incompatible
 SECOND_ID, THIRD_ID = "85598765432", "85511112222"
 
 
-def strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in strings(item)]
-    if isinstance(value, (list, tuple)):
-        return [s for item in value for s in strings(item)]
-    return []
-
-
 def leaks(calls: list[SlackCall], secret: str, allowed_user: str | None) -> list[str]:
     found = []
     for call in calls:
         if call.method == "chat.postEphemeral" and allowed_user and call.params.get("user") == allowed_user:
             continue
-        if any(secret in text for text in strings(call.params)):
+        if any(secret in text for text in strings_in(call.params)):
             found.append(call.method)
     return found
 

@@ -128,6 +128,6 @@ def strings_in(value: Any) -> list[str]:
         return [value]
     if isinstance(value, dict):
         return [text for item in value.values() for text in strings_in(item)]
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [text for item in value for text in strings_in(item)]
     return []
