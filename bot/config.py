@@ -1,6 +1,7 @@
-"""Process-wide settings, read once from the environment variables named in SPEC §3.
+"""Process-wide settings, read once from the environment (the variables are listed in docs/reference.md).
 
-``Settings.from_env`` is the only place that reads the environment.  Every problem is reported as a
+This module is the only reader of the environment: ``Settings.from_env`` (Slack, database, secrets, Zoom, the
+booking worker) and :func:`migrations_dir_override`.  Every problem is reported as a
 ``ConfigError`` whose text is one line starting with the variable to fix (start-up code prints it and
 exits 2), and never contains the variable's value, because most of these values are secrets.
 """
@@ -8,19 +9,24 @@ exits 2), and never contains the variable's value, because most of these values 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config_errors import ConfigError
-from bot.zoom.settings import ZoomSettings
+from bot.zoom.settings import DEFAULT_API_URL, DEFAULT_OAUTH_URL, RoomsApi, ZoomSettings
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Relative on purpose: SPEC §3 says "SQLite file in the working directory", i.e. wherever roombot runs.
 DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # every interface: behind a load balancer or TLS proxy
+MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"  # Alembic scripts somewhere other than the installed ones
+
+_S2S_VARIABLES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+_JWT_VARIABLES = ("ZOOM_API_KEY", "ZOOM_API_SECRET")
 
 # Slack user ids: U… for ordinary users, W… for Enterprise Grid users.
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -90,13 +96,9 @@ class Settings:
         """Read and validate every setting; raise ``ConfigError`` naming the first bad variable.
 
         ``require_slack`` is for ``serve``/``check``; ``require_secret_key`` is false only for ``demo``,
-        which makes up its own key; ``require_zoom`` is passed on to ``ZoomSettings.from_env``.
+        which makes up its own key; without ``require_zoom`` Zoom credentials may be missing.
         """
-
-        def get(name: str) -> str | None:
-            value = environ.get(name)
-            value = value.strip() if value is not None else None
-            return value or None
+        get = _reader(environ)
 
         signing_secret = get("SLACK_SIGNING_SECRET")
         bot_token = get("SLACK_BOT_TOKEN")
@@ -149,8 +151,64 @@ class Settings:
             admins=_admins(environ.get("ROOMBOT_ADMINS", "")),
             port=_port(get("PORT")),
             host=_host(get("HOST")),
-            zoom=ZoomSettings.from_env(environ, require_credentials=require_zoom),
+            zoom=zoom_settings_from_env(environ, require_credentials=require_zoom),
         )
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """Only ``DATABASE_URL`` (for ``roombot migrate`` and the plain ``alembic`` command), checked as in Settings."""
+    value = _reader(os.environ if environ is None else environ)("DATABASE_URL")
+    return _database_url(value or DEFAULT_DATABASE_URL)
+
+
+def migrations_dir_override(environ: Mapping[str, str] | None = None) -> str | None:
+    """``ROOMBOT_MIGRATIONS_DIR``: where the Alembic scripts are when not in the installed package."""
+    return _reader(os.environ if environ is None else environ)(MIGRATIONS_DIR_VARIABLE)
+
+
+def zoom_settings_from_env(environ: Mapping[str, str], *, require_credentials: bool = True) -> ZoomSettings:
+    """Build Zoom's settings from the ``ZOOM_*`` variables.
+
+    Raises ``ConfigError`` (one line naming the variable, never its value) when credentials are missing,
+    half-set or both kinds are set, when ``ZOOM_ROOMS_API`` is not ``events``/``jsonrpc``, or when a URL is
+    not http(s).
+    """
+    get = _reader(environ)
+    s2s = {name: get(name) for name in _S2S_VARIABLES}
+    jwt = {name: get(name) for name in _JWT_VARIABLES}
+    _check_credentials(s2s, jwt, require_credentials)
+    rooms_api = _rooms_api(get("ZOOM_ROOMS_API") or "events")
+    return ZoomSettings(
+        api_url=_url(get("ZOOM_API_URL") or DEFAULT_API_URL, "ZOOM_API_URL"),
+        oauth_url=_url(get("ZOOM_OAUTH_URL") or DEFAULT_OAUTH_URL, "ZOOM_OAUTH_URL"),
+        account_id=s2s["ZOOM_ACCOUNT_ID"],
+        client_id=s2s["ZOOM_CLIENT_ID"],
+        client_secret=s2s["ZOOM_CLIENT_SECRET"],
+        api_key=jwt["ZOOM_API_KEY"],
+        api_secret=jwt["ZOOM_API_SECRET"],
+        rooms_api=rooms_api,
+        host_user=get("ZOOM_HOST_USER") or "me",
+    )
+
+
+def _reader(environ: Mapping[str, str]) -> Callable[[str], str | None]:
+    """A variable's value stripped of surrounding blanks, or None when unset or blank."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(name)
+        value = value.strip() if value is not None else None
+        return value or None
+
+    return get
+
+
+def _rooms_api(value: str) -> RoomsApi:
+    lowered = value.lower()
+    if lowered == "events":
+        return "events"
+    if lowered == "jsonrpc":
+        return "jsonrpc"
+    raise ConfigError("ZOOM_ROOMS_API", "must be 'events' (current Rooms API) or 'jsonrpc' (legacy)")
 
 
 def redact_url_password(url: str) -> str:
@@ -210,3 +268,33 @@ def _port(value: str | None) -> int:
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError("PORT", "must be a TCP port number between 1 and 65535")
     return int(value)
+
+
+def _check_credentials(s2s: Mapping[str, str | None], jwt: Mapping[str, str | None], required: bool) -> None:
+    any_s2s = any(s2s.values())
+    any_jwt = any(jwt.values())
+    if any_s2s and any_jwt:
+        raise ConfigError(
+            "ZOOM_API_KEY",
+            "set either Server-to-Server OAuth (ZOOM_ACCOUNT_ID/ZOOM_CLIENT_ID/ZOOM_CLIENT_SECRET) "
+            "or legacy JWT (ZOOM_API_KEY/ZOOM_API_SECRET), not both",
+        )
+    for group, kind in ((s2s, "Server-to-Server OAuth"), (jwt, "legacy JWT")):
+        if any(group.values()):
+            missing = [name for name, value in group.items() if not value]
+            if missing:
+                others = ", ".join(name for name in group if name != missing[0])
+                raise ConfigError(missing[0], f"missing; {kind} needs it together with {others}")
+    if required and not any_s2s and not any_jwt:
+        raise ConfigError(
+            "ZOOM_ACCOUNT_ID",
+            "Zoom credentials missing: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET "
+            "(Server-to-Server OAuth) or ZOOM_API_KEY and ZOOM_API_SECRET (legacy JWT)",
+        )
+
+
+def _url(value: str, variable: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(variable, "must be an http(s) URL, e.g. https://api.zoom.us/v2")
+    return value.rstrip("/")

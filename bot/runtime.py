@@ -23,7 +23,7 @@ from bot.dispatch.meetings import MeetingService
 from bot.dispatch.service import DispatchPolicy, DispatchService
 from bot.dispatch.status_board import RoomStatusBoard
 from bot.services import Services, utc_now
-from bot.store.crypto import SECRET_KEY_VARIABLE, SecretBox
+from bot.store.crypto import SecretBox
 from bot.store.db import check_connection, create_engine_for_url, session_factory
 from bot.zoom import ZoomClient, ZoomSettings
 from bot.zoom.aclient import AsyncZoomClient
@@ -150,8 +150,8 @@ def zoom_check(zoom: ZoomClient) -> Callable[[], None]:
 
 
 def _secret_box(settings: Settings) -> SecretBox:
-    # from_environment gives the one-line ConfigError (naming ROOMBOT_SECRET_KEY) when the key is missing.
-    return SecretBox.from_environment({SECRET_KEY_VARIABLE: settings.secret_key or ""})
+    # from_key gives the one-line ConfigError (naming ROOMBOT_SECRET_KEY) when the key is missing.
+    return SecretBox.from_key(settings.secret_key)
 
 
 def _install_slack_surfaces(services: Services) -> None:

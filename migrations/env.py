@@ -12,8 +12,9 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, Engine
 
+from bot.config import database_url_from_env
 from bot.store.db import create_engine_for_url
-from bot.store.migrate import database_url_from_environment, include_object
+from bot.store.migrate import include_object
 from bot.store.models import Base
 
 config = context.config
@@ -24,7 +25,7 @@ target_metadata = Base.metadata
 
 
 def _database_url() -> str:
-    return config.get_main_option("sqlalchemy.url") or database_url_from_environment()
+    return config.get_main_option("sqlalchemy.url") or database_url_from_env()
 
 
 def _configure_options(dialect_name: str) -> dict[str, Any]:

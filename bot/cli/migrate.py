@@ -21,12 +21,13 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other subcommands do not pay for SQLAlchemy and Alembic.
+    from bot.config import database_url_from_env
     from bot.config_errors import ConfigError
     from bot.store.db import DatabaseUnavailable, safe_url_text
-    from bot.store.migrate import database_url_from_environment, require_up_to_date, upgrade_to_head
+    from bot.store.migrate import require_up_to_date, upgrade_to_head
 
-    url = database_url_from_environment()
     try:
+        url = database_url_from_env()
         if args.check:
             require_up_to_date(url)
             print(f"{safe_url_text(url)}: schema is up to date")

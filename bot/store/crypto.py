@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +101,10 @@ class SecretBox:
         self._fernet = MultiFernet([Fernet(k) for k in keys])
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> SecretBox:
-        value = (os.environ if environ is None else environ).get(SECRET_KEY_VARIABLE, "")
-        if not value.strip():
+    def from_key(cls, value: str | None) -> SecretBox:
+        """The box for ``ROOMBOT_SECRET_KEY``'s value (``Settings.secret_key``); a one-line ``ConfigError``
+        naming the variable when it is missing."""
+        if not value or not value.strip():
             raise ConfigError(
                 SECRET_KEY_VARIABLE,
                 "is not set; it encrypts stored meeting passcodes. Set it to a Fernet key "

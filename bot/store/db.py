@@ -21,7 +21,8 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
+from bot.config import DEFAULT_DATABASE_URL
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # Connection execution option read by the SQLite "begin" hook: start the transaction with BEGIN IMMEDIATE.

@@ -12,7 +12,6 @@ database, which are all :func:`alembic_config` sets.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,12 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import URL, Engine
 
+from bot.config import MIGRATIONS_DIR_VARIABLE, database_url_from_env, migrations_dir_override
 from bot.config_errors import ConfigError
-from bot.store.db import DEFAULT_DATABASE_URL, create_engine_for_url, safe_url_text
+from bot.store.db import create_engine_for_url, safe_url_text
 from bot.store.models import OCCURRENCE_OVERLAP_CONSTRAINT
 
 DATABASE_URL_VARIABLE = "DATABASE_URL"
-MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 PACKAGED_MIGRATIONS = Path(__file__).resolve().parents[1] / "_migrations"  # bot/_migrations in an installed wheel
 CHECKOUT_MIGRATIONS = REPOSITORY_ROOT / "migrations"  # beside alembic.ini in a source checkout (or editable install)
@@ -53,13 +52,9 @@ class UpgradeResult:
         return self.before != self.after
 
 
-def database_url_from_environment(environ: dict[str, str] | None = None) -> str:
-    return (os.environ if environ is None else environ).get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
-
-
 def migrations_directory() -> Path:
     """``ROOMBOT_MIGRATIONS_DIR`` if set, else the wheel's ``bot/_migrations``, else the checkout's ``migrations/``."""
-    explicit = os.environ.get(MIGRATIONS_DIR_VARIABLE)
+    explicit = migrations_dir_override()
     candidates = [Path(explicit)] if explicit else [PACKAGED_MIGRATIONS, CHECKOUT_MIGRATIONS]
     for directory in candidates:
         if (directory / "env.py").is_file():
@@ -99,7 +94,7 @@ def _current_heads(engine: Engine) -> tuple[str, ...]:
 def _with_engine(url: str | URL | None, engine: Engine | None) -> tuple[Engine, bool]:
     if engine is not None:
         return engine, False
-    return create_engine_for_url(url or database_url_from_environment()), True
+    return create_engine_for_url(url or database_url_from_env()), True
 
 
 def current_revision(url: str | URL | None = None, *, engine: Engine | None = None) -> str | None:

@@ -56,14 +56,14 @@ def test_fernet_key_is_used_as_is() -> None:
 @pytest.mark.parametrize("value", ["", "   ", "tiny-s3cret"])
 def test_bad_or_missing_key_is_a_config_error_naming_the_variable(value: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        SecretBox.from_environment({"ROOMBOT_SECRET_KEY": value})
+        SecretBox.from_key(value)
     assert str(caught.value).startswith("ROOMBOT_SECRET_KEY:")
     assert value.strip() == "" or value not in str(caught.value)  # never echo a secret
 
 
 def test_missing_key_message() -> None:
     with pytest.raises(ConfigError, match="ROOMBOT_SECRET_KEY: is not set"):
-        SecretBox.from_environment({})
+        SecretBox.from_key(None)
 
 
 def test_wrong_key_is_reported_clearly(secret_box: SecretBox) -> None:

@@ -1,9 +1,10 @@
-"""ZoomSettings.from_env: defaults, ZoomGov by config alone, and one clear line per configuration mistake."""
+"""zoom_settings_from_env: defaults, ZoomGov by config alone, and one clear line per configuration mistake."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.config import zoom_settings_from_env
 from bot.config_errors import ConfigError
 from bot.zoom.settings import ZoomSettings
 
@@ -12,7 +13,7 @@ JWT = {"ZOOM_API_KEY": "key", "ZOOM_API_SECRET": "jwt-secret-value"}
 
 
 def test_defaults_with_s2s_credentials() -> None:
-    settings = ZoomSettings.from_env(S2S)
+    settings = zoom_settings_from_env(S2S)
     assert settings.api_url == "https://api.zoom.us/v2"
     assert settings.oauth_url == "https://zoom.us/oauth/token"
     assert settings.rooms_api == "events"
@@ -21,7 +22,7 @@ def test_defaults_with_s2s_credentials() -> None:
 
 
 def test_zoomgov_and_legacy_options_by_config_alone() -> None:
-    settings = ZoomSettings.from_env({
+    settings = zoom_settings_from_env({
         **JWT,
         "ZOOM_API_URL": "https://api.zoomgov.com/v2/",
         "ZOOM_OAUTH_URL": "https://zoomgov.com/oauth/token",
@@ -51,7 +52,7 @@ def test_zoomgov_and_legacy_options_by_config_alone() -> None:
 )
 def test_config_errors_name_the_variable_in_one_line(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        ZoomSettings.from_env(environ)
+        zoom_settings_from_env(environ)
     text = str(caught.value)
     assert caught.value.variable == variable
     assert text.startswith(f"{variable}: ")
@@ -62,15 +63,15 @@ def test_config_errors_name_the_variable_in_one_line(environ: dict[str, str], va
 
 
 def test_credentials_may_be_optional() -> None:
-    settings = ZoomSettings.from_env({}, require_credentials=False)
+    settings = zoom_settings_from_env({}, require_credentials=False)
     with pytest.raises(ConfigError):
         settings.auth_mode  # noqa: B018 - the property raises when asked for a mode
 
 
 def test_repr_hides_secrets() -> None:
-    settings = ZoomSettings.from_env(S2S)
+    settings = zoom_settings_from_env(S2S)
     assert "very-secret-value" not in repr(settings)
-    assert "jwt-secret-value" not in repr(ZoomSettings.from_env(JWT))
+    assert "jwt-secret-value" not in repr(zoom_settings_from_env(JWT))
     assert set(settings.secrets()) == {"very-secret-value"}
 
 
