@@ -52,39 +52,27 @@ class TokenProvider(Protocol):
         ...
 
 
-class ServerToServerOAuth:
-    """``grant_type=account_credentials``: client id/secret as HTTP Basic, params as a form body.
+class _CachedToken:
+    """The cache both providers share: one token, replaced at ``refresh_at``, one refresh at a time."""
 
-    Zoom's S2S tokens last an hour and have no refresh token; a new one is simply requested.
-    """
-
-    def __init__(
-        self,
-        settings: ZoomSettings,
-        http: httpx.Client,
-        *,
-        clock: Clock = time.monotonic,
-        timeout: httpx.Timeout | None = None,
-    ) -> None:
-        if not (settings.account_id and settings.client_id and settings.client_secret):
-            raise ValueError("Server-to-Server OAuth needs account_id, client_id and client_secret")
-        self._settings = settings
-        self._http = http
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._timeout = timeout or httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
-        self.fetch_count = 0  # how many tokens this provider has requested (for `roombot check` and tests)
 
-    def __repr__(self) -> str:
-        return f"ServerToServerOAuth(account_id={self._settings.account_id!r}, oauth_url={self._settings.oauth_url!r})"
+    def _new_token(self) -> tuple[str, float]:
+        """A fresh token and the clock reading at which to replace it."""
+        raise NotImplementedError
+
+    def _own_secret(self) -> str | None:
+        raise NotImplementedError
 
     def token(self) -> str:
         # Holding the lock across the fetch is the point: one refresh at a time, the others reuse its result.
         with self._lock:
             if self._token is None or self._clock() >= self._refresh_at:
-                self._token, self._refresh_at = self._fetch()
+                self._token, self._refresh_at = self._new_token()
             return self._token
 
     def cached(self) -> str | None:
@@ -104,10 +92,38 @@ class ServerToServerOAuth:
                 self._token = None
 
     def secrets(self) -> tuple[str, ...]:
-        current = self._token
-        return tuple(s for s in (self._settings.client_secret, current) if s)
+        return tuple(s for s in (self._own_secret(), self._token) if s)
 
-    def _fetch(self) -> tuple[str, float]:
+
+class ServerToServerOAuth(_CachedToken):
+    """``grant_type=account_credentials``: client id/secret as HTTP Basic, params as a form body.
+
+    Zoom's S2S tokens last an hour and have no refresh token; a new one is simply requested.
+    """
+
+    def __init__(
+        self,
+        settings: ZoomSettings,
+        http: httpx.Client,
+        *,
+        clock: Clock = time.monotonic,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        if not (settings.account_id and settings.client_id and settings.client_secret):
+            raise ValueError("Server-to-Server OAuth needs account_id, client_id and client_secret")
+        super().__init__(clock)
+        self._settings = settings
+        self._http = http
+        self._timeout = timeout or httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+        self.fetch_count = 0  # how many tokens this provider has requested (for `roombot check` and tests)
+
+    def __repr__(self) -> str:
+        return f"ServerToServerOAuth(account_id={self._settings.account_id!r}, oauth_url={self._settings.oauth_url!r})"
+
+    def _own_secret(self) -> str | None:
+        return self._settings.client_secret
+
+    def _new_token(self) -> tuple[str, float]:
         settings = self._settings
         request = "POST /oauth/token"
         secrets = self.secrets()
@@ -147,8 +163,9 @@ class ServerToServerOAuth:
         return token, self._clock() + lifetime - margin
 
 
-class JwtAuth:
-    """Legacy JWT app: an HS256 token ``{iss: api_key, exp: now + 90s}`` signed with the API secret.
+class JwtAuth(_CachedToken):
+    """Legacy JWT app: an HS256 token ``{iss: api_key, exp: now + 90s}`` signed with the API secret, replaced
+    when a third of its lifetime is left.
 
     Zoom disabled JWT apps in September 2023; this stays for old tenants and for the simulator.
     """
@@ -158,49 +175,21 @@ class JwtAuth:
     ) -> None:
         if not (settings.api_key and settings.api_secret):
             raise ValueError("JWT auth needs api_key and api_secret")
+        super().__init__(clock)
         self._settings = settings
-        self._clock = clock
         self._lifetime = lifetime
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
 
     def __repr__(self) -> str:
         return f"JwtAuth(api_key={self._settings.api_key!r})"
 
-    def token(self) -> str:
-        with self._lock:
-            now = self._clock()
-            token = self._token
-            if token is None or self._stale(now):
-                expires_at = int(now) + self._lifetime
-                token = self._token = jwt.encode(
-                    {"iss": self._settings.api_key, "exp": expires_at},
-                    self._settings.api_secret or "",
-                    algorithm="HS256",
-                    headers={"typ": "JWT"},
-                )
-                self._expires_at = float(expires_at)
-            return token
+    def _own_secret(self) -> str | None:
+        return self._settings.api_secret
 
-    def cached(self) -> str | None:
-        if not self._lock.acquire(blocking=False):
-            return None
-        try:
-            return None if self._stale(self._clock()) else self._token
-        finally:
-            self._lock.release()
-
-    def _stale(self, now: float) -> bool:
-        return self._token is None or now >= self._expires_at - self._lifetime / 3
-
-    def invalidate(self, token: str) -> None:
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self._settings.api_secret, self._token) if s)
+    def _new_token(self) -> tuple[str, float]:
+        expires_at = int(self._clock()) + self._lifetime
+        token = jwt.encode({"iss": self._settings.api_key, "exp": expires_at}, self._settings.api_secret or "",
+                           algorithm="HS256", headers={"typ": "JWT"})
+        return token, expires_at - self._lifetime / 3
 
 
 def provider_for(settings: ZoomSettings, http: httpx.Client, *, clock: Clock = time.monotonic) -> TokenProvider:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -18,27 +17,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import admin, auth, faults, legacy, meetings, ratelimit, rooms, schemas, users
+from .context import Ctx, Handler
 from .errors import ZoomError
-from .state import Account, SimState, default_state
-
-HandlerResult = tuple[int, Any] | tuple[int, Any, dict[str, str]]
-
-
-@dataclass
-class Ctx:
-    """What a handler gets: the live state, the caller's account and the validated request parts."""
-
-    state: SimState
-    request: Request
-    account: Account
-    path: dict[str, Any]
-    query: dict[str, Any]
-    body: Any
-    now: float
-    base_url: str
-
-
-Handler = Callable[[Ctx], HandlerResult]
+from .state import SimState, default_state
 
 # (rule, method, operation key in zoom_request_schemas.json or None, rate-limit category, handler)
 ROUTES: list[tuple[str, str, str | None, str, Handler]] = [

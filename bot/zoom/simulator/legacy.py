@@ -13,13 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import roomctl
+from .context import Ctx, HandlerResult
 from .errors import room_not_found
-
-if TYPE_CHECKING:
-    from .app import Ctx, HandlerResult
 
 LEGACY_PASSWORD = re.compile(r"[A-Za-z0-9@_*\-]{1,10}")
 

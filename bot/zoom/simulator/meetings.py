@@ -12,14 +12,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import ratelimit, security, users
+from .context import Ctx, HandlerResult
 from .errors import ZoomError, meeting_not_found
 from .state import Account, Meeting, SimState
-
-if TYPE_CHECKING:
-    from .app import Ctx, HandlerResult
 
 JOIN_HOST = "https://us05web.zoom.us"
 SECURITY_SETTING_KEYS = ("waiting_room", "meeting_authentication", "authentication_option")

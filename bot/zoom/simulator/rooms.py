@@ -8,14 +8,12 @@ Room APIs", and what the Q-SYS plugin sends to `/events` and `GET /rooms/{roomId
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import roomctl
+from .context import Ctx, HandlerResult
 from .errors import ZoomError, room_not_found
 from .state import Room
-
-if TYPE_CHECKING:
-    from .app import Ctx, HandlerResult
 
 PAGE_TOKEN_TTL = 15 * 60  # "This token's expiration period is 15 minutes."
 

@@ -66,37 +66,34 @@ def setting_state(enabled: bool, locked: bool) -> SettingState:
     return ("on" if enabled else "off") if locked else "free"
 
 
+def _toggle(locked: SettingState, requested: bool | None, previous: bool) -> bool:
+    """A lock wins; else what the request asks; else what the meeting had (False for a new one)."""
+    if locked != "free":
+        return locked == "on"
+    return requested if requested is not None else previous
+
+
+def _password(policy: Policy, req: Requested, previous: Applied | None, generate: Callable[[], str]) -> str:
+    if policy.passcode == "off":
+        return ""
+    if req.password not in (None, ""):
+        return req.password or ""
+    # On update, an omitted password keeps the previous one; "" explicitly removes it (unless locked on).
+    password = previous.password if previous and (req.password is None or policy.passcode == "on") else ""
+    if not password and policy.passcode == "on":
+        return generate()
+    if not password and previous is None and req.default_password is True and policy.passcode_enabled:
+        return generate()
+    return password
+
+
 def resolve(policy: Policy, req: Requested, previous: Applied | None, generate: Callable[[], str],
             default_auth_option: str) -> Applied:
     """The security a meeting gets from a create (`previous` None) or update request."""
-    given_password = req.password not in (None, "")
-
-    if policy.waiting_room != "free":
-        waiting_room = policy.waiting_room == "on"
-    elif req.waiting_room is not None:
-        waiting_room = req.waiting_room
-    else:
-        waiting_room = previous.waiting_room if previous else False
-
-    if policy.passcode == "off":
-        password = ""
-    elif given_password:
-        password = req.password or ""
-    else:
-        # On update, an omitted password keeps the previous one; "" explicitly removes it (unless locked on).
-        kept = previous.password if previous and (req.password is None or policy.passcode == "on") else ""
-        password = kept
-        if not password and policy.passcode == "on":
-            password = generate()
-        elif not password and previous is None and req.default_password is True and policy.passcode_enabled:
-            password = generate()
-
-    if policy.authentication != "free":
-        authentication = policy.authentication == "on"
-    elif req.meeting_authentication is not None:
-        authentication = req.meeting_authentication
-    else:
-        authentication = previous.meeting_authentication if previous else False
+    waiting_room = _toggle(policy.waiting_room, req.waiting_room, previous.waiting_room if previous else False)
+    password = _password(policy, req, previous, generate)
+    authentication = _toggle(policy.authentication, req.meeting_authentication,
+                             previous.meeting_authentication if previous else False)
 
     if policy.one_option_required and not (password or waiting_room or authentication):
         if policy.waiting_room != "off":

@@ -8,14 +8,12 @@ with what meeting create/update do.  `me` works for both `userId` (the account's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import security
+from .context import Ctx, HandlerResult
 from .errors import ZoomError, user_not_found
 from .state import Account, User
-
-if TYPE_CHECKING:
-    from .app import Ctx, HandlerResult
 
 
 def enabled(account: Account, user: User | None, name: str) -> bool:
