@@ -15,7 +15,7 @@ import pytest
 from bot.devtools.fake_slack import FakeSlackApi
 from bot.store.migrate import upgrade_to_head
 from bot.zoom.simulator import SimulatorServer
-from tests.runtime.helpers import SECRET_KEY, closed_port, full_env, roombot
+from tests.support.processes import SECRET_KEY, closed_port, full_env, roombot
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path, zoom_sim: SimulatorServer,

@@ -18,7 +18,7 @@ from bot.store.crypto import SecretBox
 from bot.web import create_wsgi_app
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
-from tests.runtime.helpers import closed_port, sim_settings
+from tests.support.processes import closed_port, sim_settings
 from tests.support.db import MigratedDatabase
 
 

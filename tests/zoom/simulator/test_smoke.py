@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.zoom_sim.helpers import admin, client, join, room_id, sim_room
+from tests.zoom.simulator.helpers import admin, client, join, room_id, sim_room
 
 
 def test_token_rooms_and_join(zoom_sim) -> None:

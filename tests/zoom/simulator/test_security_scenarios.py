@@ -2,7 +2,7 @@
 
 For each row the account's Waiting Room / passcode / authentication settings and locks are set through the admin
 API (every variant the row's wording allows), the meeting is created (or created unlocked, then updated), and
-`GET /meetings/{id}` must show what the row's "Result" column says.  Data: tests/zoom_sim/scenario_tables.py.
+`GET /meetings/{id}` must show what the row's "Result" column says.  Data: tests/zoom/simulator/scenario_tables.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from bot.zoom.simulator import SimulatorServer
-from tests.zoom_sim.helpers import admin, client
-from tests.zoom_sim.scenario_tables import (
+from tests.zoom.simulator.helpers import admin, client
+from tests.zoom.simulator.scenario_tables import (
     CREATE,
     DEFAULT,
     GEN,

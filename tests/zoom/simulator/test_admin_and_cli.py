@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from bot.zoom.simulator import SimState, SimulatorServer
-from tests.zoom_sim.helpers import admin, client, join, room_id, sim_room
+from tests.zoom.simulator.helpers import admin, client, join, room_id, sim_room
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = resources.files("bot.zoom.simulator").joinpath("example_state.json")
 
 

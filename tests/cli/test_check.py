@@ -11,7 +11,7 @@ from bot.cli import check
 from bot.devtools.fake_slack import FakeSlackApi
 from bot.store.migrate import upgrade_to_head
 from bot.zoom.simulator import SimulatorServer
-from tests.runtime.helpers import SECRET_KEY, SIGNING_SECRET, closed_port, full_env, roombot
+from tests.support.processes import SECRET_KEY, SIGNING_SECRET, closed_port, full_env, roombot
 
 NAMES = ["configuration", "secret key", "database", "database schema", "Zoom token", "Zoom rooms", "Slack auth.test"]
 

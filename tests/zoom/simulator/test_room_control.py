@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.zoom_sim.helpers import admin, client, join, room_id, sim_room
+from tests.zoom.simulator.helpers import admin, client, join, room_id, sim_room
 
 PASSCODE = "Ab12_x@*-9"
 

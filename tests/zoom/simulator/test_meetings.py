@@ -8,7 +8,7 @@ import pytest
 
 from bot.zoom.simulator import default_state_dict
 from bot.zoom.simulator.security import is_rooms_compatible
-from tests.zoom_sim.helpers import admin, client
+from tests.zoom.simulator.helpers import admin, client
 
 LOCK_PASSCODE_ON = {"security": {"passcode": {"enabled": True, "locked": True}}}
 
@@ -172,5 +172,5 @@ def test_meetings_of_another_account_are_invisible(make_zoom_sim) -> None:
 
 
 def _token(sim, client_id, secret, account):
-    from tests.zoom_sim.helpers import token
+    from tests.zoom.simulator.helpers import token
     return token(sim, client_id, secret, account)

@@ -14,7 +14,7 @@ from bot.demo.conversation import Conversation
 from bot.demo.environment import ALL_HANDS, MEETINGS
 from bot.demo.render import message_lines
 from bot.demo.script import Step
-from tests.runtime.helpers import clean_env, roombot
+from tests.support.processes import clean_env, roombot
 
 CHANNEL_LINE = re.compile(r"^\s+#general( \(edited\))? \|")
 PRIVATE_LINE = "(only you can see this) |"

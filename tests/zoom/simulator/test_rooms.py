@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.zoom.simulator import default_state_dict
-from tests.zoom_sim.helpers import admin, client
+from tests.zoom.simulator.helpers import admin, client
 
 
 def _many_rooms(count: int) -> dict:

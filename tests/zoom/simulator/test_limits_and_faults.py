@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.zoom_sim.helpers import admin, client, join, room_id, sim_room
+from tests.zoom.simulator.helpers import admin, client, join, room_id, sim_room
 
 
 def test_per_second_limit_per_category(make_zoom_sim) -> None:

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.zoom_sim.helpers import admin, client, token
+from tests.zoom.simulator.helpers import admin, client, token
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.zoom_sim.helpers import admin, client
+from tests.zoom.simulator.helpers import admin, client
 
 
 def test_default_is_a_pro_account_secured_with_one_option(zoom_sim) -> None:

@@ -10,7 +10,7 @@ from bot.cli import build_parser
 from bot.devtools.fake_slack import FakeSlackApi
 from bot.store.migrate import upgrade_to_head
 from bot.zoom.simulator import SimulatorServer
-from tests.runtime.helpers import full_env, roombot
+from tests.support.processes import full_env, roombot
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.zoom_sim.helpers import admin, client, room_id, sim_room
+from tests.zoom.simulator.helpers import admin, client, room_id, sim_room
 
 SEED_ERROR = {"jsonrpc": "2.0", "error": {"code": 32602, "message": "Validation Failed.",
                                           "data": [{"field": "params.password", "message": "Invalid field."}]}}
