@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 log = logging.getLogger("bot.dispatch")
 
 T = TypeVar("T")
 P = ParamSpec("P")
-Job = Callable[[], Awaitable[Any]]
+Job = Callable[[], Awaitable[object]]
 
 DEFAULT_MAX_IN_FLIGHT = 200
 DEFAULT_MAX_QUEUED = 1000
@@ -85,18 +85,27 @@ class OldestJobFirstExecutor(ThreadPoolExecutor):
         super().__init__(max_workers=threads, thread_name_prefix=name)
         self._size = threads
         self._name = name
-        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._queue: queue.PriorityQueue[tuple[int, int, Callable[[], None] | None]] = queue.PriorityQueue()
         self._sequence = itertools.count()
         self._pool_threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future: Future[T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as error:  # noqa: BLE001 - handed to whoever awaits the future
+                future.set_exception(error)
+
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot schedule new work after shutdown")
-            self._queue.put((JOB_ORDER.get(), next(self._sequence), (future, fn, args, kwargs)))
+            self._queue.put((JOB_ORDER.get(), next(self._sequence), run))
             if len(self._pool_threads) < self._size:
                 worker = threading.Thread(target=self._work, name=f"{self._name}_{len(self._pool_threads)}",
                                           daemon=True)
@@ -106,16 +115,10 @@ class OldestJobFirstExecutor(ThreadPoolExecutor):
 
     def _work(self) -> None:
         while True:
-            _, _, item = self._queue.get()
-            if item is None:
+            _, _, run = self._queue.get()
+            if run is None:
                 return
-            future, fn, args, kwargs = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as error:  # noqa: BLE001 - handed to whoever awaits the future
-                future.set_exception(error)
+            run()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -145,7 +148,7 @@ class DispatchEngine:
         self._thread: threading.Thread | None = None
         self._executor: OldestJobFirstExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._closing = False
         self._order = itertools.count()
         self.completed = 0  # jobs that ran to their end (for benchmarks and metrics)
@@ -301,7 +304,7 @@ class DispatchEngine:
 
     # ------------------------------------------------------------------------------------ helpers
 
-    def run(self, awaitable: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    def run(self, awaitable: Coroutine[object, None, T], timeout: float | None = None) -> T:
         """Run ``awaitable`` on the engine's loop and wait for its result (CLI commands, tests, the worker's
         own bookkeeping).  Never call it from the loop thread."""
         if self.in_loop_thread():

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.dispatch.outcomes import (
     DispatchResult,
@@ -40,6 +40,7 @@ from bot.meetings import (
 from bot.store.types import DispatchAction, DispatchSource
 from bot.zoom.errors import ZoomError
 from bot.zoom.models import Meeting, SecuritySettings
+from bot.zoom.settings import ZoomSettings
 
 log = logging.getLogger("bot.dispatch")
 
@@ -56,15 +57,15 @@ class _CachedRequirement:
 class MeetingApi(Protocol):
     """What meeting creation and repair need from Zoom (``bot.zoom.aclient.AsyncZoomClient``)."""
 
-    settings: Any
+    settings: ZoomSettings
 
     async def get_user_settings(self, user_id: str | None = None, option: str | None = None) -> SecuritySettings: ...
 
-    async def create_meeting(self, user_id: str | None, body: dict[str, Any]) -> Meeting: ...
+    async def create_meeting(self, user_id: str | None, body: dict[str, object]) -> Meeting: ...
 
     async def get_meeting(self, meeting_id: int | str) -> Meeting: ...
 
-    async def update_meeting(self, meeting_id: int | str, body: dict[str, Any]) -> None: ...
+    async def update_meeting(self, meeting_id: int | str, body: dict[str, object]) -> None: ...
 
     async def delete_meeting(self, meeting_id: int | str) -> None: ...
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
+from bot.zoom.client import ZoomClient
 
 
-def sync_rooms_from_zoom(zoom: Any, sessions: Any) -> tuple[int, room_store.SyncResult]:
+def sync_rooms_from_zoom(zoom: ZoomClient, sessions: sessionmaker[Session]) -> tuple[int, room_store.SyncResult]:
     """Import Zoom's room list (all pages) into the store; nothing is deleted.  Returns how many rooms Zoom
     listed and what changed here."""
     listed = zoom.list_rooms()  # before the transaction: no Zoom call while holding the write lock

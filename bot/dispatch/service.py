@@ -23,7 +23,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import (
@@ -45,6 +47,7 @@ from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status
 from bot.meetings import MeetingReference, quote_typed, rooms_compatibility
 from bot.store import audit
 from bot.store import rooms as room_store
+from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
 from bot.store.models import Room
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
@@ -57,6 +60,7 @@ from bot.zoom.errors import (
 )
 from bot.zoom.models import ControlAck, Meeting
 from bot.zoom.models import Room as ZoomRoom
+from bot.zoom.settings import ZoomSettings
 
 log = logging.getLogger("bot.dispatch")
 
@@ -81,7 +85,7 @@ class JoinMarker:
 class RoomControlApi(Protocol):
     """What the flow needs from Zoom (``bot.zoom.aclient.AsyncZoomClient``)."""
 
-    settings: Any
+    settings: ZoomSettings
 
     async def join_room(self, room: ZoomRoom, meeting_number: str, passcode: str | None = None,
                         force_accept: bool = False) -> ControlAck: ...
@@ -125,10 +129,10 @@ class DispatchService:
         self,
         zoom: RoomControlApi,
         board: RoomStatusBoard,
-        session_factory: Any,
+        session_factory: sessionmaker[Session],
         *,
         policy: DispatchPolicy = DispatchPolicy(),
-        secret_box: Any = None,  # bot.store.crypto.SecretBox: without one, passcodes are not remembered
+        secret_box: SecretBox | None = None,  # without one, passcodes are not remembered
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -167,7 +171,7 @@ class DispatchService:
             return found
 
     @staticmethod
-    def _lookup(session: Any, room_text: str, requester: Requester,
+    def _lookup(session: Session, room_text: str, requester: Requester,
                 channel_id: str | None) -> RoomTarget | DispatchResult:
         room = room_store.find_room_or_unique_prefix(session, room_text)
         if room is None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager
-from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.outcomes import Requester
 from bot.dispatch.wording import zoom_error_detail
 from bot.store import audit
+from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
-from bot.store.models import Dispatch
+from bot.store.models import Dispatch, Room
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
 from bot.zoom.errors import ZoomError
 from bot.zoom.models import ControlAck
@@ -22,9 +22,9 @@ log = logging.getLogger("bot.dispatch")
 
 
 class AuditTrail:
-    def __init__(self, session_factory: Any, secret_box: Any, protocol: str) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], secret_box: SecretBox | None, protocol: str) -> None:
         self.sessions = session_factory
-        self.secret_box = secret_box  # bot.store.crypto.SecretBox, or None: passcodes are then not remembered
+        self.secret_box = secret_box  # None: passcodes are then not remembered
         self.protocol = protocol
 
     def writing(self) -> AbstractContextManager[Session]:
@@ -45,8 +45,8 @@ class AuditTrail:
             dispatch = session.get(Dispatch, dispatch_id)
             return self.secret_box.open_optional(dispatch.passcode) if dispatch is not None else None
 
-    def refusal(self, session: Any, requester: Requester, channel_id: str | None, source: DispatchSource,
-                action: DispatchAction, room: Any, room_name: str | None, reason: str, *,
+    def refusal(self, session: Session, requester: Requester, channel_id: str | None, source: DispatchSource,
+                action: DispatchAction, room: Room | None, room_name: str | None, reason: str, *,
                 meeting_id: str | None = None, force_accept: bool = False) -> Dispatch:
         """A request stopped before Zoom was called: audited all the same."""
         dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
