@@ -85,6 +85,8 @@ from bot.dispatch.service import DispatchPolicy  # noqa: E402
 from bot.runtime import DispatchParts, build_dispatch  # noqa: E402
 from bot.scheduling.worker import BookingWorker, WorkerConfig  # noqa: E402
 from bot.services import Services  # noqa: E402
+from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters  # noqa: E402
+from bot.slack.directory import directory_of  # noqa: E402
 from bot.store import bookings as booking_store  # noqa: E402
 from bot.store import rooms as room_store  # noqa: E402
 from bot.store.crypto import SecretBox  # noqa: E402
@@ -390,8 +392,9 @@ class BotUnderTest:
         services = Services(zoom=self.zoom, session_factory=self.sessions, secret_box=self.box,
                             engine=self.parts.engine, dispatcher=self.parts.dispatcher, meetings=self.parts.meetings)
         services.dispatch_parts = self.parts
-        self.worker = BookingWorker(services, config=WORKER,
-                                    slack_client=WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/"))
+        client = WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/")
+        self.worker = BookingWorker(services, WORKER, notifier=SlackNotifier(client),
+                                    requesters=SlackRequesters(directory_of(services), client))
 
     def close(self) -> None:
         self.worker.stop(timeout=5)

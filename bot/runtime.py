@@ -159,8 +159,8 @@ def _install_slack_surfaces(services: Services) -> None:
     bookings, cancel), in App Home order."""
     # Imported here: these import Bolt and the dispatch flow, which CLI commands like `roombot rooms list`
     # should not pay for, and they register into `services` rather than at import time.
-    import bot.scheduling
+    import bot.slack.bookings
     import bot.slack.rooms
 
     bot.slack.rooms.install(services)
-    bot.scheduling.install(services)
+    bot.slack.bookings.install(services)

@@ -42,6 +42,8 @@ class Services:
     dispatch_parts: Any = None  # bot.runtime.DispatchParts: what close_services stops
     directory: Any = None  # bot.slack.directory.SlackDirectory: who a Slack user is (email, user groups)
     clock: Callable[[], datetime] = utc_now  # injectable for tests of time-dependent replies
+    rooms: Any = None  # the rooms surface's shared state (bot.slack.rooms), set by its install
+    bookings: Any = None  # the bookings surface's shared state (bot.slack.bookings), set by its install
     # `/room <name>` handlers; see bot.slack.subcommands.
     subcommands: SubcommandRegistry = field(default_factory=SubcommandRegistry)
     # name -> check, reported by GET /healthz (e.g. "database", "zoom").

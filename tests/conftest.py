@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.db",
     "tests.support.slack",
     "tests.support.stack",
+    "tests.support.bookings",
 ]

@@ -116,8 +116,12 @@ def start_booking_worker(settings: Settings, services: Services, config: Any) ->
         logger.warning("the booking worker is not part of this build; scheduled bookings will not be dispatched")
         return None
     from bot.scheduling.worker import BookingWorker
+    from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters, bot_client
+    from bot.slack.directory import directory_of
 
-    worker = BookingWorker(services, settings, config).start()
+    client = bot_client(settings)  # reminders and results go to Slack; bookers are looked up there
+    worker = BookingWorker(services, config, notifier=SlackNotifier(client),
+                           requesters=SlackRequesters(directory_of(services), client)).start()
     return worker.stop
 
 

@@ -66,6 +66,8 @@ def worker_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     from bot.runtime import build_services, close_services
     from bot.scheduling.worker import BookingWorker
+    from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters, bot_client
+    from bot.slack.directory import directory_of
     from bot.store.db import DatabaseUnavailable
     from bot.store.migrate import require_up_to_date
 
@@ -91,7 +93,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    worker = BookingWorker(services, settings, config).start()
+    client = bot_client(settings)  # reminders and results go to Slack; bookers are looked up there
+    worker = BookingWorker(services, config, notifier=SlackNotifier(client),
+                           requesters=SlackRequesters(directory_of(services), client)).start()
     try:
         stopped.wait()
     finally:

@@ -11,35 +11,31 @@ Order of work (each step its own short transaction, none held while Zoom is call
    ``occurrence:<id>:join`` is committed, so "was a join maybe sent?" has a durable answer.
 4. ``finish`` records the result kind, reason and dispatch id in one transaction, only while this worker
    still holds the lease.
-5. The channel sees one progress message edited as the dispatch advances, then the result card.
+5. The booking's notifier (``bot.scheduling.ports.BookingNotifier``) shows one progress message, edited as the
+   dispatch advances, then the result; the message's reference is stored, so a worker taking over edits it.
 
 Everything here runs on the dispatch engine's loop, through the same ``DispatchService`` (and so the same
-room-status board) as Slack's commands; store and Slack calls run on the engine's I/O threads.
+room-status board) as Slack's commands; store and notifier calls run on the engine's I/O threads.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from bot.dispatch.engine import to_thread
+from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
 from bot.dispatch.service import DispatchRow, DispatchService, JoinMarker, PasscodeSource
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
-from bot.scheduling import messages
-from bot.scheduling.messages import OccurrenceView
-from bot.slack.directory import directory_of
+from bot.scheduling.occurrence import OccurrenceView, view_of
+from bot.scheduling.ports import BookingBackends, BookingNotifier, MessageRef
 from bot.store import occurrences
+from bot.store.crypto import Sealed
 from bot.store.db import session_scope
 from bot.store.models import Booking, Dispatch, IdempotencyKey, Occurrence
 from bot.store.types import DispatchAction, DispatchSource, MeetingMode, OccurrenceStatus
@@ -63,9 +59,9 @@ class Job:
     room_id: int
     zoom_room_id: str
     meeting_mode: MeetingMode
-    passcode: Any  # Sealed (occurrence's for `new`, else the booking's) or None
-    reminder_message_ts: str | None
-    progress_message_ts: str | None = None  # posted by an earlier worker: edit it, do not post another
+    passcode: Sealed | None  # the occurrence's for `new`, else the booking's
+    reminder_message_ts: MessageRef | None
+    progress_message_ts: MessageRef | None = None  # posted by an earlier worker: edit it, do not post another
 
     @classmethod
     def of(cls, occurrence: Occurrence) -> Job:
@@ -82,114 +78,23 @@ class Job:
         )
 
 
-def view_of(occurrence: Occurrence) -> OccurrenceView:
-    booking = occurrence.booking
-    return OccurrenceView(
-        occurrence_id=occurrence.id, booking_id=booking.id, room_name=booking.room.name,
-        starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, tz_name=booking.tz_name,
-        requester_user_id=booking.requester_user_id, channel_id=booking.channel_id,
-        is_new_meeting=booking.meeting_mode is MeetingMode.NEW,
-        meeting_id=occurrence.meeting_id or booking.meeting_id, join_url=occurrence.join_url, rrule=booking.rrule,
-        topic=booking.topic,
-    )
-
-
-# Slack's answers meaning "the bot cannot post in that conversation" (a private channel or DM it is not in).
-NOT_POSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived", "restricted_action",
-                          "team_access_not_granted", "ekm_access_denied"})
-MOVED_MESSAGES_KEPT = 5000
-
-
-class SlackPoster:
-    """Channel posts of the worker; Slack failing never stops or fails a dispatch.
-
-    A booking's channel may be one the bot cannot post in (a private channel or DM it was never invited to):
-    posts naming a ``booker`` then go to the booker as a direct message, with a note saying how to get them
-    into the channel, and later edits of that message follow it there."""
-
-    def __init__(self, client: WebClient | None) -> None:
-        self.client = client
-        self._moved: OrderedDict[str, tuple[str, Block]] = OrderedDict()  # ts -> (DM channel, note)
-
-    def post(self, channel: str | None, message: messages.SlackMessage, *, booker: str | None = None) -> str | None:
-        if self.client is None or not channel:
-            return None
-        try:
-            return self.client.chat_postMessage(channel=channel, **message.as_kwargs()).get("ts")
-        except SlackApiError as error:
-            code = str(error.response.get("error"))
-            log.info("could not post in %s: %s", channel, code)
-            if booker is None or code not in NOT_POSTABLE:
-                return None
-        return self._post_to_booker(booker, channel, code, message)
-
-    def _post_to_booker(self, booker: str, channel: str, code: str, message: messages.SlackMessage) -> str | None:
-        assert self.client is not None
-        note = ContextBlock(elements=[MarkdownTextObject(
-            text=f"I could not post this in <#{channel}> (Slack said `{code}`), so it comes to you. Invite me "
-                 "to that channel (`/invite @roombot`) to see this booking's reminders and results there.")])
-        try:
-            answer = self.client.chat_postMessage(channel=booker, **_with_note(message, note).as_kwargs())
-        except SlackApiError as error:
-            log.warning("could not reach booker %s either: %s", booker, error.response.get("error"))
-            return None
-        ts = answer.get("ts")
-        if ts:
-            self._moved[ts] = (str(answer.get("channel") or booker), note)
-            while len(self._moved) > MOVED_MESSAGES_KEPT:
-                self._moved.popitem(last=False)
-        return ts
-
-    def update(self, channel: str | None, ts: str | None, message: messages.SlackMessage) -> bool:
-        if self.client is None or not channel or not ts:
-            return False
-        if ts in self._moved:  # the message went to the booker: edit it there, note kept
-            channel, note = self._moved[ts]
-            message = _with_note(message, note)
-        try:
-            self.client.chat_update(channel=channel, ts=ts, **message.as_kwargs())
-            return True
-        except SlackApiError as error:
-            log.info("could not update a message in %s: %s", channel, error.response.get("error"))
-            return False
-
-    def tell(self, channel: str | None, user_id: str, message: messages.SlackMessage) -> None:
-        """Only ``user_id`` sees it (in the channel, else as a direct message)."""
-        if self.client is None:
-            return
-        try:
-            if channel:
-                self.client.chat_postEphemeral(channel=channel, user=user_id, **message.as_kwargs())
-                return
-        except SlackApiError as error:
-            log.info("could not post ephemerally: %s", error.response.get("error"))
-        try:
-            self.client.chat_postMessage(channel=user_id, **message.as_kwargs())
-        except SlackApiError as error:
-            log.info("could not message the booker: %s", error.response.get("error"))
-
-
-def _with_note(message: messages.SlackMessage, note: Block) -> messages.SlackMessage:
-    return messages.SlackMessage(text=message.text, blocks=(*message.blocks, note))
-
-
 class OccurrenceRunner:
-    def __init__(self, services: Any, *, worker_id: str, lease: timedelta = occurrences.DEFAULT_LEASE) -> None:
+    def __init__(self, services: BookingBackends, *, worker_id: str,
+                 lease: timedelta = occurrences.DEFAULT_LEASE) -> None:
         self.sessions = services.session_factory
         self.secret_box = services.secret_box
-        self.directory = directory_of(services)
         self.worker_id = worker_id
         self.lease = lease
         # The same dispatch flow (and room-status board) as `/room join`.
         self.dispatcher: DispatchService = services.dispatcher
         self.meetings: MeetingService = services.meetings
-        self.engine = services.engine
+        self.engine: DispatchEngine = services.engine
 
     # ------------------------------------------------------------------------------------ meetings
 
-    async def ensure_meeting(self, view: OccurrenceView, slack: SlackPoster) -> OccurrenceView:
+    async def ensure_meeting(self, view: OccurrenceView, notifier: BookingNotifier) -> OccurrenceView:
         """Create the `new` booking's meeting for this occurrence (once; a loser deletes its meeting) and
-        post its link in the channel; the passcode goes to the booker alone."""
+        announce its link; the passcode goes to the booker alone."""
         if not view.is_new_meeting or view.meeting_id:
             return view
         topic = view.topic or f"{view.room_name} meeting"
@@ -205,15 +110,12 @@ class OccurrenceRunner:
             return await to_thread(self._reload, view.occurrence_id)
         ready = replace(view, meeting_id=str(meeting.id), join_url=meeting.join_url)
         notes = security_notes(meeting, view.room_name)
-        await to_thread(slack.post, view.channel_id, messages.meeting_ready_message(ready, notes),
-                        booker=view.requester_user_id)
+        await to_thread(notifier.meeting_ready, ready, notes)
         if passcode:
-            await to_thread(slack.tell, view.channel_id, view.requester_user_id, messages.info(
-                f"Passcode of meeting {format_meeting_number(str(meeting.id))} (booking #{view.booking_id}), "
-                f"for you only: `{passcode}`"))
+            await to_thread(notifier.meeting_passcode, ready, passcode)
         return ready
 
-    def _attach_meeting(self, occurrence_id: int, meeting_id: str, sealed: Any, join_url: str | None) -> bool:
+    def _attach_meeting(self, occurrence_id: int, meeting_id: str, sealed: Sealed | None, join_url: str | None) -> bool:
         with session_scope(self.sessions, write_lock=True) as session:
             return occurrences.set_meeting(session, occurrence_id, meeting_id=meeting_id, passcode=sealed,
                                            join_url=join_url)
@@ -224,17 +126,16 @@ class OccurrenceRunner:
 
     # ------------------------------------------------------------------------------------ dispatch
 
-    async def run(self, job: Job, slack: SlackPoster, *, requester: Requester | None = None) -> DispatchResult:
-        """Dispatch a claimed occurrence and finish it.  Never raises for Zoom or Slack trouble; a crash
-        (or a database outage) leaves the lease to expire so another worker takes over safely."""
+    async def run(self, job: Job, notifier: BookingNotifier, *, requester: Requester) -> DispatchResult:
+        """Dispatch a claimed occurrence for ``requester`` (its booker, looked up like a `/room join` requester:
+        room rules for their groups apply too) and finish it.  Never raises for Zoom or notifier trouble; a
+        crash (or a database outage) leaves the lease to expire so another worker takes over safely."""
         view = job.view
-        if requester is None:
-            requester = await to_thread(self.booker, view, slack)
         previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:
             result = previous
         else:
-            result = await self._dispatch(job, view, requester, slack)
+            result = await self._dispatch(job, view, requester, notifier)
         await to_thread(self._finish, view, result)
         return result
 
@@ -247,10 +148,10 @@ class OccurrenceRunner:
             log.warning("occurrence %s: lease lost before finishing (%s)", view.occurrence_id, result.kind.value)
 
     async def _dispatch(self, job: Job, view: OccurrenceView, requester: Requester,
-                        slack: SlackPoster) -> DispatchResult:
-        progress = _ProgressPost(slack, view, self, ts=job.progress_message_ts)
+                        notifier: BookingNotifier) -> DispatchResult:
+        progress = _ProgressPost(notifier, view, self, ts=job.progress_message_ts)
         try:
-            view = await self.ensure_meeting(view, slack)
+            view = await self.ensure_meeting(view, notifier)
         except (ZoomError, UnsatisfiableRequirement) as error:
             result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name, f"I could not create the meeting: {error}",
                                     room_key=job.room_id)
@@ -283,10 +184,6 @@ class OccurrenceRunner:
     def extend_lease(self, occurrence_id: int) -> None:
         with session_scope(self.sessions, write_lock=True) as session:
             occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, lease=self.lease)
-
-    def booker(self, view: OccurrenceView, slack: SlackPoster, *, is_admin: bool = False) -> Requester:
-        """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""
-        return self.directory.requester(slack.client, view.requester_user_id, is_admin=is_admin)
 
     def _earlier_dispatch(self, job: Job) -> tuple[bool, DispatchRow | None]:
         """Whether a join may have left for this occurrence, and the dispatch that sent it (id, reference)."""
@@ -329,17 +226,17 @@ class OccurrenceRunner:
                               room_status=status)
 
     @staticmethod
-    def _load(session: Any, occurrence_id: int) -> Occurrence:
+    def _load(session: Session, occurrence_id: int) -> Occurrence:
         return session.scalars(select(Occurrence).where(Occurrence.id == occurrence_id).options(
             selectinload(Occurrence.booking).selectinload(Booking.room))).one()
 
 
 class _ProgressPost:
-    """The one channel message of this dispatch: posted when the join is sent, edited, then the result."""
+    """The one progress message of this dispatch: posted when the join is sent, edited, then the result."""
 
-    def __init__(self, slack: SlackPoster, view: OccurrenceView, runner: OccurrenceRunner, *,
-                 ts: str | None = None) -> None:
-        self.slack = slack
+    def __init__(self, notifier: BookingNotifier, view: OccurrenceView, runner: OccurrenceRunner, *,
+                 ts: MessageRef | None = None) -> None:
+        self.notifier = notifier
         self.view = view
         self.runner = runner
         self.ts = ts  # an earlier worker's message for this occurrence, or None
@@ -349,13 +246,11 @@ class _ProgressPost:
 
     def _on_stage(self, stage: Stage, text: str) -> None:
         # Leases of running dispatches are renewed by the worker's lease timer, however long the watch takes.
-        message = messages.progress_message(text)
-        if self.ts is None or not self.slack.update(self.view.channel_id, self.ts, message):
-            self.ts = self.slack.post(self.view.channel_id, message, booker=self.view.requester_user_id)
+        if not self.ts or not self.notifier.edit_progress(self.view, self.ts, stage, text):
+            self.ts = self.notifier.post_progress(self.view, stage, text)
             if self.ts:  # a worker that takes this occurrence over edits this message instead of posting
                 self.runner.remember_progress_message(self.view.occurrence_id, self.ts)
 
     def finish(self, result: DispatchResult) -> None:
-        card = messages.result_message(result, self.view)
-        if not self.slack.update(self.view.channel_id, self.ts, card):
-            self.slack.post(self.view.channel_id, card, booker=self.view.requester_user_id)
+        if not self.ts or not self.notifier.edit_result(self.view, self.ts, result):
+            self.notifier.post_result(self.view, result)

@@ -1,23 +1,36 @@
-"""Booking operations behind `/room book`, `/room bookings`, `/room cancel`, the modal, the buttons and App Home.
+"""Booking operations behind `/room book`, `/room bookings`, `/room cancel`, the booking form, the buttons and
+App Home.
 
-Every refusal is a :class:`BookingRefused` whose text is fit for Slack; nothing here posts to Slack.
+Every refusal is a :class:`~bot.scheduling.refusals.BookingRefused` (a code and its facts) and every answer is
+data; nothing here posts to Slack or words anything for it (the Slack layer does).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from bot.meetings import quote_typed, rooms_compatibility
-from bot.scheduling.messages import UPCOMING_FETCHED, OccurrenceView
+from bot.meetings import rooms_compatibility
+from bot.scheduling.occurrence import OccurrenceView, view_of
+from bot.scheduling.ports import BookingBackends
+from bot.scheduling.refusals import (
+    BadBookingId,
+    BookingNotActive,
+    BookingRefused,
+    InvalidBooking,
+    NoSuchBooking,
+    NotYourBooking,
+    OccurrenceGone,
+    OccurrenceNotCancellable,
+    RoomNotAllowed,
+    SlotTaken,
+    UnknownRoom,
+)
 from bot.scheduling.request import BookingDraft
-from bot.scheduling.runner import view_of
-from bot.scheduling.when import describe, next_instances
-from bot.slack.blocks import escape_mrkdwn
+from bot.scheduling.when import next_instances
 from bot.store import bookings as booking_store
 from bot.store import occurrences
 from bot.store import rooms as room_store
@@ -25,16 +38,33 @@ from bot.store.db import session_scope
 from bot.store.models import Booking, Occurrence
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus, utcnow
 
+__all__ = ["UPCOMING_FETCHED", "Booked", "BookingRefused", "BookingService", "Cancelled", "may_cancel",
+           "parse_booking_id"]
 
-class BookingRefused(ValueError):
-    """``str()`` is mrkdwn for the requester."""
+UPCOMING_FETCHED = 25  # how many upcoming occurrences a listing reads
 
 
 @dataclass(frozen=True)
 class Booked:
+    """A booking made, with what the booker should know about it."""
+
     view: OccurrenceView  # the first occurrence
     upcoming: list[datetime]
-    notes: list[str]
+    passcode_problem: str | None = None  # why a room may not manage to type the passcode (plain words)
+    passcode_missing: bool = False  # a link or ID without a passcode: the meeting may need one
+    default_duration: timedelta | None = None  # no `for …` was given: booked for this long
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancellation did: one occurrence of a series, or the whole booking."""
+
+    booking_id: int
+    room_name: str
+    tz_name: str
+    occurrence_starts_at: datetime | None = None  # set when one occurrence was cancelled; the rest stays
+    removed: int = 0  # upcoming occurrences removed with the booking
+    still_running: bool = False  # one occurrence was being dispatched and will finish
 
 
 def may_cancel(booking: Booking, user_id: str, is_admin: bool) -> bool:
@@ -42,10 +72,9 @@ def may_cancel(booking: Booking, user_id: str, is_admin: bool) -> bool:
 
 
 class BookingService:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: BookingBackends) -> None:
         self.sessions = services.session_factory
         self.secret_box = services.secret_box
-        self.zoom = services.zoom
 
     def is_room(self, text: str) -> bool:
         with session_scope(self.sessions) as session:
@@ -54,30 +83,18 @@ class BookingService:
     def book(self, draft: BookingDraft, *, user_id: str, channel_id: str | None, tz_name: str,
              usergroup_ids: tuple[str, ...] = (), now: datetime | None = None) -> Booked:
         now = now or utcnow()
-        notes: list[str] = []
         passcode = draft.passcode
-        if passcode and not rooms_compatibility(passcode).ok:
-            notes.append(escape_mrkdwn(rooms_compatibility(passcode).reason or "") +
-                         " If the room stalls on a passcode prompt, book again with a passcode it can type.")
-        if draft.meeting is not None and not passcode and not draft.meeting.pwd_token:
-            notes.append("No passcode given: if the meeting is not on the bot's Zoom account and has one, "
-                         "cancel and book again with the passcode after the meeting ID.")
-        if not draft.duration_given:
-            minutes = int(draft.duration.total_seconds() // 60)
-            notes.append(f"Booked for {minutes} minutes; add `for 1h` to change that.")
+        compatibility = rooms_compatibility(passcode) if passcode else None
+        passcode_problem = (compatibility.reason or "") if compatibility is not None and not compatibility.ok else None
         meeting = draft.meeting
         # On SQLite the overlap check and the insert must hold the write lock together (docs/store.md).
         with session_scope(self.sessions, write_lock=True) as session:
             room = room_store.find_room_or_unique_prefix(session, draft.room_text)
             if room is None:
-                suggestions = room_store.suggest_rooms(session, draft.room_text)
-                hint = f" Did you mean {' or '.join(f'*{escape_mrkdwn(s)}*' for s in suggestions)}?" if suggestions \
-                    else " `/room list` shows the rooms."
-                raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(draft.room_text))}”.{hint}")
+                raise UnknownRoom(draft.room_text, tuple(room_store.suggest_rooms(session, draft.room_text)))
             if not room_store.is_dispatch_allowed(session, room, user_id=user_id, channel_id=channel_id,
                                                   usergroup_ids=usergroup_ids):
-                raise BookingRefused(f"*{escape_mrkdwn(room.name)}* is not available to you here; ask an admin "
-                                     "(`/room allow`) if you need it.")
+                raise RoomNotAllowed(room.name)
             try:
                 booking = booking_store.create_booking(
                     session, room=room, requester_user_id=user_id, channel_id=channel_id, tz_name=tz_name,
@@ -90,14 +107,16 @@ class BookingService:
                     passcode=self.secret_box.seal(passcode) if passcode else None,
                     topic=f"{room.name} meeting" if meeting is None else None, now=now)
             except booking_store.BookingConflict as conflict:
-                raise BookingRefused(self._conflict_words(session, room.name, conflict, tz_name)) from None
+                raise self._slot_taken(session, room.name, conflict, tz_name) from None
             except booking_store.BookingError as error:
-                raise BookingRefused(escape_mrkdwn(str(error)[:1].upper() + str(error)[1:]) + ".") from None
+                raise InvalidBooking(str(error)) from None
             first = session.scalars(select(Occurrence).where(Occurrence.booking_id == booking.id)
                                     .options(selectinload(Occurrence.booking).selectinload(Booking.room))
                                     .order_by(Occurrence.starts_at).limit(1)).one()
             view = view_of(first)
-        return Booked(view, next_instances(draft.starts_at, draft.recurrence, 5), notes)
+        return Booked(view, next_instances(draft.starts_at, draft.recurrence, 5), passcode_problem=passcode_problem,
+                      passcode_missing=meeting is not None and not passcode and not meeting.pwd_token,
+                      default_duration=None if draft.duration_given else draft.duration)
 
     def precheck(self, draft: BookingDraft, *, tz_name: str, now: datetime | None = None) -> None:
         """The refusals a booking form shows beside its fields — an unknown room, a slot that overlaps another
@@ -107,7 +126,7 @@ class BookingService:
         with session_scope(self.sessions) as session:
             room = room_store.find_room_or_unique_prefix(session, draft.room_text)
             if room is None:
-                raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(draft.room_text))}”.")
+                raise UnknownRoom(draft.room_text)
             rule = draft.recurrence.rule if draft.recurrence else None
             try:
                 slots = booking_store.expand_slots(draft.starts_at, draft.duration, rule, tz_name,
@@ -116,16 +135,14 @@ class BookingService:
                 return  # ``book`` words this one
             conflict = booking_store.find_conflict(session, room.id, slots)
             if conflict is not None:
-                raise BookingRefused(self._conflict_words(session, room.name, conflict, tz_name))
+                raise self._slot_taken(session, room.name, conflict, tz_name)
 
     @staticmethod
-    def _conflict_words(session: Any, room_name: str, conflict: booking_store.BookingConflict, tz_name: str) -> str:
+    def _slot_taken(session: Session, room_name: str, conflict: booking_store.BookingConflict,
+                    tz_name: str) -> SlotTaken:
         other = booking_store.get_booking(session, conflict.booking_id) if conflict.booking_id else None
-        when = f"{describe(conflict.starts_at, tz_name)}–{describe(conflict.ends_at, tz_name)[-5:]} ({tz_name})"
-        who = f" by <@{other.requester_user_id}>" if other is not None else ""
-        name = f"booking #{conflict.booking_id}" if conflict.booking_id else "another booking"
-        return (f"*{escape_mrkdwn(room_name)}* is already booked {when}{who} ({name}), which overlaps. "
-                f"Pick another time or room, or ask them to `/room cancel {conflict.booking_id or ''}`.".rstrip())
+        return SlotTaken(room_name, conflict.starts_at, conflict.ends_at, tz_name, conflict.booking_id,
+                         other.requester_user_id if other is not None else None)
 
     # ------------------------------------------------------------------------------------ listing
 
@@ -137,10 +154,7 @@ class BookingService:
             if room_text:
                 room = room_store.find_room_or_unique_prefix(session, room_text)
                 if room is None:
-                    suggestions = room_store.suggest_rooms(session, room_text)
-                    hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
-                    raise BookingRefused(f"There is no room called “{escape_mrkdwn(quote_typed(room_text))}”."
-                                         f"{escape_mrkdwn(hint)}")
+                    raise UnknownRoom(room_text, tuple(room_store.suggest_rooms(session, room_text)))
                 room_id, room_name = room.id, room.name
             rows = booking_store.upcoming_occurrences(session, room_id=room_id, requester_user_id=user_id, now=now,
                                                      limit=limit)
@@ -149,38 +163,33 @@ class BookingService:
     # ------------------------------------------------------------------------------------ cancelling
 
     def cancel(self, booking_id: int, *, user_id: str, is_admin: bool, occurrence_id: int | None = None,
-               now: datetime | None = None) -> str:
-        """Cancel a whole booking, or one occurrence of it; returns what happened in words."""
+               now: datetime | None = None) -> Cancelled:
+        """Cancel a whole booking, or one occurrence of it; returns what was done."""
         now = now or utcnow()
         with session_scope(self.sessions, write_lock=True) as session:
             booking = booking_store.get_booking(session, booking_id)
             if booking is None:
-                raise BookingRefused(f"There is no booking #{booking_id}. `/room bookings mine` lists yours.")
+                raise NoSuchBooking(booking_id)
             if not may_cancel(booking, user_id, is_admin):
-                raise BookingRefused(f"Booking #{booking_id} is <@{booking.requester_user_id}>'s; only they or a "
-                                     "roombot admin can cancel it.")
-            room = escape_mrkdwn(booking.room.name)
+                raise NotYourBooking(booking_id, booking.requester_user_id)
+            room, tz_name = booking.room.name, booking.tz_name
             if booking.status is not BookingStatus.ACTIVE:
-                raise BookingRefused(f"Booking #{booking_id} ({room}) is already {booking.status.value}.")
+                raise BookingNotActive(booking_id, room, booking.status)
             if occurrence_id is not None and booking.rrule:
                 occurrence = session.get(Occurrence, occurrence_id)
                 if occurrence is None or occurrence.booking_id != booking_id:
-                    raise BookingRefused("That occurrence no longer exists.")
+                    raise OccurrenceGone()
                 if not occurrences.skip(session, occurrence_id, reason=f"cancelled by <@{user_id}>", now=now):
-                    raise BookingRefused(f"{room} at {describe(occurrence.starts_at, booking.tz_name)} is already "
-                                         f"{occurrence.status.value}; it cannot be cancelled now.")
-                return (f":wastebasket: Cancelled {room} on {describe(occurrence.starts_at, booking.tz_name)} "
-                        f"({booking.tz_name}); the rest of booking #{booking_id} stays.")
+                    raise OccurrenceNotCancellable(room, occurrence.starts_at, tz_name, occurrence.status)
+                return Cancelled(booking_id, room, tz_name, occurrence_starts_at=occurrence.starts_at)
             count = booking_store.cancel_booking(session, booking, cancelled_by=user_id, now=now)
             running = session.scalar(select(Occurrence.id).where(Occurrence.booking_id == booking_id,
                                                                  Occurrence.status == OccurrenceStatus.CLAIMED))
-        tail = " One occurrence is being dispatched right now and will finish." if running else ""
-        plural = "occurrence" if count == 1 else "occurrences"
-        return f":wastebasket: Cancelled booking #{booking_id} ({room}): {count} upcoming {plural} removed.{tail}"
+        return Cancelled(booking_id, room, tz_name, removed=count, still_running=running is not None)
 
 
 def parse_booking_id(text: str) -> int:
     cleaned = text.strip().lstrip("#")
     if not cleaned.isdigit():
-        raise BookingRefused("Say which booking: `/room cancel 12` (the number from `/room bookings mine`).")
+        raise BadBookingId()
     return int(cleaned)

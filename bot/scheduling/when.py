@@ -164,6 +164,18 @@ def _is_leap(year: int) -> bool:
 
 def _read_date(tokens: list[str], today: date) -> tuple[date | None, int]:
     """A date at the start of ``tokens``: (date, tokens used), or (None, 0)."""
+    relative = _read_relative_date(tokens, today)
+    if relative[0] is not None:
+        return relative
+    first = tokens[0]
+    match = _ISO_DATE.match(first)
+    if match:
+        return _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3)), first), 1
+    return _read_day_and_month(tokens, today)
+
+
+def _read_relative_date(tokens: list[str], today: date) -> tuple[date | None, int]:
+    """`today`, `yesterday`, `tomorrow`, `next mon`, `mon`: (date, tokens used), or (None, 0)."""
     first = tokens[0]
     if first == "today":
         return today, 1
@@ -176,25 +188,28 @@ def _read_date(tokens: list[str], today: date) -> tuple[date | None, int]:
         return today + timedelta(days=ahead), 2
     if first in WEEKDAY_NAMES:
         return today + timedelta(days=(WEEKDAY_NAMES[first] - today.weekday()) % 7), 1
-    match = _ISO_DATE.match(first)
-    if match:
-        return _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3)), first), 1
-    # "1 dec [2026]" and "dec 1 [2026]"
-    if len(tokens) > 1:
-        day_match, month = _DAY_NUMBER.match(first), MONTH_NAMES.get(tokens[1])
-        if not (day_match and month):
-            day_match, month = _DAY_NUMBER.match(tokens[1]), MONTH_NAMES.get(first)
-        if day_match and month:
-            used, year = 2, None
-            if len(tokens) > 2 and _YEAR.match(tokens[2]):
-                used, year = 3, int(tokens[2])
-            day = int(day_match.group(1))
-            if year is None:  # the next such date from today (29 Feb: the next leap year's)
-                year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
-                while month == 2 and day == 29 and not _is_leap(year):
-                    year += 1
-            return _safe_date(year, month, day, " ".join(tokens[:used])), used
     return None, 0
+
+
+def _read_day_and_month(tokens: list[str], today: date) -> tuple[date | None, int]:
+    """"1 dec [2026]" and "dec 1 [2026]": (date, tokens used), or (None, 0)."""
+    if len(tokens) < 2:
+        return None, 0
+    first = tokens[0]
+    day_match, month = _DAY_NUMBER.match(first), MONTH_NAMES.get(tokens[1])
+    if not (day_match and month):
+        day_match, month = _DAY_NUMBER.match(tokens[1]), MONTH_NAMES.get(first)
+    if not (day_match and month):
+        return None, 0
+    used, year = 2, None
+    if len(tokens) > 2 and _YEAR.match(tokens[2]):
+        used, year = 3, int(tokens[2])
+    day = int(day_match.group(1))
+    if year is None:  # the next such date from today (29 Feb: the next leap year's)
+        year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+        while month == 2 and day == 29 and not _is_leap(year):
+            year += 1
+    return _safe_date(year, month, day, " ".join(tokens[:used])), used
 
 
 def to_aware(naive: datetime, zone: ZoneInfo) -> datetime:

@@ -6,6 +6,10 @@ leased claims with ``FOR UPDATE SKIP LOCKED``, compare-and-set reminders — nev
 A worker claims only as many occurrences as the dispatch engine can start at once (and no more than
 ``ROOMBOT_WORKER_CONCURRENCY`` when set), so several workers share a burst.  Claimed occurrences are
 dispatched on the process's one dispatch engine, beside Slack's commands: their waits hold no thread.
+
+Reminders, meeting links, progress, results and skips go to a ``BookingNotifier`` and bookers are looked up
+in a ``RequesterDirectory`` (``bot.scheduling.ports``): ``roombot worker`` and ``roombot serve`` pass the
+Slack layer's implementations.
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from slack_sdk import WebClient
 
 from bot.config_errors import ConfigError
 from bot.dispatch.engine import to_thread
-from bot.scheduling import messages
-from bot.scheduling.runner import Job, OccurrenceRunner, SlackPoster, view_of
+from bot.dispatch.outcomes import Requester
+from bot.scheduling.occurrence import OccurrenceView, view_of
+from bot.scheduling.ports import BookingBackends, BookingNotifier, MessageRef, ReminderOutcome, RequesterDirectory
+from bot.scheduling.runner import Job, OccurrenceRunner
 from bot.store import bookings as booking_store
 from bot.store import occurrences
 from bot.store.db import DatabaseUnavailable, session_scope
@@ -102,28 +105,29 @@ class TickReport:
     misfired: int = 0
     reminders: int = 0
     meetings: int = 0
-    futures: list[Future[Any]] = field(default_factory=list)
+    futures: list[Future[None]] = field(default_factory=list)
 
 
 class BookingWorker:
-    def __init__(self, services: Any, settings: Any = None, config: WorkerConfig | None = None, *,
-                 slack_client: WebClient | None = None, worker_id: str | None = None,
+    """Reminders, results and skips go to ``notifier``; ``requesters`` says who a booker is (their room rules)."""
+
+    def __init__(self, services: BookingBackends, config: WorkerConfig | None = None, *,
+                 notifier: BookingNotifier, requesters: RequesterDirectory, worker_id: str | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config or WorkerConfig()
         self.services = services
         self.sessions = services.session_factory
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        if slack_client is None and settings is not None and getattr(settings, "slack_bot_token", None):
-            slack_client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-        self.slack = SlackPoster(slack_client)
+        self.notifier = notifier
+        self.requesters = requesters
         self.clock = clock
         self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease)
         self.engine = services.engine
         self.concurrency = self.config.concurrency or self.engine.max_in_flight
         self._in_flight = 0
-        self._backlog: list[tuple[Job, Future[Any]]] = []  # claimed, but the engine was full: submit next tick
+        self._backlog: list[tuple[Job, Future[None]]] = []  # claimed, but the engine was full: submit next tick
         self._running: set[int] = set()  # occurrence ids being dispatched here: their leases are renewed
-        self._futures: set[Future[Any]] = set()
+        self._futures: set[Future[None]] = set()
         self._last_heartbeat: datetime | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -244,12 +248,12 @@ class BookingWorker:
                 occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, now=now,
                                          lease=self.config.lease)
 
-    def _take_backlog(self) -> list[tuple[Job, Future[Any]]]:
+    def _take_backlog(self) -> list[tuple[Job, Future[None]]]:
         with self._lock:
             backlog, self._backlog = self._backlog, []
         return backlog
 
-    def _submit(self, job: Job, future: Future[Any] | None = None) -> Future[Any]:
+    def _submit(self, job: Job, future: Future[None] | None = None) -> Future[None]:
         """Hand a claimed occurrence to the engine; the future is done when its dispatch has finished."""
         future = future if future is not None else Future()
         with self._lock:
@@ -263,13 +267,13 @@ class BookingWorker:
                 self._backlog.append((job, future))
         return future
 
-    async def _run_job(self, job: Job, future: Future[Any]) -> None:
+    async def _run_job(self, job: Job, future: Future[None]) -> None:
         try:
-            result = await self.runner.run(job, self.slack)
+            requester = await to_thread(self.booker, job.view)
+            result = await self.runner.run(job, self.notifier, requester=requester)
             if job.reminder_message_ts:
-                what = "— sent." if result.ok else "— did not work; see below."
-                await to_thread(self.slack.update, job.view.channel_id, job.reminder_message_ts,
-                                messages.reminder_done_message(job.view, what))
+                outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
+                await to_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts, outcome)
         except Exception:  # noqa: BLE001 - the lease expires and another worker re-checks and retries
             log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)
         finally:
@@ -280,6 +284,10 @@ class BookingWorker:
             future.set_result(None)
             if self._capacity_limited:
                 self._wake.set()  # due work was left unclaimed for want of a slot: claim it now
+
+    def booker(self, view: OccurrenceView) -> Requester:
+        """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""
+        return self.requesters.requester(view.requester_user_id, is_admin=False)
 
     def _materialise(self, now: datetime) -> None:
         if self._last_materialised and (now - self._last_materialised).total_seconds() < self.config.materialise_every:
@@ -298,11 +306,11 @@ class BookingWorker:
         for view in views:
             try:
                 if view.is_new_meeting and not view.meeting_id:
-                    view = self.engine.run(self.runner.ensure_meeting(view, self.slack))
+                    view = self.engine.run(self.runner.ensure_meeting(view, self.notifier))
                     meetings += 1
             except Exception as error:  # noqa: BLE001 - the dispatch creates it at the start instead
                 log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, type(error).__name__)
-            ts = self.slack.post(view.channel_id, messages.reminder_message(view), booker=view.requester_user_id)
+            ts = self.notifier.reminder(view)
             if ts:
                 with session_scope(self.sessions, write_lock=True) as session:
                     occurrences.set_reminder_message(session, view.occurrence_id, ts)
@@ -317,17 +325,17 @@ class BookingWorker:
         created = 0
         for view in views:
             try:
-                self.engine.run(self.runner.ensure_meeting(view, self.slack))
+                self.engine.run(self.runner.ensure_meeting(view, self.notifier))
                 created += 1
             except Exception as error:  # noqa: BLE001
                 log.warning("occurrence %s: creating its meeting failed: %s", view.occurrence_id, type(error).__name__)
         return created
 
-    def _report_skipped(self, view: messages.OccurrenceView, reason: str, reminder_ts: str | None) -> None:
+    def _report_skipped(self, view: OccurrenceView, reason: str, reminder_ts: MessageRef | None) -> None:
         log.info("occurrence %s skipped: %s", view.occurrence_id, reason)
-        self.slack.post(view.channel_id, messages.skipped_message(view, reason), booker=view.requester_user_id)
+        self.notifier.skipped(view, reason)
         if reminder_ts:
-            self.slack.update(view.channel_id, reminder_ts, messages.reminder_done_message(view, "— missed."))
+            self.notifier.reminder_settled(view, reminder_ts, ReminderOutcome.MISSED)
 
 
 class _Outage:

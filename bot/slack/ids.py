@@ -26,7 +26,10 @@ class ActionId(StrEnum):
     JOIN_ANYWAY = "join_anyway"  # room busy: join with force_accept
     ENTER_PASSCODE = "enter_passcode"  # opens the passcode modal
     JOIN_WITHOUT_PASSCODE = "join_without_passcode"
-    CANCEL_BOOKING = "cancel_booking"
+    CANCEL_BOOKING = "cancel_booking"  # "Cancel" / "Cancel the whole series" in /room bookings
+    CANCEL_OCCURRENCE = "cancel_occurrence"  # "Cancel this one" in /room bookings
+    DISPATCH_NOW = "booking_dispatch_now"  # on a reminder: send the room now instead of at the start
+    SKIP_OCCURRENCE = "booking_skip_occurrence"  # on a reminder: do not send the room this time
     LIST_PREVIOUS = "rooms_list_previous"  # /room list: the previous page of rooms
     LIST_NEXT = "rooms_list_next"  # /room list: the next page of rooms
     # Inputs inside modals
@@ -36,6 +39,9 @@ class ActionId(StrEnum):
     START_PICKER = "start_picker"
     DURATION_SELECT = "duration_select"
     REPEAT_SELECT = "repeat_select"
+    BOOKING_TOPIC_INPUT = "booking_topic_input"  # booking modal: topic of a new meeting
+    BOOKING_PASSCODE_INPUT = "booking_passcode_input"  # booking modal: passcode of an existing meeting
+    BOOKING_CHANNEL_INPUT = "booking_channel_input"  # booking modal: where reminders and results go
 
 
 class CallbackId(StrEnum):
@@ -62,3 +68,8 @@ class BlockId(StrEnum):
     LIST_PAGES = "rooms_list_pages"  # /room list: Previous / Next
     HELP = "help"
     ERROR = "error"
+    # Bookings
+    BOOKING_TOPIC = "booking_topic"
+    BOOKING_PASSCODE = "booking_passcode"
+    BOOKING_CHANNEL = "booking_channel"
+    REMINDER_ACTIONS = "booking_reminder_actions"  # Dispatch now / Skip on a reminder

@@ -18,8 +18,8 @@ from bot.store.crypto import SecretBox
 from bot.web import create_wsgi_app
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
-from tests.support.processes import closed_port, sim_settings
 from tests.support.db import MigratedDatabase
+from tests.support.processes import closed_port, sim_settings
 
 
 @pytest.fixture

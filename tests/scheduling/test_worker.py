@@ -16,7 +16,7 @@ from bot.scheduling.runner import join_marker
 from bot.store import audit, occurrences
 from bot.store.db import DatabaseUnavailable, session_scope
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus
-from tests.scheduling.conftest import ALICE, CHANNEL, FAST_WORKER, MEETING_ID, PASSCODE, Bookings, utc_now
+from tests.support.bookings import ALICE, CHANNEL, FAST_WORKER, MEETING_ID, PASSCODE, Bookings, utc_now
 
 
 def test_a_due_occurrence_joins_once_and_the_channel_sees_progress_and_result(bookings: Bookings) -> None:

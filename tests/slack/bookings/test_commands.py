@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.scheduling import install
-from bot.scheduling.ids import BookingActionId
+from bot.slack.bookings import install
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Booking
 from bot.store.types import AccessPrincipal, BookingStatus, OccurrenceStatus
-from tests.scheduling.conftest import ALICE, BOB, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
+from tests.support.bookings import ALICE, BOB, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
 from tests.support.slack import TEST_ADMIN, SignedSlackClient, SlackAppServers
 
 NY = ZoneInfo("America/New_York")
@@ -125,7 +124,7 @@ def test_bookings_list_and_who_may_cancel(bookings: Bookings, slack: SignedSlack
     [booking] = all_bookings(bookings)
     delivery = slack.slash("/room", "bookings", user_id=ALICE, channel_id=CHANNEL)
     [mine] = slack.fake.wait_for(lambda: slack.fake.responses(delivery.response_url), what="list")
-    assert (BookingActionId.CANCEL_OCCURRENCE, f"{booking.id}:{bookings.occurrences()[0].id}") in buttons(
+    assert (ActionId.CANCEL_OCCURRENCE, f"{booking.id}:{bookings.occurrences()[0].id}") in buttons(
         mine.params["blocks"])
     delivery = slack.slash("/room", "bookings boardroom", user_id=BOB, channel_id=CHANNEL)
     [theirs] = slack.fake.wait_for(lambda: slack.fake.responses(delivery.response_url), what="list")
@@ -143,10 +142,10 @@ def test_cancel_buttons_for_one_occurrence_and_for_the_series(bookings: Bookings
     room(slack, "book Boardroom tomorrow 9am 85512345678 every day")
     [booking] = all_bookings(bookings)
     first, second = bookings.occurrences()[:2]
-    delivery = slack.block_action(BookingActionId.CANCEL_OCCURRENCE, f"{booking.id}:{first.id}", user_id=BOB)
+    delivery = slack.block_action(ActionId.CANCEL_OCCURRENCE, f"{booking.id}:{first.id}", user_id=BOB)
     [reply] = slack.fake.wait_for(lambda: slack.fake.responses(delivery.response_url), what="refusal")
     assert "only they or a roombot admin" in reply.params["text"]
-    delivery = slack.block_action(BookingActionId.CANCEL_OCCURRENCE, f"{booking.id}:{first.id}", user_id=ALICE)
+    delivery = slack.block_action(ActionId.CANCEL_OCCURRENCE, f"{booking.id}:{first.id}", user_id=ALICE)
     [reply] = slack.fake.wait_for(lambda: slack.fake.responses(delivery.response_url), what="reply")
     assert "the rest of booking" in reply.params["text"]
     statuses = [o.status for o in bookings.occurrences()[:2]]
@@ -163,18 +162,18 @@ def test_reminder_buttons_skip_and_dispatch_now(bookings: Bookings, slack: Signe
     early_id = bookings.book("Huddle 3", starts_at=now + timedelta(minutes=6))
     assert bookings.worker().run_once(now).reminders == 2
     reminders = {m.text.split(" joins")[0]: m for m in slack.fake.messages_in(CHANNEL)}
-    skip_value = dict(buttons(reminders["Reminder: Boardroom"].blocks))[BookingActionId.SKIP_OCCURRENCE]
-    delivery = slack.block_action(BookingActionId.SKIP_OCCURRENCE, skip_value, user_id=BOB, channel_id=CHANNEL,
+    skip_value = dict(buttons(reminders["Reminder: Boardroom"].blocks))[ActionId.SKIP_OCCURRENCE]
+    delivery = slack.block_action(ActionId.SKIP_OCCURRENCE, skip_value, user_id=BOB, channel_id=CHANNEL,
                                   message_ts=reminders["Reminder: Boardroom"].ts)
     slack.fake.wait_for(lambda: slack.fake.responses(delivery.response_url), what="refusal")
     assert bookings.occurrences(skipped_id)[0].status is OccurrenceStatus.SCHEDULED
-    slack.block_action(BookingActionId.SKIP_OCCURRENCE, skip_value, user_id=ALICE, channel_id=CHANNEL,
+    slack.block_action(ActionId.SKIP_OCCURRENCE, skip_value, user_id=ALICE, channel_id=CHANNEL,
                        message_ts=reminders["Reminder: Boardroom"].ts)
     slack.fake.wait_for(lambda: bookings.occurrences(skipped_id)[0].status is OccurrenceStatus.SKIPPED, what="skip")
     slack.fake.wait_for(lambda: "skipped by" in slack.fake.messages_in(CHANNEL)[0].text, what="reminder edited")
 
-    now_value = dict(buttons(reminders["Reminder: Huddle 3"].blocks))[BookingActionId.DISPATCH_NOW]
-    slack.block_action(BookingActionId.DISPATCH_NOW, now_value, user_id=ALICE, channel_id=CHANNEL,
+    now_value = dict(buttons(reminders["Reminder: Huddle 3"].blocks))[ActionId.DISPATCH_NOW]
+    slack.block_action(ActionId.DISPATCH_NOW, now_value, user_id=ALICE, channel_id=CHANNEL,
                        message_ts=reminders["Reminder: Huddle 3"].ts)
     slack.fake.wait_for(lambda: bookings.occurrences(early_id)[0].status is OccurrenceStatus.DISPATCHED,
                         timeout=15, what="dispatched early")
@@ -215,7 +214,7 @@ def test_app_home_lists_your_bookings(bookings: Bookings, slack: SignedSlackClie
     slack.app_home_opened(ALICE)
     slack.fake.wait_for(lambda: ALICE in slack.fake.home_views, what="home tab")
     home = str(slack.fake.home_views[ALICE])
-    assert "Your bookings" in home and "Boardroom" in home and BookingActionId.CANCEL_OCCURRENCE in home
+    assert "Your bookings" in home and "Boardroom" in home and ActionId.CANCEL_OCCURRENCE in home
 
 
 def test_a_room_allowed_to_a_user_group_can_be_booked_by_its_members_and_the_worker_sends_it(

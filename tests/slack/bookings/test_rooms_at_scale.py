@@ -10,16 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduling import install, messages
-from bot.scheduling.ids import BookingActionId
-from bot.scheduling.messages import OccurrenceView
+from bot.scheduling.occurrence import OccurrenceView
 from bot.services import Services
+from bot.slack.bookings import install, messages
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
 from bot.store.models import Booking
-from tests.scheduling.conftest import ALICE, CHANNEL, Bookings, utc_now
-from tests.slack_rooms.suggest import (
+from tests.slack.rooms.suggest import (
     VIEW_BLOCKS,
     answered_options,
     check_limits,
@@ -29,6 +27,7 @@ from tests.slack_rooms.suggest import (
     suggest,
     text_objects,
 )
+from tests.support.bookings import ALICE, CHANNEL, Bookings, utc_now
 from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers
 from tests.support.stack import TEST_SECRET_KEY, Stack
 
@@ -146,5 +145,5 @@ def test_app_home_says_when_it_shows_only_the_next_bookings(bookings: Bookings, 
     home = slack_client.fake.wait_for(lambda: slack_client.fake.home_views.get(ALICE), 20, what="home tab")
     check_limits(home["blocks"], max_blocks=VIEW_BLOCKS)
     text = str(home["blocks"])
-    assert text.count(BookingActionId.CANCEL_OCCURRENCE) == 10
+    assert text.count(ActionId.CANCEL_OCCURRENCE) == 10
     assert "Only your next 10 are shown here: `/room bookings mine` lists more." in text

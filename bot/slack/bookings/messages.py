@@ -1,4 +1,5 @@
-"""Pure Block Kit builders for bookings: confirmations, lists with Cancel buttons, reminders, worker posts.
+"""Pure Block Kit builders for bookings: confirmations, lists with Cancel buttons, reminders, worker posts, and
+the "Book a room" form.
 
 Times in channel messages use Slack's ``<!date^…>`` token, so every reader sees them in their own time zone;
 the fallback text is the booking's zone.  Dispatch results reuse the `/room join` card when the rooms surface
@@ -10,8 +11,7 @@ dialogs are plain_text.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,38 +19,30 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    ConversationSelectElement,
+    DateTimePickerElement,
+    ExternalDataSelectElement,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
     SectionBlock,
+    StaticSelectElement,
 )
+from slack_sdk.models.views import View
 
 from bot.dispatch.outcomes import DispatchResult, format_meeting_number
-from bot.scheduling.ids import BookingActionId, BookingBlockId
+from bot.scheduling.occurrence import OccurrenceView
+from bot.scheduling.service import UPCOMING_FETCHED
 from bot.scheduling.when import DAY_LABELS, RRULE_DAYS, describe
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
-from bot.slack.ids import ActionId
+from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms import render
 
 MAX_LISTED = 20  # three blocks each would pass Slack's 50-block cap
-UPCOMING_FETCHED = 25  # how many upcoming occurrences a listing reads
-
-
-@dataclass(frozen=True)
-class OccurrenceView:
-    """One occurrence with what a message says about it, detached from the database session."""
-
-    occurrence_id: int
-    booking_id: int
-    room_name: str
-    starts_at: datetime  # UTC
-    ends_at: datetime
-    tz_name: str
-    requester_user_id: str
-    channel_id: str | None
-    is_new_meeting: bool
-    meeting_id: str | None
-    join_url: str | None
-    rrule: str | None
-    topic: str | None = None
+DURATIONS = (("15 minutes", 15), ("30 minutes", 30), ("45 minutes", 45), ("1 hour", 60), ("1½ hours", 90),
+             ("2 hours", 120))
+REPEATS = (("Once", ""), ("Every day", "day"), ("Every weekday", "weekday"), ("Every week", "week"))
 
 
 def slack_time(moment: datetime, tz_name: str, style: str = "{date_short_pretty} {time}") -> str:
@@ -109,7 +101,7 @@ def booked_message(view: OccurrenceView, upcoming: Sequence[datetime], notes: Se
 
 def _cancel_buttons(view: OccurrenceView) -> ActionsBlock:
     elements = [ButtonElement(
-        text="Cancel this one" if view.rrule else "Cancel", action_id=BookingActionId.CANCEL_OCCURRENCE,
+        text="Cancel this one" if view.rrule else "Cancel", action_id=ActionId.CANCEL_OCCURRENCE,
         value=f"{view.booking_id}:{view.occurrence_id}", style="danger" if not view.rrule else None,
         confirm=ConfirmObject(title="Cancel this occurrence?", confirm="Cancel it", deny="Keep it",
                               text=render.confirm_text(f"{view.room_name} will not be sent on "
@@ -164,9 +156,9 @@ def reminder_message(view: OccurrenceView) -> SlackMessage:
         url = escape_mrkdwn(view.join_url)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Join link:* <{url}|{url}>")))
     value = str(view.occurrence_id)
-    blocks.append(ActionsBlock(block_id=BookingBlockId.REMINDER_ACTIONS, elements=[
-        ButtonElement(text="Dispatch now", action_id=BookingActionId.DISPATCH_NOW, value=value, style="primary"),
-        ButtonElement(text="Skip this one", action_id=BookingActionId.SKIP_OCCURRENCE, value=value,
+    blocks.append(ActionsBlock(block_id=BlockId.REMINDER_ACTIONS, elements=[
+        ButtonElement(text="Dispatch now", action_id=ActionId.DISPATCH_NOW, value=value, style="primary"),
+        ButtonElement(text="Skip this one", action_id=ActionId.SKIP_OCCURRENCE, value=value,
                       confirm=ConfirmObject(title="Skip this one?", confirm="Skip", deny="Keep",
                                             text=render.confirm_text(f"{view.room_name} will not be sent this "
                                                                      "time."))),
@@ -190,6 +182,12 @@ def meeting_ready_message(view: OccurrenceView, notes: Sequence[str]) -> SlackMe
     return info("\n".join(lines))
 
 
+def passcode_message(view: OccurrenceView, passcode: str) -> SlackMessage:
+    """The passcode of the meeting made for ``view``, for the booker alone."""
+    return info(f"Passcode of meeting {format_meeting_number(view.meeting_id)} (booking #{view.booking_id}), "
+                f"for you only: `{passcode}`")
+
+
 def skipped_message(view: OccurrenceView, reason: str) -> SlackMessage:
     return info(f":fast_forward: *{escape_mrkdwn(view.room_name)}* was not sent to {meeting_words(view)} "
                 f"({slack_time(view.starts_at, view.tz_name)}, booking #{view.booking_id}): {escape_mrkdwn(reason)}")
@@ -205,3 +203,47 @@ def result_message(result: DispatchResult, view: OccurrenceView) -> SlackMessage
     # The same card, with the same fix buttons, as `/room join`.
     card = render.result_message(result, requester_id=view.requester_user_id, op="join")
     return SlackMessage(text=card.text, blocks=(*card.blocks, footer))
+
+
+# ------------------------------------------------------------------------------------------ the form
+
+
+def room_select(room_names: list[str]) -> StaticSelectElement | ExternalDataSelectElement:
+    """The modal's room select: every room in a static_select while they fit in Slack's 100 options, else an
+    external_select searched as the user types (``bot.slack.bookings.modal.booking_room_options``).  The
+    value is the room's name, which the submission books by."""
+    return render.room_picker([render.RoomView(0, name) for name in room_names], action_id=ActionId.ROOM_SELECT,
+                              placeholder="Pick a room", value=by_name)
+
+
+def by_name(room: render.RoomView) -> str:
+    return room.name
+
+
+def booking_view(room_names: list[str], *, now: datetime) -> View:
+    start = int((now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0).timestamp())
+    return View(type="modal", callback_id=CallbackId.BOOK_MODAL, title="Book a room", submit="Book", close="Cancel",
+                blocks=[
+                    InputBlock(block_id=BlockId.ROOM, label="Room", element=room_select(room_names),
+                               hint=render.search_hint(len(room_names))),
+                    InputBlock(block_id=BlockId.START, label="Starts",
+                               element=DateTimePickerElement(action_id=ActionId.START_PICKER, initial_date_time=start)),
+                    InputBlock(block_id=BlockId.MEETING, label="Meeting", hint="A Zoom link, a meeting ID, or “new” "
+                               "for a new meeting the room can join", element=PlainTextInputElement(
+                                   action_id=ActionId.MEETING_INPUT, placeholder="https://zoom.us/j/… or new")),
+                    InputBlock(block_id=BlockId.BOOKING_PASSCODE, label="Passcode", optional=True,
+                               hint="Only you and Zoom see it; it is stored encrypted.",
+                               element=PlainTextInputElement(action_id=ActionId.BOOKING_PASSCODE_INPUT,
+                                                             max_length=64)),
+                    InputBlock(block_id=BlockId.DURATION, label="For", element=StaticSelectElement(
+                        action_id=ActionId.DURATION_SELECT,
+                        options=[Option(text=text, value=str(minutes)) for text, minutes in DURATIONS],
+                        initial_option=Option(text=DURATIONS[1][0], value=str(DURATIONS[1][1])))),
+                    InputBlock(block_id=BlockId.REPEAT, label="Repeat", element=StaticSelectElement(
+                        action_id=ActionId.REPEAT_SELECT,
+                        options=[Option(text=text, value=value or "once") for text, value in REPEATS],
+                        initial_option=Option(text=REPEATS[0][0], value="once"))),
+                    InputBlock(block_id=BlockId.BOOKING_CHANNEL, label="Post the reminder and result in",
+                               element=ConversationSelectElement(
+                                   action_id=ActionId.BOOKING_CHANNEL_INPUT, default_to_current_conversation=True)),
+                ])

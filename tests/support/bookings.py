@@ -1,5 +1,6 @@
-"""Fixtures for booking tests: the whole back end (simulator + migrated database on SQLite and PostgreSQL),
-a fake Slack Web API, and helpers to book rooms and run workers."""
+"""Fixtures for booking tests (tests/scheduling, tests/slack/bookings): the whole back end (simulator + migrated
+database on SQLite and PostgreSQL), a fake Slack Web API, and helpers to book rooms and run workers (with the
+Slack notifier, posting to the fake)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.scheduling.worker import BookingWorker, WorkerConfig
 from bot.services import Services
+from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters
+from bot.slack.directory import directory_of
 from bot.store import bookings as booking_store
 from bot.store import rooms as room_store
 from bot.store.crypto import SecretBox
@@ -60,7 +63,8 @@ class Bookings:
 
     def worker(self, config: WorkerConfig = FAST_WORKER, **kwargs: Any) -> BookingWorker:
         client = WebClient(token=self.slack.bot_token, base_url=self.slack.api_url)
-        worker = BookingWorker(self.services, config=config, slack_client=client, **kwargs)
+        worker = BookingWorker(self.services, config, notifier=SlackNotifier(client),
+                               requesters=SlackRequesters(directory_of(self.services), client), **kwargs)
         self.workers.append(worker)
         return worker
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
-from bot.scheduling import messages
+from bot.services import Services
+from bot.slack.bookings import messages
+from bot.slack.bookings.feature import feature_of
 
-log = logging.getLogger("bot.scheduling")
+log = logging.getLogger(__name__)
 HOME_LIMIT = 10
 
 
-def section_for(services: Any) -> Callable[[str], Sequence[Block]]:
+def section_for(services: Services) -> Callable[[str], Sequence[Block]]:
     def your_bookings(user_id: str) -> Sequence[Block]:
         try:
             # One more than is shown, to know whether to say there are more.
-            views, _ = services.scheduling.bookings.upcoming(user_id=user_id, limit=HOME_LIMIT + 1)
+            views, _ = feature_of(services).service.upcoming(user_id=user_id, limit=HOME_LIMIT + 1)
         except Exception:  # noqa: BLE001 - the rest of the Home tab must still render
             log.warning("could not list bookings for App Home", exc_info=True)
             return [ContextBlock(elements=[MarkdownTextObject(text="Your bookings cannot be shown right now.")])]
