@@ -5,7 +5,8 @@ Routing rules (SPEC §5):
 * an unknown word → "did you mean" (closest known subcommand, via difflib) plus help;
 * an admin subcommand from someone not in ROOMBOT_ADMINS → refused, nothing done;
 * a known subcommand with no registered handler → "`/room book` is not available yet." (never a fake success);
-* otherwise → the handler registered in ``services.subcommands``.
+* otherwise → the handler registered in ``services.subcommands``; what it raises is reported to the
+  requester by ``bot.slack.errors.report_failure`` (the one after-ack reporter), logged under its name.
 
 The text is decoded once from Slack's escaping (``&amp; &lt; &gt;``) before any of this, so subcommand
 arguments hold what the user typed; every reply escapes user text again with ``blocks.escape_mrkdwn``.
@@ -24,6 +25,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.services import Services
 from bot.slack import blocks
+from bot.slack.errors import ReplyTo, report_failure
 from bot.slack.subcommands import ADMIN_NAMES, KNOWN_NAMES, SubcommandRequest
 
 HELP_ALIASES = frozenset({"", "help", "?", "-h", "--help"})
@@ -62,7 +64,8 @@ def route_room_command(
     settings: Settings,
     services: Services,
 ) -> None:
-    """Answer one `/room` invocation.  Called after ``ack()``; exceptions go to the central error handler.
+    """Answer one `/room` invocation.  Called after ``ack()``: a handler's failure is told to the requester
+    here (``report_failure``), never re-raised.
 
     Slack sends ``&``, ``<`` and ``>`` typed in the command as ``&amp;``, ``&lt;``, ``&gt;``: they are decoded
     here, once, so handlers see what was typed (a room called ``R&D``) next to Slack's own ``<…>`` markup
@@ -90,22 +93,24 @@ def route_room_command(
     if handler is None:
         _reply(respond, blocks.not_available_message(parsed.name))
         return
-    handler(
-        SubcommandRequest(
-            name=parsed.name,
-            args=parsed.args,
-            user_id=user_id,
-            channel_id=str(payload.get("channel_id", "")),
-            team_id=payload.get("team_id"),
-            trigger_id=payload.get("trigger_id"),
-            is_admin=is_admin,
-            respond=respond,
-            client=client,
-            settings=settings,
-            services=services,
-            payload=payload,
-        )
+    request = SubcommandRequest(
+        name=parsed.name,
+        args=parsed.args,
+        user_id=user_id,
+        channel_id=str(payload.get("channel_id", "")),
+        team_id=payload.get("team_id"),
+        trigger_id=payload.get("trigger_id"),
+        is_admin=is_admin,
+        respond=respond,
+        client=client,
+        settings=settings,
+        services=services,
+        payload=payload,
     )
+    try:
+        handler(request)
+    except Exception as error:  # noqa: BLE001 - already acknowledged: report, do not re-raise into Bolt
+        report_failure(error, ReplyTo.command(request).send, where=parsed.name)
 
 
 def _reply(respond: Respond, message: blocks.SlackMessage) -> None:

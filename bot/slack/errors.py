@@ -1,31 +1,44 @@
-"""The one place where failures become replies: ``@app.error`` for every listener and middleware.
+"""The one error path of the Slack surface: one ``@app.error`` handler before the ack, one reporter after it.
 
-Whatever goes wrong, the requester gets a short ephemeral message that says what happened and what to do —
+Whatever goes wrong, the requester gets a short private message that says what happened and what to do —
 never a traceback, an exception text or a secret.  The log gets a reason code (``reason_code``: an error's
 ``code`` or its class), never the message: refusals quote what was typed, and that can be a passcode.
-Three kinds of failure:
+Three kinds of failure, worded in ``failure_message``:
 
 * ``UserFacingError`` — raised on purpose ("no room called Boardrom"); its ``user_message`` is shown as is.
-* Requests nothing handles (a button or shortcut whose feature has not shipped) — an honest
-  "not available yet", because Slack would otherwise show the user a vague failure.
+* An outage of what roombot depends on (``outage_error``: its database, Zoom) — said plainly.
 * Anything else — logged with a short reference, and the user gets that reference.
 
-If the listener failed before ``ack()``, the reply goes in the HTTP response when Slack shows that body
-(slash commands, view submissions); otherwise it is posted through the payload's ``response_url``, as an
-ephemeral message, or in a modal (global shortcuts), from Bolt's thread pool so the ack is never delayed.
+**Before the ack** (a listener or middleware raised before ``ack()``, or nothing handles the request) the
+central handler installed by ``register`` answers: in the HTTP response when Slack shows that body (slash
+commands, view submissions), otherwise through the payload's ``response_url``, as an ephemeral message, or in
+a modal (global shortcuts), from Bolt's thread pool so the ack is never delayed.  Requests nothing handles
+(a button or shortcut whose feature has not shipped) get an honest "not available yet".
+
+**After the ack** there is one reporter, ``report_failure(error, reply, where=...)``; ``reply`` is where the
+requester is told (``ReplyTo.send``, or the message a dispatch was editing).  A listener never calls it
+itself: ``bot.slack.lane.deferred`` (a listener whose work runs after the ack), ``acks_itself`` (a listener
+that answers in its own ``ack``) and the `/room` router (``bot.slack.commands``) call it for whatever their
+listener raises, so a listener just raises ``UserFacingError``.  Reporting instead of re-raising after
+``ack()`` matters: re-raising makes Bolt's thread runner reset the acknowledgement and hold Slack's HTTP
+answer until its 3-second timeout, which is when Slack gives up on the request.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any, overload
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot.slack import blocks
@@ -34,6 +47,7 @@ from bot.slack.ids import CallbackId
 from bot.slack.subcommands import KNOWN_NAMES
 
 if TYPE_CHECKING:
+    from bot.slack.subcommands import SubcommandRequest
     from bot.store.db import DatabaseUnavailable
     from bot.zoom.errors import ZoomError
 
@@ -43,6 +57,9 @@ SHORTCUT_NAMES: dict[str, str] = {
     CallbackId.SEND_ROOM_SHORTCUT: "Send a room to meeting",  # as named in manifest.yml
     CallbackId.BOOK_ROOM_SHORTCUT: "Book a room",
 }
+# Where a failure after the ack is told: ``ReplyTo.send``, or ``ProgressMessage.finish`` for a dispatch.
+Reply = Callable[[SlackMessage], object]
+L = TypeVar("L", bound=Callable[..., None])
 
 
 class UserFacingError(Exception):
@@ -86,6 +103,9 @@ def reason_code(error: BaseException) -> str:
     return name
 
 
+# ------------------------------------------------------------------------------------------ before the ack
+
+
 def register(app: App) -> None:
     """Install the central error handler (and with it, honest replies to unhandled requests)."""
     executor: Executor = app.listener_runner.listener_executor
@@ -104,7 +124,8 @@ def register(app: App) -> None:
             logger.warning("refused a Slack request that failed verification or authorization (%s)",
                            reason_code(error))
             return BoltResponse(status=401, body={"error": "invalid request"})
-        message = _message_for(error, body)
+        message = _unhandled_message(body) if isinstance(error, BoltUnhandledRequestError) else \
+            failure_message(error, where=f"Slack {_describe(body)}")
         if message is None:
             return BoltResponse(status=200, body="") if not_acknowledged else None
         if not_acknowledged and "command" in body:
@@ -114,38 +135,134 @@ def register(app: App) -> None:
             return BoltResponse(status=200, body={"response_action": "update", "view": view})
         if not_acknowledged and body.get("type") == "block_suggestion":
             return BoltResponse(status=200, body={"options": []})
-        executor.submit(_deliver, message, body, context)
+        executor.submit(ReplyTo.request(body, context).send, message)
         return BoltResponse(status=200, body="") if not_acknowledged else None
 
     app.error(handle_roombot_error)
 
 
-def report_after_ack(error: Exception, body: Mapping[str, Any], context: BoltContext) -> None:
-    """For listeners that already called ``ack()``: tell the requester here instead of re-raising.
+# ------------------------------------------------------------------------------------------ after the ack
 
-    Re-raising after ``ack()`` makes Bolt reset the acknowledgement and hold Slack's HTTP answer until its
-    3-second timeout, which is when Slack gives up on the request; reporting from the listener's own worker
-    thread avoids that and says the same thing the central handler would.
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """The requester of one Slack request and the private ways to reach them, read from its payload once."""
+
+    client: WebClient
+    user_id: str | None
+    channel_id: str | None = None
+    respond: Callable[..., object] | None = None  # the payload's response_url (Bolt's ``Respond``)
+    trigger_id: str | None = None  # a notice modal, when nothing else reaches them (global shortcuts)
+    what: str = "request"  # for the log: the kind of request, never anything typed
+
+    @classmethod
+    def request(cls, body: Mapping[str, Any], context: BoltContext) -> ReplyTo:
+        """The requester of a Bolt request.  After a view submission the ack has closed the modal, and its
+        ``trigger_id`` may be too old to open another: a direct message reaches them instead."""
+        respond = context.respond if context.response_url else None  # Bolt types respond Optional
+        trigger_id = body.get("trigger_id") if body.get("type") != "view_submission" else None
+        return cls(context.client, context.user_id, context.channel_id, respond, trigger_id, _describe(body))
+
+    @classmethod
+    def command(cls, request: SubcommandRequest) -> ReplyTo:
+        """Whoever typed a `/room` subcommand: through the command's ``response_url``."""
+        return cls(request.client, request.user_id, request.channel_id, request.respond, None, request.command_text)
+
+    def send(self, message: SlackMessage) -> None:
+        """Show ``message`` to the requester alone: ephemeral through ``response_url``, else ephemeral in the
+        channel, else in a modal, else as a direct message from the app; never raises."""
+        try:
+            if self.respond is not None:
+                self.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            elif self.channel_id and self.user_id:
+                self.client.chat_postEphemeral(channel=self.channel_id, user=self.user_id, **message.as_kwargs())
+            elif self.trigger_id:
+                self.client.views_open(trigger_id=self.trigger_id, view=blocks.notice_view("roombot", message))
+            elif self.user_id:
+                # A direct message from the app (its Messages tab): no im:write needed to post to a user id.
+                self.client.chat_postMessage(channel=self.user_id, **message.as_kwargs())
+            else:
+                logger.warning("could not tell anyone about a failed Slack %s", self.what)
+        except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
+            logger.warning("could not post an error reply for a Slack %s", self.what, exc_info=True)
+
+
+def report_failure(error: Exception, reply: Reply | None, *, where: str, next_step: str | None = None) -> None:
+    """The one reporter for failures after ``ack()``: say ``error`` through ``reply`` (None: only log it).
+
+    ``where`` names what failed for the log (a listener, a subcommand: never user input); ``next_step``
+    replaces the "what to do" of an outage (a dispatch that stopped half-way: check the room first).
+    Never raises.
     """
-    message = _message_for(error, body)
-    if message is not None:
-        _deliver(message, body, context)
+    message = failure_message(error, where=where, next_step=next_step)
+    if reply is None:
+        return
+    try:
+        reply(message)
+    except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
+        logger.warning("could not report a failure in %s to Slack", where, exc_info=True)
 
 
-def _message_for(error: Exception, body: Mapping[str, Any]) -> SlackMessage | None:
-    if isinstance(error, BoltUnhandledRequestError):
-        return _unhandled_message(body)
+def report_after_ack(error: Exception, body: Mapping[str, Any], context: BoltContext, *,
+                     where: str | None = None) -> None:
+    """``report_failure`` for a Bolt request that was already acknowledged: tell its requester privately.
+
+    Events have no one to tell (the Home tab is rebuilt on the next open): their failures are only logged.
+    """
+    reply = None if body.get("type") == "event_callback" else ReplyTo.request(body, context).send
+    report_failure(error, reply, where=where or _describe(body))
+
+
+def acks_itself(listener: L) -> L:
+    """For a listener that answers in its own ``ack()`` (modal input errors, type-ahead options): a failure
+    before its ack goes to the central handler, as any; a failure after it is reported with
+    ``report_after_ack`` instead of re-raised (see the module docstring for why)."""
+    wanted = list(inspect.signature(listener).parameters)
+    needed = list(dict.fromkeys([*wanted, "ack", "body", "context"]))
+
+    @functools.wraps(listener)
+    def guarded(**kwargs: Any) -> None:
+        acked = False
+        ack = kwargs["ack"]
+
+        def tracked_ack(*args: Any, **ack_kwargs: Any) -> object:
+            nonlocal acked
+            acked = True
+            return ack(*args, **ack_kwargs)
+
+        arguments = {name: kwargs.get(name) for name in wanted}
+        if "ack" in arguments:
+            arguments["ack"] = tracked_ack
+        try:
+            listener(**arguments)
+        except Exception as error:
+            if not acked:
+                raise
+            report_after_ack(error, kwargs["body"], kwargs["context"], where=listener.__name__)
+
+    guarded.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in needed])
+    del guarded.__wrapped__  # Bolt reads the parameters above, not those of ``listener``
+    return guarded  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------------------------------ wording
+
+
+def failure_message(error: Exception, *, where: str, next_step: str | None = None) -> SlackMessage:
+    """What the requester is told about ``error`` (and the one log line about it)."""
     if isinstance(error, UserFacingError):
-        logger.info("told the user why a Slack %s failed: %s", _describe(body), reason_code(error))
+        logger.info("%s: told the requester why it stopped: %s", where, reason_code(error))
         return error.to_message()
     outage = outage_error(error)
     if outage is not None:
+        logger.info("%s: told the requester why it stopped: %s", where, reason_code(outage))
+        if next_step is not None:
+            outage = UserFacingError(outage.user_message, hint=next_step, code=outage.code)
         return outage.to_message()
     reference = uuid.uuid4().hex[:8]
     # No request body in the log: slash-command text and modal inputs may contain passcodes.
-    logger.error(
-        "unexpected error handling a Slack %s (reference %s)", _describe(body), reference, exc_info=error
-    )
+    logger.error("unexpected error in %s (reference %s)", where, reference, exc_info=error)
     return blocks.unexpected_error_message(reference)
 
 
@@ -156,7 +273,7 @@ def outage_error(error: Exception) -> UserFacingError | None: ...
 def outage_error(error: Exception) -> UserFacingError | None:
     """A failure of what roombot depends on (its database, Zoom), said plainly; None for anything else.
 
-    The one wording for these, used by the central handler and by listeners that report for themselves.
+    The one wording for these, used by ``failure_message`` (and so by both error paths).
     """
     from bot.store.db import DatabaseUnavailable  # imported here: keep the Slack shell light to import
     from bot.zoom.errors import ZoomError
@@ -211,24 +328,3 @@ def _unhandled_message(body: Mapping[str, Any]) -> SlackMessage | None:
         return blocks.error_message("This form cannot be submitted yet. Nothing was saved.")
     # Events, view_closed and the like: nothing to tell anyone, just acknowledge.
     return None
-
-
-def _deliver(message: SlackMessage, body: Mapping[str, Any], context: BoltContext) -> None:
-    """Post ``message`` where the requester will see it; never raise (this runs detached)."""
-    try:
-        respond = context.respond  # Bolt sets it with response_url, but types it Optional: check both
-        if context.response_url and respond is not None:
-            respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-        elif context.channel_id and context.user_id:
-            context.client.chat_postEphemeral(
-                channel=context.channel_id, user=context.user_id, **message.as_kwargs()
-            )
-        elif body.get("trigger_id"):
-            context.client.views_open(trigger_id=body["trigger_id"], view=blocks.notice_view("roombot", message))
-        elif context.user_id:
-            # A direct message from the app (its Messages tab): no im:write needed to post to a user id.
-            context.client.chat_postMessage(channel=context.user_id, **message.as_kwargs())
-        else:
-            logger.warning("could not tell anyone about a failed Slack %s", _describe(body))
-    except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
-        logger.warning("could not post an error reply for a Slack %s", _describe(body), exc_info=True)

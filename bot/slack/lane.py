@@ -13,8 +13,12 @@ registered through ``deferred`` does nothing but hand its work to the lane and a
   was too late) is never on this path.
 
 View submissions whose input must be checked inside the modal (``response_action: errors``) are the one
-exception: their listener validates (pure work, no Slack, Zoom or database) and acks itself, then hands the
-rest over with ``defer``.
+exception: their listener validates (pure work, no Slack, Zoom or database) and acks itself
+(``bot.slack.errors.acks_itself``), then hands the rest over with ``defer``.
+
+Whatever the work raises after the ack goes to the one after-ack reporter,
+``bot.slack.errors.report_after_ack``: the requester is told, privately, and the work never re-raises into
+Bolt.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import BoltContext
+
+from bot.slack.errors import report_after_ack
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +95,27 @@ def lane_of(context: BoltContext) -> ListenerLane:
     return context[LANE_KEY]
 
 
-def defer(context: BoltContext, work: Callable[[], object]) -> bool:
-    """Run ``work`` in the lane (for a listener that has already acknowledged); False when refused."""
-    return lane_of(context).submit(work)
+def defer(context: BoltContext, work: Callable[[], object], *, body: Mapping[str, Any] | None = None) -> bool:
+    """Run ``work`` in the lane (for a listener that has already acknowledged); False when refused.
+
+    What ``work`` raises is reported to the requester of ``body`` (or of ``context`` alone when no body is
+    given) by ``report_after_ack``."""
+    return lane_of(context).submit(functools.partial(_reporting, work, {}, body or {}, context))
+
+
+def _reporting(work: Callable[..., object], arguments: Mapping[str, Any], body: Mapping[str, Any],
+               context: BoltContext) -> None:
+    try:
+        work(**arguments)
+    except Exception as error:  # noqa: BLE001 - already acknowledged: tell the requester, do not re-raise
+        report_after_ack(error, body, context, where=getattr(work, "__name__", "listener"))
 
 
 def deferred(work: Callable[..., object]) -> Callable[..., None]:
     """The Bolt listener for ``work``: admit it to the lane and acknowledge at once (see the module docstring).
 
-    ``work`` keeps its Bolt-style parameters (``ack``, ``body``, ``client``…); its ``ack`` is a no-op.
+    ``work`` keeps its Bolt-style parameters (``ack``, ``body``, ``client``…); its ``ack`` is a no-op.  What
+    it raises is reported to the requester (``report_after_ack``).
     """
     wanted = list(inspect.signature(work).parameters)
     needed = list(dict.fromkeys([*wanted, "ack", "body", "context", "respond"]))
@@ -108,7 +126,7 @@ def deferred(work: Callable[..., object]) -> Callable[..., None]:
         arguments = {name: kwargs.get(name) for name in wanted}
         if "ack" in arguments:
             arguments["ack"] = _already_acknowledged
-        if lane_of(context).submit(lambda: work(**arguments)):
+        if lane_of(context).submit(functools.partial(_reporting, work, arguments, body, context)):
             ack()
             return
         log.warning("listener lane full: refused %s", _kind(body))

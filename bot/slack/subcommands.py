@@ -11,7 +11,12 @@ does lives in a handler that other areas register::
 Handlers run after the command was acknowledged (Slack's 3 seconds are already taken care of), in Bolt's
 listener thread pool.  They reply with ``request.respond(...)`` (ephemeral by default) or post in the
 channel with ``request.client``.  To show the requester a problem, raise ``UserFacingError`` from
-``bot.slack.errors``; any other exception becomes a generic "unexpected error" reply.
+``bot.slack.errors``; any other exception becomes a generic "unexpected error" reply.  The router
+(``bot.slack.commands``) reports either with the one after-ack reporter, ``bot.slack.errors.report_failure``.
+A surface's shared state rides on ``request.services`` (e.g. ``bot.slack.rooms.feature.feature_of``).
+
+This module imports nothing of roombot at run time: ``bot.services`` imports it (``Services.subcommands``),
+so the reverse import of ``Services`` is for type checkers only.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # keep `import bot.services` light: no Slack imports at run time
+if TYPE_CHECKING:  # no run-time imports: bot.services imports this module (no cycle, and no Slack imports)
     from slack_bolt.context.respond import Respond
     from slack_sdk import WebClient
 

@@ -4,7 +4,7 @@ with one short line — whatever its body or headers hold.
 
 The rule: logs carry reason codes (an error class, a short fixed code), room names and meeting numbers, never
 text a user typed.  Replies may quote what the requester typed back to them alone (ephemerally); a channel
-message never carries a passcode or a ``pwd=`` token.  tests/slack_rooms/test_no_passcode_leaks.py follows
+message never carries a passcode or a ``pwd=`` token.  tests/slack/rooms/test_no_passcode_leaks.py follows
 passcodes through successful dispatches; this file sends them through every `/room` subcommand and refusal.
 """
 
@@ -26,8 +26,8 @@ from bot.app import create_app
 from bot.cli import serve as serve_command
 from bot.devtools.loopback import LoopbackServer
 from bot.dispatch.service import DispatchPolicy
-from bot.scheduling import install as install_scheduling
 from bot.services import Services
+from bot.slack.bookings import install as install_bookings
 from bot.slack.rooms import install as install_rooms
 from tests.support.slack import (
     TEST_ADMIN,
@@ -105,7 +105,7 @@ def bot(make_stack: Callable[..., Stack], slack_app_server: SlackAppServers, fak
                         dispatcher=stack.async_dispatcher, meetings=stack.async_meetings,
                         secret_box=stack.async_dispatcher.trail.secret_box)
     install_rooms(services)
-    install_scheduling(services)
+    install_bookings(services)
     slack_app_server(services=services)
     stack.admin("POST", "/meetings", {"id": MEETING, "password": STATED})
     yield Bot(stack, fake_slack, slack_client)
@@ -213,7 +213,7 @@ def test_every_subcommand_and_refusal_keeps_secrets_out_of_logs_and_channels(
     assert any(r.name.startswith("slack_bolt") and r.levelno == logging.DEBUG for r in caplog.records)
     leaks = secrets_logged(caplog)
     assert leaks == [], "\n".join(map(str, leaks))
-    refusals = [r.getMessage() for r in caplog.records if r.name in ("bot.slack.errors", "bot.slack.rooms.feature")
+    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.slack.errors"
                 and "told the" in r.getMessage()]
     # a reason code says why: the class of what was refused, not the reply
     assert any(m.endswith("UserFacingError<-BookRequestError") for m in refusals), refusals

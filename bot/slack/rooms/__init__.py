@@ -8,14 +8,25 @@ Wiring (before ``create_app``)::
     bot.slack.rooms.install(services)
     app = create_app(settings, services=services)
 
-``install`` registers the subcommand handlers, appends one ``register(app)`` to ``services.slack_extensions``
-and one section to ``services.home_sections``.  It uses ``services.meetings`` when present, otherwise one
-``MeetingService(services.dispatcher)`` built here.
+Layout — every listener and every subcommand handler is a plain module-level function, and each module has
+one ``register``:
+
+* ``commands`` (`/room list|join|new|leave|status`) and ``admin`` (`/room sync|add|alias|remove|allow|audit`):
+  ``register(services.subcommands)``; a handler finds the feature with ``feature_of(request.services)``.
+* ``actions`` (buttons), ``views`` (the three forms), ``shortcuts`` (message shortcut, room type-ahead):
+  ``register(app)``, run by ``create_app`` through ``services.slack_extensions``; a listener finds the
+  feature with ``rooms_of(context)``.
+* ``home``: ``rooms_section(feature, user_id)``, one of ``services.home_sections``.
+* ``feature`` (what listeners share), ``flow`` (runs a dispatch against its progress message), ``progress``,
+  ``render`` (pure Block Kit) and ``values`` (what buttons and modals carry).
+
+Failures go through ``bot.slack.errors``: listeners just raise (``UserFacingError`` for what the requester
+should read).  These modules import each other, never this package's ``__init__``.
 """
 
 from __future__ import annotations
 
-from slack_bolt import App
+import functools
 
 from bot.dispatch.meetings import MeetingService
 from bot.services import Services
@@ -26,15 +37,13 @@ __all__ = ["RoomsFeature", "install"]
 
 
 def install(services: Services, *, meetings: MeetingService | None = None) -> RoomsFeature:
+    """Put one ``RoomsFeature`` on ``services.rooms`` and register the rooms surface on ``services``: the
+    subcommand handlers, one ``register(app)`` per listener module, and the Home tab's "Rooms" section.
+    ``meetings`` replaces ``services.meetings`` (for /room new and passcode repairs)."""
     feature = RoomsFeature(services, meetings)
-    for name, handler in {**commands.make_handlers(feature), **admin.make_handlers(feature)}.items():
-        services.subcommands.register(name, handler)  # type: ignore[arg-type]
-
-    def register_rooms_listeners(app: App) -> None:
-        actions.register(app, feature)
-        views.register(app, feature)
-        shortcuts.register(app, feature)
-
-    services.slack_extensions.append(register_rooms_listeners)
-    services.home_sections.append(home.make_section(feature))
+    services.rooms = feature
+    commands.register(services.subcommands)
+    admin.register(services.subcommands)
+    services.slack_extensions.extend([actions.register, views.register, shortcuts.register])
+    services.home_sections.append(functools.partial(home.rooms_section, feature))
     return feature

@@ -1,7 +1,9 @@
 """Buttons on result cards and on `/room list`: retry, join anyway, join without passcode, repair passcode,
 leave, new meeting — and the two that open a modal (enter passcode, join a meeting…).
 
-Every listener acknowledges first.  Modals are opened straight away with the click's ``trigger_id`` (valid
+Every listener is a module-level function registered through ``deferred`` (it runs after the ack, in the
+listener lane; what it raises is told to the clicker by the one after-ack reporter) and finds the rooms
+feature with ``rooms_of(context)``.  Modals are opened straight away with the click's ``trigger_id`` (valid
 for 3 seconds, once).  A click is claimed once in the store (``message ts : action : dispatch : nonce``), so a
 double click or a second person clicking the same button does not send the room twice.  The card whose
 button was clicked becomes the progress message and then the new result.
@@ -12,23 +14,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+import bot.slack.rooms.commands as room_commands
+import bot.slack.rooms.flow as flow
+import bot.slack.rooms.render as render
 from bot.dispatch.engine import to_thread
-from bot.slack.errors import UserFacingError, outage_error
+from bot.dispatch.outcomes import Requester
+from bot.slack.errors import ReplyTo, UserFacingError
 from bot.slack.ids import ActionId
 from bot.slack.lane import BUSY_TEXT, deferred
 from bot.slack.middleware import settings_of
-from bot.slack.rooms import commands as room_commands
-from bot.slack.rooms import flow, render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures, tell_requester
+from bot.slack.rooms.feature import RoomsFeature, rooms_of
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue
-from bot.store.db import DatabaseUnavailable
 from bot.store.types import DispatchSource
-from bot.zoom.errors import ZoomError
 
 log = logging.getLogger(__name__)
 
@@ -59,70 +61,68 @@ class Click:
         return f"action:{self.message_ts}:{self.action_id}:{self.key.dispatch or ''}:{self.key.nonce}"
 
 
-def register(app: App, feature: RoomsFeature) -> None:
-    @friendly_failures
-    def dispatch_button(ack: Ack, body: dict, action: dict, client: WebClient, context: BoltContext,
-                        respond: Any) -> None:
-        ack()
-        click = Click(body, action)
-        if not feature.claim(click.once_key):
-            flow.ephemeral(respond, render.info_message(
-                ":hourglass_flowing_sand: That button was already clicked; the message above shows what happened.",
-                "Nothing more was done."))
-            return
-        is_admin = settings_of(context).is_admin(click.user_id)
-        requester = feature.requester(client, click.user_id, is_admin=is_admin)
-        room_name = feature.room_name(click.key.room)
-        text = _working_text(click, room_name)
-        if click.card_ts and click.channel:  # editing the clicked card needs its channel too
-            progress = ProgressMessage.adopt(client, click.channel, click.user_id, click.card_ts, text, respond=respond)
-        else:
-            progress = ProgressMessage.start(client, click.channel, click.user_id, text, respond=respond)
-        _run(feature, click, progress, requester, room_name)
+def dispatch_button(body: dict, action: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
+    """Retry, Join anyway, Join without passcode, Repair passcode, Leave, New meeting."""
+    feature = rooms_of(context)
+    click = Click(body, action)
+    if not feature.claim(click.once_key):
+        flow.ephemeral(respond, render.info_message(
+            ":hourglass_flowing_sand: That button was already clicked; the message above shows what happened.",
+            "Nothing more was done."))
+        return
+    is_admin = settings_of(context).is_admin(click.user_id)
+    requester = feature.requester(client, click.user_id, is_admin=is_admin)
+    room_name = feature.room_name(click.key.room)
+    text = _working_text(click, room_name)
+    if click.card_ts and click.channel:  # editing the clicked card needs its channel too
+        progress = ProgressMessage.adopt(client, click.channel, click.user_id, click.card_ts, text, respond=respond)
+    else:
+        progress = ProgressMessage.start(client, click.channel, click.user_id, text, respond=respond)
+    _run(feature, click, progress, requester, room_name)
 
-    @friendly_failures
-    def enter_passcode(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
-        click = Click(body, action)
-        modal = ModalContext(click.key, click.channel, click.card_ts)
-        client.views_open(trigger_id=click.trigger_id, view=render.passcode_modal(modal))
 
-    @friendly_failures
-    def join_a_meeting(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
-        click = Click(body, action)
-        modal = ModalContext(click.key, click.channel)
-        # Open first (the trigger expires in 3 s), then name the room once the store has answered.
-        opened = client.views_open(trigger_id=click.trigger_id, view=render.join_meeting_modal(modal))
-        try:
-            view = opened["view"]
-            client.views_update(view_id=view["id"], hash=view["hash"],
-                                view=render.join_meeting_modal(modal, feature.room_name(click.key.room)))
-        except (SlackApiError, UserFacingError, KeyError) as error:
-            log.info("join modal left without the room name: %s", type(error).__name__)
+def enter_passcode(body: dict, action: dict, client: WebClient) -> None:
+    click = Click(body, action)
+    modal = ModalContext(click.key, click.channel, click.card_ts)
+    client.views_open(trigger_id=click.trigger_id, view=render.passcode_modal(modal))
 
-    @friendly_failures
-    def list_page(ack: Ack, body: dict, action: dict, respond: Any) -> None:
-        """Previous / Next on `/room list`: the same (ephemeral) message shows the other page."""
-        ack()
-        try:
-            page = render.ListPage.decode(str(action.get("value", "")))
-        except StaleValue:
-            raise UserFacingError("This button comes from an older roombot message and no longer works. Nothing was "
-                                  "done.", hint="Run `/room list` again.") from None
 
-        async def answer() -> None:
-            try:
-                message = await room_commands.list_message(feature, page.query, page.page)
-            except (DatabaseUnavailable, ZoomError) as error:
-                await to_thread(tell_requester, outage_error(error).to_message(), (),
-                                {"body": body, "respond": respond})
-                return
-            await to_thread(respond, response_type="ephemeral", replace_original=True, **message.as_kwargs())
+def join_a_meeting(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
+    click = Click(body, action)
+    modal = ModalContext(click.key, click.channel)
+    # Open first (the trigger expires in 3 s), then name the room once the store has answered.
+    opened = client.views_open(trigger_id=click.trigger_id, view=render.join_meeting_modal(modal))
+    try:
+        view = opened["view"]
+        client.views_update(view_id=view["id"], hash=view["hash"],
+                            view=render.join_meeting_modal(modal, rooms_of(context).room_name(click.key.room)))
+    except (SlackApiError, UserFacingError, KeyError) as error:
+        log.info("join modal left without the room name: %s", type(error).__name__)
 
-        if not feature.engine.submit(answer, label="room list page"):
-            flow.ephemeral(respond, render.info_message(BUSY_TEXT))
 
+def list_page(body: dict, action: dict, respond: Respond, context: BoltContext) -> None:
+    """Previous / Next on `/room list`: the same (ephemeral) message shows the other page."""
+    feature = rooms_of(context)
+    try:
+        page = render.ListPage.decode(str(action.get("value", "")))
+    except StaleValue:
+        raise UserFacingError("This button comes from an older roombot message and no longer works. Nothing was "
+                              "done.", hint="Run `/room list` again.") from None
+
+    async def answer() -> None:
+        message = await room_commands.list_message(feature, page.query, page.page)
+        await to_thread(respond, response_type="ephemeral", replace_original=True, **message.as_kwargs())
+
+    reply = ReplyTo.request(body, context).send
+
+    async def job() -> None:
+        await flow.reported(answer(), reply, where="list_page")
+
+    if not feature.engine.submit(job, label="room list page"):
+        flow.ephemeral(respond, render.info_message(BUSY_TEXT))
+
+
+def register(app: App) -> None:
     for action_id in DISPATCH_BUTTONS:
         app.action(action_id)(deferred(dispatch_button))
     app.action(ActionId.ENTER_PASSCODE)(deferred(enter_passcode))
@@ -141,20 +141,21 @@ def _working_text(click: Click, room_name: str) -> str:
     return flow.joining_text(room_name, click.key.meeting)
 
 
-def _run(feature: RoomsFeature, click: Click, progress: ProgressMessage, requester: Any, room_name: str) -> None:
+def _run(feature: RoomsFeature, click: Click, progress: ProgressMessage, requester: Requester,
+         room_name: str) -> None:
     key = click.key
     force = click.action_id == ActionId.JOIN_ANYWAY
     if click.action_id == ActionId.LEAVE or key.op == "leave":
-        flow.run_leave(feature, progress, requester, room_text=room_name, source=DispatchSource.BUTTON)
+        flow.run_leave(feature, progress, requester, room=room_name, source=DispatchSource.BUTTON)
     elif click.action_id == ActionId.REPAIR_PASSCODE:
         if not key.meeting:
             raise UserFacingError("This button does not say which meeting to repair. Nothing was done.")
-        flow.run_repair(feature, progress, requester, room_text=room_name, meeting_id=key.meeting)
+        flow.run_repair(feature, progress, requester, room=room_name, meeting_id=key.meeting)
     elif click.action_id == ActionId.NEW_MEETING or key.op == "new":
-        flow.run_new(feature, progress, requester, room_text=room_name, topic=key.topic,
+        flow.run_new(feature, progress, requester, room=room_name, topic=key.topic,
                      source=DispatchSource.BUTTON, force_accept=force)
     else:
         without = click.action_id == ActionId.JOIN_WITHOUT_PASSCODE or key.bare
         passcode = None if without else feature.remembered_passcode(key.dispatch)
-        flow.run_join(feature, progress, requester, room_text=room_name, meeting=key.reference(),
+        flow.run_join(feature, progress, requester, room=room_name, meeting=key.reference(),
                       source=DispatchSource.BUTTON, passcode=passcode, force_accept=force, without_passcode=without)

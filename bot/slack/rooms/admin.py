@@ -1,4 +1,5 @@
-"""Admin subcommands (the shell already refused non-admins): `/room sync | add | alias | remove | allow | audit`.
+"""Admin subcommands (the shell already refused non-admins): `/room sync | add | alias | remove | allow | audit`,
+one module-level handler each, ``register``-ed into ``services.subcommands`` by ``bot.slack.rooms.install``.
 
 Replies go to the admin alone.  `/room audit` shows Zoom's codes, fields and messages for each dispatch and
 whether a passcode was used — never the passcode (the store keeps it sealed, and it is not read here).
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
 
+import bot.slack.rooms.flow as flow
+import bot.slack.rooms.render as render
 from bot.dispatch.outcomes import format_meeting_number
 from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
 from bot.slack.errors import UserFacingError
-from bot.slack.rooms import flow, render
 from bot.slack.rooms.commands import split_room
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures
-from bot.slack.subcommands import SubcommandRequest
+from bot.slack.rooms.feature import RoomsFeature, feature_of
+from bot.slack.subcommands import SubcommandRegistry, SubcommandRequest
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
@@ -70,116 +72,118 @@ def _name_summary(names: Sequence[str]) -> str:
     return shown + (f" and {more} more (`/room list` pages through them)" if more > 0 else "")
 
 
-def make_handlers(feature: RoomsFeature) -> dict[str, object]:
-    @friendly_failures
-    def sync(request: SubcommandRequest) -> None:
-        listed, result = sync_rooms_from_zoom(feature.zoom, feature.sessions)
-        lines = [f":arrows_counterclockwise: *Synced {listed} rooms from Zoom.*"]
-        for label, names in (("Added", result.added), ("Updated", result.updated),
-                             ("Unchanged", result.unchanged), ("Known here but not in Zoom (kept)", result.not_in_zoom),
-                             ("Skipped: the name clashes with another room or alias", result.name_clashes)):
-            if names:
-                lines.append(f"{label} ({len(names)}): " + _name_summary(names))
-        hint = ("Rename clashing rooms in Zoom, or remove the alias that takes the name, then sync again."
-                if result.name_clashes else "`/room list` shows them with their live status.")
-        _reply(request, "\n".join(lines), hint)
+def sync(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    listed, result = sync_rooms_from_zoom(feature.zoom, feature.sessions)
+    lines = [f":arrows_counterclockwise: *Synced {listed} rooms from Zoom.*"]
+    for label, names in (("Added", result.added), ("Updated", result.updated),
+                         ("Unchanged", result.unchanged), ("Known here but not in Zoom (kept)", result.not_in_zoom),
+                         ("Skipped: the name clashes with another room or alias", result.name_clashes)):
+        if names:
+            lines.append(f"{label} ({len(names)}): " + _name_summary(names))
+    hint = ("Rename clashing rooms in Zoom, or remove the alias that takes the name, then sync again."
+            if result.name_clashes else "`/room list` shows them with their live status.")
+    _reply(request, "\n".join(lines), hint)
 
-    @friendly_failures
-    def add(request: SubcommandRequest) -> None:
-        words = request.args.split()
-        if len(words) < 2:
-            _reply(request, ":information_source: Usage: `/room add <name> <zoom room id>`",
-                   "Nothing was done. The Zoom room id is the `room_id` Zoom lists for the room; `/room sync` "
-                   "imports every room at once.")
-            return
-        name, given_id = " ".join(words[:-1]), words[-1]
-        room_id, zoom_id, location_id = _zoom_room(feature, given_id)
-        with session_scope(feature.sessions, write_lock=True) as session:
+
+def add(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    words = request.args.split()
+    if len(words) < 2:
+        _reply(request, ":information_source: Usage: `/room add <name> <zoom room id>`",
+               "Nothing was done. The Zoom room id is the `room_id` Zoom lists for the room; `/room sync` "
+               "imports every room at once.")
+        return
+    name, given_id = " ".join(words[:-1]), words[-1]
+    room_id, zoom_id, location_id = _zoom_room(feature, given_id)
+    with session_scope(feature.sessions, write_lock=True) as session:
+        try:
+            room = room_store.add_room(session, name, room_id, zoom_id=zoom_id, location_id=location_id)
+        except room_store.RoomError as error:
+            raise _store_error(error) from None
+        added = room.name
+    _reply(request, f":white_check_mark: Added *{escape_mrkdwn(added)}* (Zoom room {code(room_id)}).",
+           f"People can now use it: {code(f'/room join {added} <link>')}. Limit who may with `/room allow`.")
+
+
+def alias(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    room_text, alias_text = split_room(feature, request.args)
+    if not room_text or not alias_text:
+        _reply(request, ":information_source: Usage: `/room alias <room> <alias>`",
+               "Nothing was done. e.g. `/room alias Boardroom br`")
+        return
+    with session_scope(feature.sessions, write_lock=True) as session:
+        try:
+            room = room_store.resolve_room(session, room_text)
+            room_store.add_alias(session, room, alias_text, created_by=request.user_id)
+        except room_store.RoomError as error:
+            raise _store_error(error) from None
+        name = room.name
+    _reply(request, f":white_check_mark: *{escape_mrkdwn(name)}* can now also be called "
+                    f"*{escape_mrkdwn(' '.join(alias_text.split()))}*.")
+
+
+def remove(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    if not request.args:
+        _reply(request, ":information_source: Usage: `/room remove <room>`", "Nothing was done.")
+        return
+    with session_scope(feature.sessions, write_lock=True) as session:
+        try:
+            room = room_store.resolve_room(session, request.args)
+        except room_store.RoomError as error:
+            raise _store_error(error) from None
+        name = room.name
+        room_store.remove_room(session, room)
+    _reply(request, f":wastebasket: Removed *{escape_mrkdwn(name)}* with its aliases, access rules and bookings.",
+           "The audit trail keeps its past dispatches. `/room sync` brings it back if it is still in Zoom.")
+
+
+def allow(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    matches = list(MENTION.finditer(request.args))
+    if not matches:
+        _show_rules_or_usage(feature, request)
+        return
+    match = matches[-1]
+    room_text = request.args[:match.start()].strip()
+    removing = request.args[match.end():].strip().lower() in REMOVE_WORDS
+    principal = Principal.from_match(match)
+    with session_scope(feature.sessions, write_lock=True) as session:
+        try:
+            room = room_store.resolve_room(session, room_text)
+            if removing:
+                changed = room_store.disallow(session, room, principal.kind, principal.id)
+            else:
+                changed = room_store.allow(session, room, principal.kind, principal.id,
+                                           created_by=request.user_id)[1]
+        except room_store.RoomError as error:
+            raise _store_error(error) from None
+        name = room.name
+    room_name = escape_mrkdwn(name)
+    if removing:
+        text = (f":white_check_mark: {principal.label} may no longer use *{room_name}*." if changed
+                else f":information_source: {principal.label} had no rule on *{room_name}*; nothing changed.")
+    else:
+        text = (f":white_check_mark: {principal.label} may now use *{room_name}*." if changed
+                else f":information_source: {principal.label} could already use *{room_name}*.")
+    _reply(request, text, "A room with rules is open only to what they allow; a room without rules is open to "
+                          "all. Undo with `/room allow <room> <target> off`.")
+
+
+def audit_log(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    with session_scope(feature.sessions) as session:
+        room_id = None
+        if request.args:
             try:
-                room = room_store.add_room(session, name, room_id, zoom_id=zoom_id, location_id=location_id)
+                room_id = room_store.resolve_room(session, request.args).id
             except room_store.RoomError as error:
                 raise _store_error(error) from None
-            added = room.name
-        _reply(request, f":white_check_mark: Added *{escape_mrkdwn(added)}* (Zoom room {code(room_id)}).",
-               f"People can now use it: {code(f'/room join {added} <link>')}. Limit who may with `/room allow`.")
-
-    @friendly_failures
-    def alias(request: SubcommandRequest) -> None:
-        room_text, alias_text = split_room(feature, request.args)
-        if not room_text or not alias_text:
-            _reply(request, ":information_source: Usage: `/room alias <room> <alias>`",
-                   "Nothing was done. e.g. `/room alias Boardroom br`")
-            return
-        with session_scope(feature.sessions, write_lock=True) as session:
-            try:
-                room = room_store.resolve_room(session, room_text)
-                room_store.add_alias(session, room, alias_text, created_by=request.user_id)
-            except room_store.RoomError as error:
-                raise _store_error(error) from None
-            name = room.name
-        _reply(request, f":white_check_mark: *{escape_mrkdwn(name)}* can now also be called "
-                        f"*{escape_mrkdwn(' '.join(alias_text.split()))}*.")
-
-    @friendly_failures
-    def remove(request: SubcommandRequest) -> None:
-        if not request.args:
-            _reply(request, ":information_source: Usage: `/room remove <room>`", "Nothing was done.")
-            return
-        with session_scope(feature.sessions, write_lock=True) as session:
-            try:
-                room = room_store.resolve_room(session, request.args)
-            except room_store.RoomError as error:
-                raise _store_error(error) from None
-            name = room.name
-            room_store.remove_room(session, room)
-        _reply(request, f":wastebasket: Removed *{escape_mrkdwn(name)}* with its aliases, access rules and bookings.",
-               "The audit trail keeps its past dispatches. `/room sync` brings it back if it is still in Zoom.")
-
-    @friendly_failures
-    def allow(request: SubcommandRequest) -> None:
-        matches = list(MENTION.finditer(request.args))
-        if not matches:
-            _show_rules_or_usage(feature, request)
-            return
-        match = matches[-1]
-        room_text = request.args[:match.start()].strip()
-        removing = request.args[match.end():].strip().lower() in REMOVE_WORDS
-        principal = Principal.from_match(match)
-        with session_scope(feature.sessions, write_lock=True) as session:
-            try:
-                room = room_store.resolve_room(session, room_text)
-                if removing:
-                    changed = room_store.disallow(session, room, principal.kind, principal.id)
-                else:
-                    changed = room_store.allow(session, room, principal.kind, principal.id,
-                                               created_by=request.user_id)[1]
-            except room_store.RoomError as error:
-                raise _store_error(error) from None
-            name = room.name
-        room_name = escape_mrkdwn(name)
-        if removing:
-            text = (f":white_check_mark: {principal.label} may no longer use *{room_name}*." if changed
-                    else f":information_source: {principal.label} had no rule on *{room_name}*; nothing changed.")
-        else:
-            text = (f":white_check_mark: {principal.label} may now use *{room_name}*." if changed
-                    else f":information_source: {principal.label} could already use *{room_name}*.")
-        _reply(request, text, "A room with rules is open only to what they allow; a room without rules is open to "
-                              "all. Undo with `/room allow <room> <target> off`.")
-
-    @friendly_failures
-    def audit_log(request: SubcommandRequest) -> None:
-        with session_scope(feature.sessions) as session:
-            room_id = None
-            if request.args:
-                try:
-                    room_id = room_store.resolve_room(session, request.args).id
-                except room_store.RoomError as error:
-                    raise _store_error(error) from None
-            rows = audit.recent_dispatches(session, room_id=room_id, limit=AUDIT_ROWS)
-            message = audit_message(rows)
-        flow.ephemeral(request.respond, message)
-
-    return {"sync": sync, "add": add, "alias": alias, "remove": remove, "allow": allow, "audit": audit_log}
+        rows = audit.recent_dispatches(session, room_id=room_id, limit=AUDIT_ROWS)
+        message = audit_message(rows)
+    flow.ephemeral(request.respond, message)
 
 
 def _zoom_room(feature: RoomsFeature, given_id: str) -> tuple[str, str | None, str | None]:
@@ -253,3 +257,12 @@ def _audit_entry(row: Dispatch) -> str:
             parts.append(f"room {response.room_status}")
         lines.append("• " + " ".join(parts))
     return render.clip("\n".join(lines), 2900)
+
+
+def register(subcommands: SubcommandRegistry) -> None:
+    subcommands.register("sync", sync)
+    subcommands.register("add", add)
+    subcommands.register("alias", alias)
+    subcommands.register("remove", remove)
+    subcommands.register("allow", allow)
+    subcommands.register("audit", audit_log)

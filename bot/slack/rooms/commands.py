@@ -1,4 +1,6 @@
-"""`/room list | join | new | leave | status` (SPEC §5).
+"""`/room list | join | new | leave | status` (SPEC §5): one module-level handler each, ``register``-ed into
+``services.subcommands`` by ``bot.slack.rooms.install``.  Each finds the rooms feature on the request
+(``feature_of(request.services)``); what a handler raises is told to the requester by the `/room` router.
 
 Refusals that are only about what the requester typed (missing arguments, an unknown room, a link that is
 not a Zoom meeting, a room they may not use) are answered to them alone.  Everything that touches a room
@@ -13,20 +15,21 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import bot.slack.rooms.flow as flow
+import bot.slack.rooms.render as render
 from bot.dispatch.engine import to_thread
-from bot.dispatch.outcomes import DispatchResult, ResultKind
+from bot.dispatch.outcomes import DispatchResult, Requester, ResultKind
+from bot.dispatch.service import RoomTarget
 from bot.meetings import parse_meeting_reference
-from bot.slack.errors import UserFacingError, outage_error
+from bot.slack.errors import ReplyTo
 from bot.slack.lane import BUSY_TEXT
-from bot.slack.rooms import flow, render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures, tell_requester
+from bot.slack.rooms.feature import RoomsFeature, feature_of
 from bot.slack.rooms.progress import ProgressMessage
-from bot.slack.subcommands import SubcommandRequest
+from bot.slack.subcommands import SubcommandRegistry, SubcommandRequest
 from bot.store import rooms as room_store
-from bot.store.db import DatabaseUnavailable, session_scope
+from bot.store.db import session_scope
 from bot.store.models import Room, RoomAlias
 from bot.store.types import DispatchAction, DispatchSource
-from bot.zoom.errors import ZoomError
 
 USAGE = {
     "join": ("`/room join <room> <meeting link | meeting id> [passcode]`",
@@ -107,15 +110,12 @@ def _refused_privately(request: SubcommandRequest, result: DispatchResult) -> bo
     return False
 
 
-def _submit_lookup(feature: RoomsFeature, request: SubcommandRequest, answer: Callable[[], Awaitable[None]]) -> None:
+def _submit_lookup(feature: RoomsFeature, request: SubcommandRequest,
+                   answer: Callable[[], Awaitable[None]]) -> None:
     """Run a status lookup on the dispatch engine (it waits on Zoom); say so at once when it cannot, and in
-    plain words when the store or Zoom fails on the way."""
+    plain words (the one reporter) when the store or Zoom fails on the way."""
     async def lookup() -> None:
-        try:
-            await answer()
-        except (UserFacingError, DatabaseUnavailable, ZoomError) as error:
-            problem = error if isinstance(error, UserFacingError) else outage_error(error)
-            await to_thread(tell_requester, problem.to_message(), (request,), {})
+        await flow.reported(answer(), ReplyTo.command(request).send, where=request.name)
 
     if not feature.engine.submit(lookup, label="room status lookup"):
         flow.ephemeral(request.respond, render.info_message(BUSY_TEXT))
@@ -125,8 +125,8 @@ async def list_message(feature: RoomsFeature, query: str = "", page: int = 1) ->
     """One page of `/room list [text]` (on the dispatch engine: the status comes from the status board).
 
     Every room can be reached: a page holds ``render.ROOMS_PER_PAGE`` rooms and its Previous/Next buttons
-    (``actions.register``) show the others; ``text`` narrows the list to the rooms whose name or alias
-    contains it."""
+    (``bot.slack.rooms.actions.list_page``) show the others; ``text`` narrows the list to the rooms whose name
+    or alias contains it."""
     rooms, zoom_problem = await feature.rooms_with_status()
     found = render.find_rooms(rooms, query) if query else rooms
     return render.rooms_list_message(found, zoom_problem=zoom_problem, page=page, query=query, total=len(rooms))
@@ -137,88 +137,101 @@ def list_query(args: str) -> str:
     return " ".join(args.split())[:render.MAX_LIST_QUERY]
 
 
-def make_handlers(feature: RoomsFeature) -> dict[str, object]:
-    @friendly_failures
-    def list_rooms(request: SubcommandRequest) -> None:
-        query = list_query(request.args)
+def resolved(feature: RoomsFeature, request: SubcommandRequest, room_text: str, requester: Requester,
+             action: DispatchAction) -> RoomTarget | None:
+    """The room, resolved (and its refusal audited) once, before anything is posted; None when refused, and
+    the requester was told privately."""
+    target = feature.dispatcher.resolve_now(room_text, requester, request.channel_id, DispatchSource.COMMAND,
+                                            action)
+    if isinstance(target, DispatchResult):
+        _refused_privately(request, target)
+        return None
+    return target
 
-        async def answer() -> None:
-            message = await list_message(feature, query)
-            await to_thread(flow.ephemeral, request.respond, message)
 
-        _submit_lookup(feature, request, answer)
+def _progress(request: SubcommandRequest, text: str) -> ProgressMessage:
+    return ProgressMessage.start(request.client, request.channel_id, request.user_id, text, respond=request.respond)
 
-    @friendly_failures
-    def join(request: SubcommandRequest) -> None:
-        room_text, meeting_text = split_room(feature, request.args)
-        if not room_text or not meeting_text:
-            flow.ephemeral(request.respond, usage_message("join"))
-            return
-        reference = parse_meeting_reference(meeting_text)
-        if not reference.is_valid or not reference.meeting_id:
-            reason = reference.reason or ("A personal link (zoom.us/my/…) does not carry the meeting ID a room "
-                                          "needs; paste the meeting ID or the whole invitation instead.")
-            flow.ephemeral(request.respond, render.refusal_message(
-                DispatchResult(ResultKind.INVALID_REFERENCE, room_text, reason)))
-            return
-        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve_now(room_text, requester, request.channel_id, DispatchSource.COMMAND,
-                                            DispatchAction.JOIN)
-        if isinstance(target, DispatchResult):
-            _refused_privately(request, target)
-            return
-        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
-                                         flow.joining_text(target.name, reference.meeting_id),
-                                         respond=request.respond)
-        flow.run_join(feature, progress, requester, room_text=target.name, meeting=reference,
-                      source=DispatchSource.COMMAND)
 
-    @friendly_failures
-    def new(request: SubcommandRequest) -> None:
-        if not request.args:
-            flow.ephemeral(request.respond, usage_message("new"))
-            return
-        room_text, topic = split_room(feature, request.args)
-        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve_now(room_text, requester, request.channel_id, DispatchSource.COMMAND,
-                                            DispatchAction.NEW)
-        if isinstance(target, DispatchResult):
-            _refused_privately(request, target)
-            return
-        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
-                                         flow.creating_text(target.name), respond=request.respond)
-        flow.run_new(feature, progress, requester, room_text=target.name, topic=topic[:200] or None,
+# ------------------------------------------------------------------------------------------ the handlers
+
+
+def list_rooms(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    query = list_query(request.args)
+
+    async def answer() -> None:
+        message = await list_message(feature, query)
+        await to_thread(flow.ephemeral, request.respond, message)
+
+    _submit_lookup(feature, request, answer)
+
+
+def join(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    room_text, meeting_text = split_room(feature, request.args)
+    if not room_text or not meeting_text:
+        flow.ephemeral(request.respond, usage_message("join"))
+        return
+    reference = parse_meeting_reference(meeting_text)
+    if not reference.is_valid or not reference.meeting_id:
+        reason = reference.reason or ("A personal link (zoom.us/my/…) does not carry the meeting ID a room "
+                                      "needs; paste the meeting ID or the whole invitation instead.")
+        flow.ephemeral(request.respond, render.refusal_message(
+            DispatchResult(ResultKind.INVALID_REFERENCE, room_text, reason)))
+        return
+    requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+    target = resolved(feature, request, room_text, requester, DispatchAction.JOIN)
+    if target is not None:
+        progress = _progress(request, flow.joining_text(target.name, reference.meeting_id))
+        flow.run_join(feature, progress, requester, room=target, meeting=reference, source=DispatchSource.COMMAND)
+
+
+def new(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    if not request.args:
+        flow.ephemeral(request.respond, usage_message("new"))
+        return
+    room_text, topic = split_room(feature, request.args)
+    requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+    target = resolved(feature, request, room_text, requester, DispatchAction.NEW)
+    if target is not None:
+        progress = _progress(request, flow.creating_text(target.name))
+        flow.run_new(feature, progress, requester, room=target, topic=topic[:200] or None,
                      source=DispatchSource.COMMAND)
 
-    @friendly_failures
-    def leave(request: SubcommandRequest) -> None:
-        if not request.args:
-            flow.ephemeral(request.respond, usage_message("leave"))
-            return
-        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
-        target = feature.dispatcher.resolve_now(request.args, requester, request.channel_id, DispatchSource.COMMAND,
-                                            DispatchAction.LEAVE)
-        if isinstance(target, DispatchResult):
-            _refused_privately(request, target)
-            return
-        progress = ProgressMessage.start(request.client, request.channel_id, request.user_id,
-                                         flow.leaving_text(target.name), respond=request.respond)
-        flow.run_leave(feature, progress, requester, room_text=target.name, source=DispatchSource.COMMAND)
 
-    @friendly_failures
-    def status(request: SubcommandRequest) -> None:
-        if not request.args:
-            flow.ephemeral(request.respond, usage_message("status"))
-            return
-        requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+def leave(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    if not request.args:
+        flow.ephemeral(request.respond, usage_message("leave"))
+        return
+    requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
+    target = resolved(feature, request, request.args, requester, DispatchAction.LEAVE)
+    if target is not None:
+        progress = _progress(request, flow.leaving_text(target.name))
+        flow.run_leave(feature, progress, requester, room=target, source=DispatchSource.COMMAND)
 
-        async def answer() -> None:
-            result = await feature.dispatcher.status(request.args, requester, request.channel_id)
-            if not _refused_privately(request, result):
-                await to_thread(flow.ephemeral, request.respond,
-                                render.result_message(result, requester_id=request.user_id, op="status"))
 
-        _submit_lookup(feature, request, answer)
+def status(request: SubcommandRequest) -> None:
+    feature = feature_of(request.services)
+    if not request.args:
+        flow.ephemeral(request.respond, usage_message("status"))
+        return
+    requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
 
-    return {"list": list_rooms, "join": join, "new": new, "leave": leave, "status": status}
+    async def answer() -> None:
+        result = await feature.dispatcher.status(request.args, requester, request.channel_id)
+        if not _refused_privately(request, result):
+            await to_thread(flow.ephemeral, request.respond,
+                            render.result_message(result, requester_id=request.user_id, op="status"))
 
+    _submit_lookup(feature, request, answer)
+
+
+def register(subcommands: SubcommandRegistry) -> None:
+    subcommands.register("list", list_rooms)
+    subcommands.register("join", join)
+    subcommands.register("new", new)
+    subcommands.register("leave", leave)
+    subcommands.register("status", status)

@@ -1,80 +1,49 @@
-"""What every rooms listener shares: the dispatch services, requester lookup, rooms with live status,
-once-only claims, and the translation of "database down" / "Zoom unreachable" into plain replies."""
+"""What every rooms listener shares: the dispatch services, requester lookup, rooms with live status and
+once-only claims.  ``install`` puts one ``RoomsFeature`` on ``services.rooms``; listeners reach it with
+``rooms_of(context)``, subcommand handlers with ``feature_of(request.services)``."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import Requester
+from bot.dispatch.service import DispatchService
 from bot.services import Services
-from bot.slack.blocks import SlackMessage
-from bot.slack.directory import directory_of
-from bot.slack.errors import UserFacingError, outage_error, reason_code
+from bot.slack.directory import SlackDirectory, directory_of
+from bot.slack.errors import UserFacingError
+from bot.slack.middleware import services_of
 from bot.slack.rooms.render import RoomView
-from bot.slack.subcommands import SubcommandRequest
 from bot.store import audit
 from bot.store import rooms as room_store
-from bot.store.db import DatabaseUnavailable, session_scope
+from bot.store.db import session_scope
 from bot.store.models import Room
 from bot.zoom.errors import ZoomError
 
+if TYPE_CHECKING:
+    from bot.store.crypto import SecretBox
+    from bot.zoom.client import ZoomClient
+
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+def feature_of(services: Services) -> RoomsFeature:
+    """The rooms feature ``bot.slack.rooms.install`` put on ``services``."""
+    feature = services.rooms
+    if not isinstance(feature, RoomsFeature):
+        raise RuntimeError("the rooms surface is not installed: call bot.slack.rooms.install(services) first")
+    return feature
 
 
-def friendly_failures(handler: F) -> F:
-    """Answer the requester directly when a handler gives up with a ``UserFacingError``, or the database or
-    Zoom is unreachable (the central handler would only say "unexpected error" for the last two).
-
-    Replying here instead of re-raising also sidesteps a race in Bolt's thread runner: a listener that
-    raises right after ``ack()`` can make Bolt forget the ack and hold Slack's HTTP response for the whole
-    3-second ack timeout.
-    """
-
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return handler(*args, **kwargs)
-        except UserFacingError as error:
-            problem = error
-        except (DatabaseUnavailable, ZoomError) as error:
-            problem = outage_error(error)
-        log.info("%s: told the requester why it stopped: %s", handler.__name__, reason_code(problem))
-        tell_requester(problem.to_message(), args, kwargs)
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def tell_requester(message: SlackMessage, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Show ``message`` to whoever sent the command, click or form — privately; never raises."""
-    try:
-        if args and isinstance(args[0], SubcommandRequest):
-            args[0].respond(response_type="ephemeral", **message.as_kwargs())
-            return
-        body = kwargs.get("body") or {}
-        respond, client = kwargs.get("respond"), kwargs.get("client")
-        if respond is not None and body.get("response_url"):
-            respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-            return
-        user = (body.get("user") or {}).get("id")
-        channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id")
-        if client is None or not user:
-            log.warning("could not tell anyone: no requester in the request")
-        elif channel:
-            client.chat_postEphemeral(channel=channel, user=user, **message.as_kwargs())
-        else:  # a modal submission: a direct message from the app is private too
-            client.chat_postMessage(channel=user, **message.as_kwargs())
-    except Exception:  # noqa: BLE001 - reporting a failure must not raise another one
-        log.warning("could not tell the requester about a problem", exc_info=True)
+def rooms_of(context: BoltContext) -> RoomsFeature:
+    """The rooms feature, for a Bolt listener (``services`` come with every request: bot.slack.middleware)."""
+    return feature_of(services_of(context))
 
 
 class RoomsFeature:
@@ -82,15 +51,19 @@ class RoomsFeature:
         if services.dispatcher is None or services.session_factory is None or services.engine is None:
             raise ValueError("the rooms feature needs services.dispatcher, .engine and .session_factory")
         self.services = services
-        self.dispatcher = services.dispatcher
+        self.dispatcher: DispatchService = services.dispatcher
         self.engine: DispatchEngine = services.engine
-        self.meetings = meetings or services.meetings
-        self.sessions = services.session_factory
-        self.directory = directory_of(services)
+        self.meetings: MeetingService = meetings or services.meetings
+        self.sessions: sessionmaker[Session] = services.session_factory
+        self.directory: SlackDirectory = directory_of(services)
 
     @property
-    def zoom(self) -> Any:
-        return self.services.zoom or self.dispatcher.zoom
+    def zoom(self) -> ZoomClient:
+        """The sync Zoom client of the admin commands (`/room sync`, `/room add`)."""
+        zoom: ZoomClient | None = self.services.zoom
+        if zoom is None:
+            raise RuntimeError("services.zoom is not set: the admin commands need the sync Zoom client")
+        return zoom
 
     # -- who is asking ------------------------------------------------------------------------------------
 
@@ -150,16 +123,16 @@ class RoomsFeature:
 
     def remembered_passcode(self, dispatch_id: int | None) -> str | None:
         """The passcode an earlier dispatch used, so Retry / Join anyway do not ask for it again."""
-        lookup = getattr(self.dispatcher, "remembered_passcode", None)
-        if dispatch_id is None or lookup is None:
+        if dispatch_id is None:
             return None
         try:
-            return lookup(dispatch_id)
+            return self.dispatcher.remembered_passcode(dispatch_id)
         except Exception as error:  # noqa: BLE001 - e.g. a rotated key: ask again rather than fail the retry
             log.info("could not reopen the passcode of dispatch %s: %s", dispatch_id, type(error).__name__)
             return None
 
     @property
-    def secret_box(self) -> Any:
+    def secret_box(self) -> SecretBox | None:
         """Seals a passcode stated in a shared message for the shortcut's modal (None: not carried)."""
-        return self.services.secret_box or getattr(getattr(self.dispatcher, "trail", None), "secret_box", None)
+        box: SecretBox | None = self.services.secret_box or self.dispatcher.trail.secret_box
+        return box

@@ -4,8 +4,13 @@ replace it with the result card, and hand a created or repaired passcode to the 
 Commands, buttons, modals and the message shortcut all end up here, so every entry point reports the same
 way.  The dispatch itself runs on the dispatch engine (``submit``): the listener thread that called here is
 free again at once, and a dispatch that has to wait, or that the engine cannot take, says so in its message.
-Infrastructure failures in the middle of a dispatch still end the progress message with words, never
-leave it at "⏳ Sending…".
+Failures in the middle of a dispatch (the database, Zoom, a bug) go to the one after-ack reporter
+(``bot.slack.errors.report_failure``) with the progress message as the place to say so: it ends with words,
+never at "⏳ Sending…".
+
+A room the caller already resolved (``/room join|new|leave`` check it before they post anything) is passed
+on as its ``RoomTarget``.  The dispatch service still takes the room as text, so for now its name is what is
+sent (and resolved there once more); see ``room_text``.
 """
 
 from __future__ import annotations
@@ -13,19 +18,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import bot.slack.rooms.render as render
 from bot.dispatch.engine import Admission, to_thread
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, Stage, format_meeting_number
+from bot.dispatch.service import RoomTarget
 from bot.meetings import MeetingReference
 from bot.slack.blocks import SlackMessage
-from bot.slack.errors import outage_error
-from bot.slack.rooms import render
+from bot.slack.errors import Reply, report_failure
 from bot.slack.rooms.feature import RoomsFeature
 from bot.slack.rooms.progress import ProgressMessage, deliver_privately
-from bot.store.db import DatabaseUnavailable
 from bot.store.types import DispatchSource
 from bot.zoom.errors import ZoomError
 
 log = logging.getLogger(__name__)
+
+CHECK_THE_ROOM = "Check the room's status with `/room status <room>` before trying again."
+TRY_AGAIN_SOON = "Try again in a minute."
+# A room: resolved by the caller (a command), or as the dispatch service should find it (a button's room name).
+RoomRef = RoomTarget | str
 
 
 def joining_text(room_name: str, meeting_id: str | None) -> str:
@@ -44,10 +54,17 @@ def leaving_text(room_name: str) -> str:
     return f"Asking {room_name} to leave its meeting…"
 
 
-def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
+def room_text(room: RoomRef) -> str:
+    """What the dispatch service is given for ``room``.  A ``RoomTarget`` is resolved again there by its
+    exact name: ``DispatchService.join`` / ``.leave`` and ``MeetingService.new_meeting`` do not take a
+    resolved room yet."""
+    return room.name if isinstance(room, RoomTarget) else room
+
+
+def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room: RoomRef,
              meeting: MeetingReference, source: DispatchSource, passcode: str | None = None,
              force_accept: bool = False, without_passcode: bool = False) -> Admission:
-    request = JoinRequest(room_text, meeting, requester, progress.channel, source, passcode=passcode,
+    request = JoinRequest(room_text(room), meeting, requester, progress.channel, source, passcode=passcode,
                           force_accept=force_accept, without_passcode=without_passcode)
 
     async def join() -> None:
@@ -60,11 +77,11 @@ def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Reques
     return submit(feature, progress, join)
 
 
-def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
+def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room: RoomRef,
             topic: str | None, source: DispatchSource, force_accept: bool = False) -> Admission:
     async def new() -> None:
         result = await _guarded(progress, feature.meetings.new_meeting(
-            room_text, topic, requester, progress.channel, _stages(progress), source=source,
+            room_text(room), topic, requester, progress.channel, _stages(progress), source=source,
             force_accept=force_accept))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
@@ -74,11 +91,11 @@ def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Request
     return submit(feature, progress, new)
 
 
-def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
+def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room: RoomRef,
                meeting_id: str, source: DispatchSource = DispatchSource.BUTTON) -> Admission:
     async def repair() -> None:
         result = await _guarded(progress, feature.meetings.repair(
-            room_text, meeting_id, requester, progress.channel, _stages(progress), source=source))
+            room_text(room), meeting_id, requester, progress.channel, _stages(progress), source=source))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="join"))
@@ -87,10 +104,11 @@ def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requ
     return submit(feature, progress, repair)
 
 
-def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room_text: str,
+def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room: RoomRef,
               source: DispatchSource) -> Admission:
     async def leave() -> None:
-        result = await _guarded(progress, feature.dispatcher.leave(room_text, requester, progress.channel, source))
+        result = await _guarded(progress, feature.dispatcher.leave(room_text(room), requester, progress.channel,
+                                                                   source))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="leave"))
@@ -128,27 +146,23 @@ def _share_passcode(progress: ProgressMessage, result: DispatchResult, *, repair
 
 
 async def _guarded(progress: ProgressMessage, work: Awaitable[DispatchResult]) -> DispatchResult | None:
-    """Run the dispatch; if the infrastructure fails, end the progress message with the reason instead."""
+    """Run the dispatch; if it fails, the one reporter ends the progress message with the reason instead."""
     try:
         return await work
-    except DatabaseUnavailable as error:
-        await to_thread(_end_with, progress, outage_error(error).user_message,
-                        "Check the room's status with `/room status <room>` before trying again.")
-    except ZoomError as error:
-        await to_thread(_end_with, progress, outage_error(error).user_message, "Try again in a minute.")
-    except Exception:
-        log.exception("a dispatch failed unexpectedly")
-        await to_thread(_end_with, progress, "roombot hit an unexpected error and stopped before finishing.",
-                        "Check the room's status with `/room status <room>` before trying again.")
-    return None
+    except Exception as error:  # noqa: BLE001 - reported in the dispatch's own message
+        next_step = TRY_AGAIN_SOON if isinstance(error, ZoomError) else CHECK_THE_ROOM
+        await to_thread(report_failure, error, progress.finish, where="a dispatch", next_step=next_step)
+        return None
 
 
-def _end_with(progress: ProgressMessage, text: str, hint: str) -> None:
+async def reported(work: Awaitable[None], reply: Reply, *, where: str) -> None:
+    """Run ``work`` (a lookup on the dispatch engine, after the ack); tell ``reply`` if it fails."""
     try:
-        progress.finish(render.info_message(f":warning: {text}", hint))
-    except Exception:  # noqa: BLE001 - reporting must not hide the original failure
-        log.warning("could not report a failed dispatch in Slack", exc_info=True)
+        await work
+    except Exception as error:  # noqa: BLE001 - already acknowledged: report, do not re-raise
+        await to_thread(report_failure, error, reply, where=where)
 
 
 def ephemeral(respond: Callable[..., object], message: SlackMessage) -> None:
+    """Answer the requester alone through ``response_url``, leaving the message with the button in place."""
     respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())

@@ -1,6 +1,7 @@
 """The App Home "Rooms" section: every stored room with its live Zoom status (bookings are another section).
 
 A Home tab is rebuilt each time it is opened, so this must never raise: problems become a line of text.
+``install`` adds ``functools.partial(rooms_section, feature)`` to ``services.home_sections``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.rooms import render
+import bot.slack.rooms.render as render
 from bot.slack.rooms.feature import RoomsFeature
 from bot.store.db import DatabaseUnavailable
 
@@ -19,17 +20,14 @@ log = logging.getLogger(__name__)
 HOME_STATUS_TIMEOUT = 20.0  # seconds; a Home tab that waits longer shows the rooms without status
 
 
-def make_section(feature: RoomsFeature):  # noqa: ANN201 - a bot.services.HomeSection
-    def rooms_section(user_id: str) -> Sequence[Block]:
-        try:
-            # The Home tab is built in the listener lane; the status comes from the engine's status board.
-            rooms, zoom_problem = feature.engine.run(feature.rooms_with_status(), timeout=HOME_STATUS_TIMEOUT)
-        except DatabaseUnavailable:
-            return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
-        except Exception:  # noqa: BLE001 - the rest of the Home tab must still show
-            log.warning("could not build the rooms section of the Home tab", exc_info=True)
-            return render.home_blocks([], problem="The rooms could not be loaded right now.")
-        problem = f"Live status unavailable: {zoom_problem}" if zoom_problem else None
-        return render.home_blocks(rooms, problem=problem)
-
-    return rooms_section
+def rooms_section(feature: RoomsFeature, user_id: str) -> Sequence[Block]:
+    try:
+        # The Home tab is built in the listener lane; the status comes from the engine's status board.
+        rooms, zoom_problem = feature.engine.run(feature.rooms_with_status(), timeout=HOME_STATUS_TIMEOUT)
+    except DatabaseUnavailable:
+        return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
+    except Exception:  # noqa: BLE001 - the rest of the Home tab must still show
+        log.warning("could not build the rooms section of the Home tab", exc_info=True)
+        return render.home_blocks([], problem="The rooms could not be loaded right now.")
+    problem = f"Live status unavailable: {zoom_problem}" if zoom_problem else None
+    return render.home_blocks(rooms, problem=problem)

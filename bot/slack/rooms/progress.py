@@ -15,18 +15,17 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+import bot.slack.rooms.render as render
 from bot.dispatch.outcomes import Stage
 from bot.slack.blocks import SlackMessage
-from bot.slack.rooms import render
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[..., Any]
+Respond = Callable[..., object]  # Bolt's Respond, or anything that posts to a response_url
 # slack_sdk logs whole request bodies at DEBUG (WebClient and the response_url WebhookClient); the one request
 # that carries a passcode must not put it in a log, whatever level an operator chooses.
 SLACK_SDK_BODY_LOGGERS = ("slack_sdk.web.base_client", "slack_sdk.webhook.client")

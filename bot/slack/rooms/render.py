@@ -521,7 +521,7 @@ def join_meeting_modal(context: ModalContext, room_name: str | None = None) -> V
 
 def send_room_modal(context: ModalContext, rooms: Sequence[RoomView], *, passcode_stated: bool) -> View:
     """The message shortcut's form.  Up to 100 rooms are listed in the select; with more, the select searches
-    them as the user types (the options come from ``shortcuts.register``'s ``app.options`` listener)."""
+    them as the user types (the options come from the ``app.options`` listener ``shortcuts.room_options``)."""
     select = room_picker(rooms, action_id=ActionId.ROOM_SELECT, placeholder="Choose a room")
     number = format_meeting_number(context.key.meeting)
     blocks: list[Block] = [section_block(f"Send a Zoom Room into meeting *{number}*."),

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
+import bot.slack.rooms.render as render
 from bot.meetings import parse_message
+from bot.slack.errors import acks_itself
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.lane import deferred
-from bot.slack.rooms import render
-from bot.slack.rooms.feature import RoomsFeature, friendly_failures
+from bot.slack.rooms.feature import rooms_of
 from bot.slack.rooms.values import DispatchKey, ModalContext
 from bot.store.db import DatabaseUnavailable
 
@@ -32,54 +33,57 @@ NO_MEETING_HINT = ("Use the shortcut on a message with a Zoom meeting link, meet
                    "`/room join <room> <link>`.")
 
 
-def register(app: App, feature: RoomsFeature) -> None:
-    @friendly_failures
-    def send_room(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        trigger_id = body.get("trigger_id")
-        reference = parse_message(str((body.get("message") or {}).get("text") or ""))
-        if not reference.is_valid or not reference.meeting_id:
-            reason = reference.reason or ("That is a personal link (zoom.us/my/…), which does not carry the meeting ID "
-                                          "a room needs.")
-            client.views_open(trigger_id=trigger_id, view=render.notice_view(
-                f":warning: I could not find a meeting to send a room to: {render.escape_mrkdwn(reason)}",
-                NO_MEETING_HINT))
-            return
-        opened = client.views_open(trigger_id=trigger_id, view=render.notice_view(
-            ":hourglass_flowing_sand: Loading the rooms…"))
-        sealed = None
-        box = feature.secret_box
-        if reference.passcode and box is not None:
-            sealed = box.seal(reference.passcode).token
-        channel = (body.get("channel") or {}).get("id")
-        modal = ModalContext(DispatchKey(op="join", room=0, meeting=reference.meeting_id, pwd=reference.pwd_token),
-                             channel=channel, sealed_passcode=sealed)
-        rooms = feature.stored_rooms()
-        if rooms:
-            view: Any = render.send_room_modal(modal, rooms, passcode_stated=sealed is not None)
-        else:
-            view = render.notice_view(":information_source: roombot knows no rooms yet.",
-                                      "A roombot admin can import them from Zoom with `/room sync`.")
-        try:
-            client.views_update(view_id=opened["view"]["id"], view=view)
-        except (SlackApiError, KeyError) as error:
-            log.info("could not fill in the send-room modal: %s", type(error).__name__)
+def send_room(body: dict, client: WebClient, context: BoltContext) -> None:
+    """The message shortcut (deferred: runs after the ack)."""
+    trigger_id = body.get("trigger_id")
+    reference = parse_message(str((body.get("message") or {}).get("text") or ""))
+    if not reference.is_valid or not reference.meeting_id:
+        reason = reference.reason or ("That is a personal link (zoom.us/my/…), which does not carry the meeting ID "
+                                      "a room needs.")
+        client.views_open(trigger_id=trigger_id, view=render.notice_view(
+            f":warning: I could not find a meeting to send a room to: {render.escape_mrkdwn(reason)}",
+            NO_MEETING_HINT))
+        return
+    opened = client.views_open(trigger_id=trigger_id, view=render.notice_view(
+        ":hourglass_flowing_sand: Loading the rooms…"))
+    feature = rooms_of(context)
+    sealed = None
+    box = feature.secret_box
+    if reference.passcode and box is not None:
+        sealed = box.seal(reference.passcode).token
+    channel = (body.get("channel") or {}).get("id")
+    modal = ModalContext(DispatchKey(op="join", room=0, meeting=reference.meeting_id, pwd=reference.pwd_token),
+                         channel=channel, sealed_passcode=sealed)
+    rooms = feature.stored_rooms()
+    view: View
+    if rooms:
+        view = render.send_room_modal(modal, rooms, passcode_stated=sealed is not None)
+    else:
+        view = render.notice_view(":information_source: roombot knows no rooms yet.",
+                                  "A roombot admin can import them from Zoom with `/room sync`.")
+    try:
+        client.views_update(view_id=opened["view"]["id"], view=view)
+    except (SlackApiError, KeyError) as error:
+        log.info("could not fill in the send-room modal: %s", type(error).__name__)
 
-    def room_options(ack: Ack, payload: dict) -> None:
-        """Type-ahead of the form's room select when there are more rooms than a static_select holds.
 
-        Slack waits for the options in the ack itself (3 seconds), so this is not deferred: it reads the stored
-        rooms (one short query, no Zoom) and answers at once."""
-        try:
-            rooms = feature.stored_rooms()
-        except DatabaseUnavailable as error:
-            log.warning("no room options: %s", error)
-            ack(options=[])
-            return
-        ack(**render.room_options(rooms, str(payload.get("value") or "")))
+def room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
+    """Type-ahead of the form's room select when there are more rooms than a static_select holds.
 
+    Slack waits for the options in the ack itself (3 seconds), so this is not deferred: it reads the stored
+    rooms (one short query, no Zoom) and answers at once."""
+    try:
+        rooms = rooms_of(context).stored_rooms()
+    except DatabaseUnavailable as error:
+        log.warning("no room options: %s", error)
+        ack(options=[])
+        return
+    ack(**render.room_options(rooms, str(payload.get("value") or "")))
+
+
+def register(app: App) -> None:
     app.shortcut(CallbackId.SEND_ROOM_SHORTCUT)(deferred(send_room))
-    app.options(ActionId.ROOM_SELECT, matchers=[in_view(CallbackId.SEND_ROOM_MODAL)])(room_options)
+    app.options(ActionId.ROOM_SELECT, matchers=[in_view(CallbackId.SEND_ROOM_MODAL)])(acks_itself(room_options))
 
 
 def in_view(callback_id: str) -> Callable[..., bool]:

@@ -117,5 +117,5 @@ class ModalContext:
             raise StaleValue(str(error)) from None
 
 
-def _optional_str(value: Any) -> str | None:
+def _optional_str(value: object) -> str | None:
     return str(value) if value not in (None, "") else None

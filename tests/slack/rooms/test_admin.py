@@ -6,7 +6,7 @@ import pytest
 
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot
 from tests.support.stack import SHORT_WATCH
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])

@@ -4,7 +4,7 @@ live in the store, so the whole path is exercised on both backends (db_backend i
 from __future__ import annotations
 
 from bot.slack.ids import ActionId
-from tests.slack_rooms.conftest import EXTERNAL_ID, PROGRESS_PREFIX, RoomBot, block_text, button_ids
+from tests.slack.rooms.conftest import EXTERNAL_ID, PROGRESS_PREFIX, RoomBot, block_text, button_ids
 
 PASSCODE = "Xk7_9ab"
 

@@ -18,8 +18,8 @@ from bot.slack.subcommands import SubcommandRequest
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.types import AccessPrincipal
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot, block_text
-from tests.slack_rooms.suggest import mrkdwn_texts, text_objects
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot, block_text
+from tests.slack.rooms.suggest import mrkdwn_texts, text_objects
 from tests.support.slack import TEST_ADMIN
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])

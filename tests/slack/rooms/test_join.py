@@ -7,7 +7,7 @@ import pytest
 from bot.slack.ids import ActionId, CallbackId
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot, block_text, button, button_ids
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot, block_text, button, button_ids
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 PASSCODE = "Xk7_9ab"

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.scheduling.modal import booking_view
 from bot.slack import blocks
+from bot.slack.bookings.messages import booking_view
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.rooms import render
 from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue
-from tests.slack_rooms.suggest import (
+from tests.slack.rooms.suggest import (
     MESSAGE_BLOCKS,
     OPTION_TEXT,
     VIEW_BLOCKS,

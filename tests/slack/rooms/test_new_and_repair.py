@@ -8,7 +8,7 @@ import pytest
 
 from bot.meetings import is_rooms_compatible
 from bot.slack.ids import ActionId
-from tests.slack_rooms.conftest import HOST_USER, RoomBot, block_text, button, button_ids
+from tests.slack.rooms.conftest import HOST_USER, RoomBot, block_text, button, button_ids
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 SEED_PASSCODE = "w46!(i{74n"

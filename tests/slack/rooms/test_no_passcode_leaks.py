@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.slack.ids import ActionId, CallbackId
-from tests.slack_rooms.conftest import EXTERNAL_ID, HOST_USER, RoomBot, button
+from tests.slack.rooms.conftest import EXTERNAL_ID, HOST_USER, RoomBot, button
 from tests.support.slack import SlackCall, strings_in
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])

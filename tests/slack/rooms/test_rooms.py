@@ -13,7 +13,7 @@ from bot.slack.ids import ActionId, CallbackId
 from bot.slack.rooms import install
 from bot.store.db import DatabaseUnavailable
 from bot.zoom import ZoomClient
-from tests.slack_rooms.conftest import EXTERNAL_ID, PROGRESS_PREFIX, RoomBot, block_text, button_ids
+from tests.slack.rooms.conftest import EXTERNAL_ID, PROGRESS_PREFIX, RoomBot, block_text, button_ids
 from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers
 from tests.support.stack import TEST_POLICY
 from tests.support.zoom_sim import sim_zoom_settings

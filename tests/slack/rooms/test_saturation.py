@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.slack.ids import ActionId
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot, block_text, button
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot, block_text, button
 
 ROOMS = tuple(f"Room {n}" for n in range(1, 7))
 SIM_ROOMS = [{"id": f"ZrId{n}", "room_id": f"RoomId{n}", "name": name, "status": "Available"}

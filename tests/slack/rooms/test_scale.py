@@ -16,8 +16,8 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms.commands import KnownRoomNames
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot
-from tests.slack_rooms.suggest import (
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot
+from tests.slack.rooms.suggest import (
     MESSAGE_BLOCKS,
     VIEW_BLOCKS,
     answered_options,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.slack.ids import CallbackId
-from tests.slack_rooms.conftest import EXTERNAL_ID, RoomBot
+from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 INVITATION = (f"Alice is inviting you to a scheduled Zoom meeting.\nJoin Zoom Meeting\n"
