@@ -21,6 +21,7 @@ from bot.zoom.errors import (
     ZoomRateLimited,
     ZoomRoomOffline,
     ZoomUnavailable,
+    ZoomUnsupported,
     ZoomValidationError,
     parse_retry_after,
 )
@@ -32,6 +33,7 @@ from bot.zoom.models import (
     Room,
     RoomProfile,
     SecuritySettings,
+    ThirdPartyJoin,
     UserSecuritySettings,
 )
 from bot.zoom.ratelimit import CategoryRateLimiter
@@ -55,6 +57,7 @@ __all__ = [
     "RoomProfile",
     "SecuritySettings",
     "ServerToServerOAuth",
+    "ThirdPartyJoin",
     "TokenProvider",
     "UserSecuritySettings",
     "ZoomAuthError",
@@ -66,6 +69,7 @@ __all__ = [
     "ZoomRoomOffline",
     "ZoomSettings",
     "ZoomUnavailable",
+    "ZoomUnsupported",
     "ZoomValidationError",
     "control_room_id",
     "parse_retry_after",

@@ -39,7 +39,15 @@ from bot.zoom import operations as ops
 from bot.zoom.auth import TokenProvider, provider_for
 from bot.zoom.control import AsyncRoomControl, RoomRef, async_control_for
 from bot.zoom.errors import ZoomUnavailable
-from bot.zoom.models import ControlAck, LockSettings, Meeting, Room, RoomProfile, SecuritySettings
+from bot.zoom.models import (
+    ControlAck,
+    LockSettings,
+    Meeting,
+    Room,
+    RoomProfile,
+    SecuritySettings,
+    ThirdPartyJoin,
+)
 from bot.zoom.operations import ROOMS_PAGE_SIZE
 from bot.zoom.ratelimit import CategoryRateLimiter
 from bot.zoom.settings import ZoomSettings
@@ -292,6 +300,11 @@ class AsyncZoomClient:
 
     async def leave_room(self, room: RoomRef) -> ControlAck:
         return await self.control.leave(room)
+
+    async def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck:
+        """``zoomroom.thirdparty_meeting_join`` (Teams / Google Meet / SIP); ``ZoomUnsupported``, with nothing
+        sent, on the legacy ``jsonrpc`` API. Never re-sent after Zoom may have acted; see ``bot.zoom.control``."""
+        return await self.control.join_third_party(room, join)
 
     async def end_room_meeting(self, room: RoomRef) -> ControlAck:
         return await self.control.end(room)

@@ -17,7 +17,15 @@ import httpx
 from bot.zoom import operations as ops
 from bot.zoom.auth import TokenProvider, provider_for
 from bot.zoom.control import RoomControl, RoomRef, control_for
-from bot.zoom.models import ControlAck, LockSettings, Meeting, Room, RoomProfile, SecuritySettings
+from bot.zoom.models import (
+    ControlAck,
+    LockSettings,
+    Meeting,
+    Room,
+    RoomProfile,
+    SecuritySettings,
+    ThirdPartyJoin,
+)
 from bot.zoom.operations import MAX_ROOM_PAGES, ROOMS_PAGE_SIZE
 from bot.zoom.ratelimit import CategoryRateLimiter
 from bot.zoom.settings import ZoomSettings
@@ -125,6 +133,11 @@ class ZoomClient:
 
     def leave_room(self, room: RoomRef) -> ControlAck:
         return self.control.leave(room)
+
+    def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck:
+        """``zoomroom.thirdparty_meeting_join`` (Teams / Google Meet / SIP); ``ZoomUnsupported``, with nothing
+        sent, on the legacy ``jsonrpc`` API. Never re-sent after Zoom may have acted; see ``bot.zoom.control``."""
+        return self.control.join_third_party(room, join)
 
     def end_room_meeting(self, room: RoomRef) -> ControlAck:
         return self.control.end(room)

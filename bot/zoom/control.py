@@ -14,6 +14,13 @@ say. The seed thread's legacy call used "an ID returned from /rooms" without say
 response echoes ``result.room_id``, so ``room_id`` is the consistent reading, and it is what the simulator
 implements (the other ``id`` gets 404 1012 on both endpoints). A plain string is used as given.
 
+Third-party meetings (``events`` only): ``{"method": "zoomroom.thirdparty_meeting_join", "params": {...}}`` with
+exactly the documented keys of the ``ThirdPartyJoin``'s join type (``url``: join_type, meeting_source_type,
+join_url; ``meeting_id``: join_type, meeting_source_type, third_party_meeting_id, passcode when given; ``sip``:
+join_type, sip_address), sent, retried and answered like a join. Zoom documents no error of its own for it: a
+202 says as little as for a Zoom join, and rooms may not leave a Teams call on ``meeting_leave`` (reference
+third-party-meetings.md §0.3). The legacy API has no such method: ``ZoomUnsupported`` is raised before sending.
+
 Retries: a join is never re-sent after Zoom may have acted on it (5xx, read timeout): a second join can
 re-trigger a passcode prompt, count towards the 10-failure passcode lockout, or kick the room out of the
 meeting it just joined when ``force_accept`` is set. Leave/end are safe to repeat and are retried.
@@ -34,8 +41,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.zoom.errors import ZoomError, ZoomNotFound, error_from_jsonrpc
-from bot.zoom.models import ControlAck, Room
+from bot.zoom.errors import ZoomError, ZoomNotFound, ZoomUnsupported, error_from_jsonrpc
+from bot.zoom.models import ControlAck, Room, ThirdPartyJoin, url_secrets
 from bot.zoom.ratelimit import MEDIUM
 from bot.zoom.transport import TransportPolicy, ZoomCall, ZoomTransport
 
@@ -45,10 +52,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.zoom")
 
 RoomRef = Room | str
+THIRD_PARTY_JOIN = "zoomroom.thirdparty_meeting_join"
 
 
 class RoomControl(Protocol):
     protocol: str
+
+    @property
+    def supports_third_party(self) -> bool:
+        """Whether ``join_third_party`` can be sent (``events``: yes; legacy ``jsonrpc``: no)."""
+        ...
 
     def join(
         self,
@@ -68,11 +81,18 @@ class RoomControl(Protocol):
         """End the meeting the room is hosting."""
         ...
 
+    def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck:
+        """Ask the room to join a Teams / Google Meet / SIP meeting (``events`` only, else ``ZoomUnsupported``)."""
+        ...
+
 
 class AsyncRoomControl(Protocol):
     """``RoomControl`` for the asyncio client: the same calls, awaited."""
 
     protocol: str
+
+    @property
+    def supports_third_party(self) -> bool: ...
 
     async def join(
         self,
@@ -85,6 +105,8 @@ class AsyncRoomControl(Protocol):
     async def leave(self, room: RoomRef) -> ControlAck: ...
 
     async def end(self, room: RoomRef) -> ControlAck: ...
+
+    async def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck: ...
 
 
 def control_room_id(room: RoomRef) -> str:
@@ -102,6 +124,32 @@ def _room_path_id(room: RoomRef, field: str) -> str:
 def normalize_meeting_number(meeting_number: str | int) -> str:
     """Zoom wants the bare digits: users paste ``123 4567 8901`` or ``123-4567-8901``."""
     return re.sub(r"[\s\-\u00a0]", "", str(meeting_number))
+
+
+def third_party_params(join: ThirdPartyJoin) -> dict[str, str]:
+    """The ``params`` of ``zoomroom.thirdparty_meeting_join``: exactly the documented keys of the join type,
+    none with a None value (``ThirdPartyJoin`` has already refused fields of other join types)."""
+    params = {
+        "join_type": join.join_type,
+        "meeting_source_type": join.source,
+        "join_url": join.join_url,
+        "third_party_meeting_id": join.meeting_id,
+        "passcode": join.passcode,
+        "sip_address": join.sip_address,
+    }
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def third_party_secrets(join: ThirdPartyJoin) -> tuple[str, ...]:
+    """What must never appear in exception text for this join: the passcode, the join link's query (a Teams
+    ``?p=`` is a hashed passcode) and the SIP address and its user part (a SIP passcode is spliced into it)."""
+    found: list[str | None] = [join.passcode]
+    if join.sip_address:
+        user = join.sip_address.rpartition("@")[0] or join.sip_address
+        found += [join.sip_address, user, user.removeprefix("sip:")]
+    if join.join_url:
+        found.extend(url_secrets(join.join_url))
+    return tuple(s for s in found if s)
 
 
 @dataclass(frozen=True)
@@ -122,7 +170,9 @@ class _ProtocolControl:
     """
 
     protocol: str
-    method_names: Mapping[str, str]  # action ("join", "leave", "end") -> this protocol's method name
+    # action ("join", "leave", "end", "third_party_join") -> this protocol's method name; a missing action is one
+    # this protocol does not have (the legacy API: no third-party join).
+    method_names: Mapping[str, str]
     passcode_param: str
 
     def __init__(self, transport: TransportPolicy) -> None:
@@ -144,6 +194,26 @@ class _ProtocolControl:
         if passcode is not None:
             params[self.passcode_param] = passcode
         return self._request(room, "join", params, idempotent=False, secrets=(passcode,), field=field)
+
+    @property
+    def supports_third_party(self) -> bool:
+        """Whether this protocol can send a room into a Teams / Google Meet / SIP meeting."""
+        return "third_party_join" in self.method_names
+
+    def third_party_join_request(
+        self, room: RoomRef, join: ThirdPartyJoin, *, field: str | None = None
+    ) -> ControlRequest:
+        """Never re-sent after Zoom may have acted, like a join. Raises ``ZoomUnsupported`` (nothing sent) on a
+        protocol without the method."""
+        if not self.supports_third_party:
+            raise ZoomUnsupported(
+                f"Zoom's {self.protocol} Rooms API has no {THIRD_PARTY_JOIN}: a room cannot be sent into a "
+                "Teams, Google Meet or SIP meeting with it (use ZOOM_ROOMS_API=events)",
+                protocol=self.protocol,
+                method=THIRD_PARTY_JOIN,
+            )
+        return self._request(room, "third_party_join", third_party_params(join), idempotent=False,
+                             secrets=third_party_secrets(join), field=field)
 
     def leave_request(self, room: RoomRef, *, field: str | None = None) -> ControlRequest:
         return self._request(room, "leave", None, idempotent=True, field=field)
@@ -201,7 +271,8 @@ class _ProtocolControl:
 
 class _EventsProtocol(_ProtocolControl):
     protocol = "events"
-    method_names = {"join": "zoomroom.meeting_join", "leave": "zoomroom.meeting_leave", "end": "zoomroom.meeting_end"}
+    method_names = {"join": "zoomroom.meeting_join", "leave": "zoomroom.meeting_leave", "end": "zoomroom.meeting_end",
+                    "third_party_join": THIRD_PARTY_JOIN}
     passcode_param = "passcode"
 
     def _route(self, quoted_room_id: str) -> tuple[str, str]:
@@ -267,6 +338,9 @@ class _SyncControl(_ProtocolControl):
     def end(self, room: RoomRef) -> ControlAck:
         return self._send(room, lambda field: self.end_request(room, field=field))
 
+    def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck:
+        return self._send(room, lambda field: self.third_party_join_request(room, join, field=field))
+
     def _send(self, room: RoomRef, build: Callable[[str | None], ControlRequest]) -> ControlAck:
         request = build(None)
         try:
@@ -299,6 +373,9 @@ class _AsyncControl(_ProtocolControl):
 
     async def end(self, room: RoomRef) -> ControlAck:
         return await self._send(room, lambda field: self.end_request(room, field=field))
+
+    async def join_third_party(self, room: RoomRef, join: ThirdPartyJoin) -> ControlAck:
+        return await self._send(room, lambda field: self.third_party_join_request(room, join, field=field))
 
     async def _send(self, room: RoomRef, build: Callable[[str | None], ControlRequest]) -> ControlAck:
         request = build(None)

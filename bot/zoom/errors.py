@@ -167,6 +167,24 @@ class ZoomUnavailable(ZoomError):
         return "Zoom did not answer properly (server error or timeout); try again in a minute."
 
 
+class ZoomUnsupported(ZoomError):
+    """The configured Zoom Rooms API has no such call (the legacy JSON-RPC API cannot join third-party
+    meetings). Raised before anything is sent: Zoom was never asked."""
+
+    def __init__(self, message: str, *, protocol: str, method: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.protocol = protocol
+        self.method = method
+
+    def explain(self) -> str:
+        if "thirdparty" not in self.method:
+            return self.message
+        return (
+            "The bot uses Zoom's legacy Rooms API (ZOOM_ROOMS_API=jsonrpc), which cannot send a room into a "
+            "Teams, Google Meet or SIP meeting; set ZOOM_ROOMS_API=events to allow it."
+        )
+
+
 # ---------------------------------------------------------------------------------------------- parsing
 
 

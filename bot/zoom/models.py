@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+from urllib.parse import unquote_plus
 
 RoomStatus = Literal["Offline", "Available", "InMeeting", "UnderConstruction"]
 Protocol = Literal["events", "jsonrpc"]
+ThirdPartyJoinType = Literal["url", "meeting_id", "sip"]
+ThirdPartySource = Literal["MS_TEAMS", "GOOGLE_MEET"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -278,3 +281,100 @@ class ControlAck:
     path: str | None = field(default=None, compare=False)
     http_method: str | None = field(default=None, compare=False)
     not_found_paths: tuple[str, ...] = field(default=(), compare=False)
+
+
+# Which ThirdPartyJoin fields each join_type takes (besides join_type): required, optional. Zoom's spec-2025 text
+# for zoomroom.thirdparty_meeting_join (shared/reference/third-party-meetings.md §1).
+_THIRD_PARTY_FIELDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType({
+    "url": (("source", "join_url"), ()),
+    "meeting_id": (("source", "meeting_id"), ("passcode",)),  # passcode: required for MS_TEAMS, see below
+    "sip": (("sip_address",), ()),
+})
+_ALL_THIRD_PARTY_FIELDS = ("source", "join_url", "meeting_id", "passcode", "sip_address")
+
+
+@dataclass(frozen=True)
+class ThirdPartyJoin:
+    """What ``zoomroom.thirdparty_meeting_join`` sends a room into: a Microsoft Teams or Google Meet meeting by
+    link (``url``) or by meeting ID (``meeting_id``), or any SIP address (``sip``).
+
+    Each ``join_type`` takes exactly its own fields; a field of another join type is refused (``ValueError``),
+    so nothing the caller set is silently left out of the request:
+
+    - ``url``: ``source`` and ``join_url`` (passed on byte for byte: Microsoft may refuse a rewritten link);
+    - ``meeting_id``: ``source``, ``meeting_id`` and, for ``MS_TEAMS``, ``passcode`` (Zoom: "required when
+      join_type is meeting_id, and meeting_source_type is MS_TEAMS"); optional for ``GOOGLE_MEET``;
+    - ``sip``: ``sip_address`` only (no ``source``).
+
+    Secrets: ``passcode`` is not in the repr; ``join_url`` is shown without its query and fragment (a Teams
+    short link's ``?p=`` is a hashed passcode) and ``sip_address`` without its user part (a SIP address may
+    carry a passcode spliced in). ``bot.zoom.control`` scrubs the same values from exception text.
+    """
+
+    join_type: ThirdPartyJoinType
+    source: ThirdPartySource | None = None  # Zoom's meeting_source_type; None only for sip
+    join_url: str | None = None
+    meeting_id: str | None = None  # Zoom's third_party_meeting_id
+    passcode: str | None = field(default=None, repr=False)
+    sip_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.join_type not in _THIRD_PARTY_FIELDS:
+            raise ValueError(f"join_type must be one of {list(_THIRD_PARTY_FIELDS)}, not {self.join_type!r}")
+        if self.source is not None and self.source not in get_args(ThirdPartySource):
+            raise ValueError(f"source must be one of {list(get_args(ThirdPartySource))} or None, not {self.source!r}")
+        required, optional = _THIRD_PARTY_FIELDS[self.join_type]
+        if self.join_type == "meeting_id" and self.source == "MS_TEAMS":
+            required, optional = (*required, "passcode"), ()
+        for name in _ALL_THIRD_PARTY_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"ThirdPartyJoin.{name} must be a string or None")
+            if name in required and not value:
+                raise ValueError(f"a {self._kind()} join needs {name}")
+            if name not in required and name not in optional and value is not None:
+                raise ValueError(f"a {self._kind()} join does not take {name}")
+
+    def _kind(self) -> str:
+        source = {"MS_TEAMS": "Teams ", "GOOGLE_MEET": "Google Meet "}.get(self.source or "", "")
+        return f"{source if self.join_type != 'sip' else ''}{self.join_type!r}"
+
+    def __repr__(self) -> str:
+        shown = [f"join_type={self.join_type!r}"]
+        if self.source is not None:
+            shown.append(f"source={self.source!r}")
+        if self.join_url is not None:
+            shown.append(f"join_url={redact_url(self.join_url)!r}")
+        if self.meeting_id is not None:
+            shown.append(f"meeting_id={self.meeting_id!r}")
+        if self.passcode is not None:
+            shown.append("passcode=<set>")
+        if self.sip_address is not None:
+            shown.append(f"sip_address={redact_sip(self.sip_address)!r}")
+        return f"ThirdPartyJoin({', '.join(shown)})"
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its query and fragment (they may carry a hashed passcode or a token)."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=-1)
+    return url if cut < 0 else url[:cut] + "?[redacted]"
+
+
+def redact_sip(address: str) -> str:
+    """A SIP address without its user part, which may have a conference passcode spliced into it."""
+    scheme = "sip:" if address.lower().startswith("sip:") else ""
+    rest = address[len(scheme):]
+    at = rest.rfind("@")
+    return f"{scheme}[redacted]@{rest[at + 1:]}" if at >= 0 else f"{scheme}[redacted]"
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The parts of a join link to scrub from error text: the link itself, its query and fragment, and each
+    query value of 4 characters or more, as sent and percent-decoded (a Teams ``?p=`` is a hashed passcode)."""
+    before_fragment, _, fragment = url.partition("#")
+    query = before_fragment.partition("?")[2]
+    found = [url, query, fragment]
+    for pair in query.split("&"):
+        value = pair.partition("=")[2]
+        found += [value, unquote_plus(value)]
+    return tuple(dict.fromkeys(s for s in found if len(s) >= 4))

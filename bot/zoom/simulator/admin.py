@@ -14,12 +14,13 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import auth, roomctl
-from .state import ROOM_STATUSES, Fault, Meeting, Room, SecuritySetting, SimState, validate_state
+from .state import ROOM_STATUSES, Fault, Meeting, Room, SecuritySetting, SimState, validate_room, validate_state
 
 CONFIG_KEYS = ("rate_limits", "daily_meeting_write_limit", "join_delay_seconds", "token_ttl_seconds",
                "unknown_meetings", "room_path_id", "passcode_lockout_failures", "passcode_lockout_seconds")
 ROOM_ADMIN_KEYS = ("status", "name", "location_id", "type", "tag_ids", "capacity", "prompt", "meeting_number",
-                   "failed_passcodes", "passcode_locked_until", "activation_code")
+                   "failed_passcodes", "passcode_locked_until", "activation_code",
+                   "interop", "lobby", "third_party_leave", "third_party")
 
 
 class AdminError(Exception):
@@ -119,12 +120,24 @@ def _patch_room(state: SimState, parts: list[str], body: Any) -> tuple[int, Any]
         raise AdminError(f"unknown room keys {sorted(unknown)}")
     if "status" in (body or {}) and body["status"] not in ROOM_STATUSES:
         raise AdminError(f"status must be one of {ROOM_STATUSES}")
+    validate_room(dataclasses.replace(room, **(body or {})))  # refuse before changing anything
     for key, value in (body or {}).items():
         setattr(room, key, value)
     if room.status in ("Offline", "UnderConstruction", "Available") and "status" in (body or {}):
         # A room taken offline or reset to Available drops whatever it was doing.
         roomctl.leave(room)
         room.status = body["status"]
+    return 200, dataclasses.asdict(room)
+
+
+def _admit_room(state: SimState, parts: list[str], body: Any) -> tuple[int, Any]:
+    if parts[2:] != ["admit"]:
+        raise AdminError("use POST /_sim/rooms/{room}/admit")
+    room = _room(state, parts[1])
+    roomctl.refresh(state, room, state.clock.now())
+    if room.prompt != "lobby":
+        raise AdminError(f"room {room.name!r} is not waiting in a third-party lobby")
+    roomctl.admit(room)
     return 200, dataclasses.asdict(room)
 
 
@@ -237,6 +250,7 @@ ROUTES: dict[tuple[str, str, int], Route] = {
     ("GET", "rooms", 1): _rooms,
     ("POST", "rooms", 1): _add_room,
     ("PATCH", "rooms", 2): _patch_room,
+    ("POST", "rooms", 3): _admit_room,
     ("GET", "meetings", 1): _list_meetings,
     ("POST", "meetings", 1): _add_meeting,
     ("GET", "meetings", 2): _get_meeting,

@@ -60,7 +60,7 @@ def jsonrpc(ctx: Ctx) -> HandlerResult:
     elif method in ("leave", "end"):
         if not roomctl.is_online(room):
             return 200, _error(32603, "Zoom Room is offline.")
-        roomctl.leave(room)
+        roomctl.request_leave(room)
     else:
         return 200, _error(32601, "Method not found.")
     send_at = dt.datetime.fromtimestamp(ctx.now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

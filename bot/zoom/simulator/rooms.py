@@ -16,6 +16,14 @@ from .errors import ZoomError, room_not_found
 from .state import Room
 
 PAGE_TOKEN_TTL = 15 * 60  # "This token's expiration period is 15 minutes."
+THIRD_PARTY_JOIN = "zoomroom.thirdparty_meeting_join"
+# The params the spec's prose calls required per join_type (its schema requires none): "Only required when
+# `join_type` is `url` or `meeting_id`", "required only when `join_type` is `sip`", …
+THIRD_PARTY_REQUIRED = {
+    "url": ("meeting_source_type", "join_url"),
+    "meeting_id": ("meeting_source_type", "third_party_meeting_id"),
+    "sip": ("sip_address",),
+}
 
 
 def room_summary(room: Room) -> dict[str, Any]:
@@ -101,9 +109,26 @@ def room_events(ctx: Ctx) -> HandlerResult:
             raise ZoomError(400, 300, "Invalid parameters.")
         roomctl.join(ctx.state, room, str(number), params.get("passcode"), bool(params.get("force_accept")),
                      ctx.now)
+    elif method == THIRD_PARTY_JOIN:
+        _check_third_party(params)
+        roomctl.third_party_join(ctx.state, room, params, ctx.now)
     elif method in ("zoomroom.meeting_leave", "zoomroom.meeting_end"):
-        roomctl.leave(room)
+        roomctl.request_leave(room)  # 202 even when the room stays in its (Teams) call
     elif method == "zoomroom.restart":
         roomctl.leave(room)
     # Other controls (mute, check-in, …) are accepted and have no simulated effect.
     return 202, None
+
+
+def _check_third_party(params: dict[str, Any]) -> None:
+    """The prose rules the schema cannot say; "When using [event_id], other fields will all default to null"."""
+    if params.get("event_id"):
+        return
+    join_type = params.get("join_type")
+    required = THIRD_PARTY_REQUIRED.get(join_type) if isinstance(join_type, str) else None
+    if required is None:
+        raise ZoomError(400, 300, "Invalid parameters.")  # join_type "is required"
+    if join_type == "meeting_id" and params.get("meeting_source_type") == "MS_TEAMS":
+        required = (*required, "passcode")  # "required when join_type is meeting_id, and … MS_TEAMS"
+    if not all(params.get(key) for key in required):
+        raise ZoomError(400, 300, "Invalid parameters.")

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ROOM_STATUSES = ("Offline", "Available", "InMeeting", "UnderConstruction")
+# Room.third_party_leave: whether meeting_leave / meeting_end take a room out of a third-party call.
+THIRD_PARTY_LEAVE = ("default", "honoured", "ignored")  # default: ignored for MS_TEAMS, honoured for Meet and SIP
+THIRD_PARTY_PROVIDERS = ("MS_TEAMS", "GOOGLE_MEET", "SIP")
 PASSCODE_STYLES = ("zoom-default", "alphanumeric", "numeric")
 
 
@@ -124,9 +127,21 @@ class Room:
     tag_ids: list[str] = field(default_factory=list)
     capacity: int = 8
     account_id: str = "sim-account"
+    # --- third-party meetings (zoomroom.thirdparty_meeting_join; docs/zoom-simulator.md) ---
+    interop: bool = True  # "Support Interoperability for Zoom Rooms"; off: joins get 202 and the room never joins
+    lobby: float | str = 0.0  # seconds a third-party meeting keeps the room in its lobby, or "never" (not admitted)
+    third_party_leave: str = "default"  # one of THIRD_PARTY_LEAVE
     # --- simulated client state (visible through /_sim/state, never through the Zoom API) ---
     meeting_number: str | None = None  # meeting the room is in, joining, or prompting for
-    prompt: str | None = None  # None | "passcode" | "passcode_locked" | "waiting_room" | "meeting_not_found"
+    # None | "passcode" | "passcode_locked" | "waiting_room" | "meeting_not_found" | "lobby" (third-party lobby)
+    prompt: str | None = None
+    # The third-party call the room is in, joining or waiting in the lobby of: {"provider": MS_TEAMS | GOOGLE_MEET
+    # | SIP, "join_type", and join_url / third_party_meeting_id / sip_address as sent (never the passcode)}.
+    third_party: dict[str, Any] | None = None
+    # What the room did with the last thirdparty_meeting_join Zoom accepted: "joining" | "ignored_busy" |
+    # "interop_off" | "refused_link" | "calendar_event" (event_id: no calendar is simulated).
+    third_party_result: str | None = None
+    admit_at: float | None = None  # clock time at which the third-party lobby admits the room
     join_at: float | None = None  # clock time at which a pending join completes
     status_before_join: str | None = None
     failed_passcodes: int = 0
@@ -311,10 +326,24 @@ def _account(data: dict[str, Any]) -> Account:
     return account
 
 
+def validate_room(room: Room) -> None:
+    if room.status not in ROOM_STATUSES:
+        raise ValueError(f"room {room.name!r}: status must be one of {ROOM_STATUSES}")
+    if not isinstance(room.interop, bool):
+        raise ValueError(f"room {room.name!r}: interop must be true or false")
+    lobby = room.lobby
+    if lobby != "never" and (isinstance(lobby, bool) or not isinstance(lobby, int | float) or lobby < 0):
+        raise ValueError(f"room {room.name!r}: lobby must be seconds (0 = no lobby) or \"never\"")
+    if room.third_party_leave not in THIRD_PARTY_LEAVE:
+        raise ValueError(f"room {room.name!r}: third_party_leave must be one of {THIRD_PARTY_LEAVE}")
+    call = room.third_party
+    if call is not None and (not isinstance(call, dict) or call.get("provider") not in THIRD_PARTY_PROVIDERS):
+        raise ValueError(f"room {room.name!r}: third_party must be null or have a provider in {THIRD_PARTY_PROVIDERS}")
+
+
 def validate_state(state: SimState) -> None:
     for room in state.rooms:
-        if room.status not in ROOM_STATUSES:
-            raise ValueError(f"room {room.name!r}: status must be one of {ROOM_STATUSES}")
+        validate_room(room)
     for account in state.accounts:
         if account.passcode_style not in PASSCODE_STYLES:
             raise ValueError(f"account {account.id!r}: passcode_style must be one of {PASSCODE_STYLES}")
