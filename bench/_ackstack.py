@@ -28,9 +28,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from werkzeug.wrappers import Request, Response  # noqa: E402
+from werkzeug.wrappers import Request, Response
 
-from bot.devtools.fake_slack import FakeMessage, FakeSlackApi  # noqa: E402
+from bot.devtools.fake_slack import FakeMessage, FakeSlackApi
 
 BARE_PROC_NAME = "bare-bolt"
 

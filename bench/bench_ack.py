@@ -57,15 +57,15 @@ from urllib.parse import urlencode
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
-from slack_sdk.signature import SignatureVerifier  # noqa: E402
+import httpx
+from cryptography.fernet import Fernet
+from slack_sdk.signature import SignatureVerifier
 
-from bench._ackstack import bare_gunicorn_options  # noqa: E402
-from bot.devtools.fake_slack import TEAM_ID  # noqa: E402
-from bot.slack.ids import ActionId, BlockId  # noqa: E402
-from bot.slack.rooms.values import DispatchKey  # noqa: E402
-from bot.zoom.simulator import default_state_dict  # noqa: E402
+from bench._ackstack import bare_gunicorn_options
+from bot.devtools.fake_slack import TEAM_ID
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.rooms.values import DispatchKey
+from bot.zoom.simulator import default_state_dict
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

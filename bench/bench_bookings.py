@@ -74,27 +74,27 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
-from sqlalchemy import func, make_url, select  # noqa: E402
-from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
+import httpx
+from slack_sdk import WebClient
+from sqlalchemy import func, make_url, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.serve import ACK_SWITCH_INTERVAL  # noqa: E402
-from bot.dispatch.room_sync import sync_rooms_from_zoom  # noqa: E402
-from bot.dispatch.service import DispatchPolicy  # noqa: E402
-from bot.runtime import DispatchParts, build_dispatch  # noqa: E402
-from bot.scheduling.worker import BookingWorker, WorkerConfig  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters  # noqa: E402
-from bot.slack.directory import directory_of  # noqa: E402
-from bot.store import bookings as booking_store  # noqa: E402
-from bot.store import rooms as room_store  # noqa: E402
-from bot.store.crypto import SecretBox  # noqa: E402
-from bot.store.db import create_engine_for_url, session_factory, session_scope  # noqa: E402
-from bot.store.migrate import upgrade_to_head  # noqa: E402
-from bot.store.models import Dispatch, Occurrence, Room  # noqa: E402
-from bot.store.types import DispatchSource, MeetingMode, OccurrenceStatus  # noqa: E402
-from bot.zoom import ZoomClient, ZoomSettings  # noqa: E402
+from bot.cli.serve import ACK_SWITCH_INTERVAL
+from bot.dispatch.room_sync import sync_rooms_from_zoom
+from bot.dispatch.service import DispatchPolicy
+from bot.runtime import DispatchParts, build_dispatch
+from bot.scheduling.worker import BookingWorker, WorkerConfig
+from bot.services import Services
+from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters
+from bot.slack.directory import directory_of
+from bot.store import bookings as booking_store
+from bot.store import rooms as room_store
+from bot.store.crypto import SecretBox
+from bot.store.db import create_engine_for_url, session_factory, session_scope
+from bot.store.migrate import upgrade_to_head
+from bot.store.models import Dispatch, Occurrence, Room
+from bot.store.types import DispatchSource, MeetingMode, OccurrenceStatus
+from bot.zoom import ZoomClient, ZoomSettings
 
 # Nothing from bot.zoom.simulator is imported here: the simulator runs in its own process, and its imports
 # (jsonschema and the request schemas) would inflate this process's memory figure.
@@ -393,7 +393,7 @@ class BotUnderTest:
                             engine=self.parts.engine, dispatcher=self.parts.dispatcher, meetings=self.parts.meetings)
         services.dispatch_parts = self.parts
         client = WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/")
-        self.worker = BookingWorker(services, WORKER, notifier=SlackNotifier(client),
+        self.worker = BookingWorker(services.wired(), WORKER, notifier=SlackNotifier(client),
                                     requesters=SlackRequesters(directory_of(services), client))
 
     def close(self) -> None:

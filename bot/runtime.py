@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -23,6 +22,7 @@ from bot.dispatch.meetings import MeetingService
 from bot.dispatch.service import DispatchPolicy, DispatchService
 from bot.dispatch.status_board import RoomStatusBoard
 from bot.services import Services, utc_now
+from bot.slack.wording import describe
 from bot.store.crypto import SecretBox
 from bot.store.db import check_connection, create_engine_for_url, session_factory
 from bot.zoom import ZoomClient, ZoomSettings
@@ -51,7 +51,7 @@ class DispatchParts:
         unfinished = self.engine.drain(timeout)
         try:
             self.engine.run(self.zoom.aclose(), timeout=5)
-        except Exception:  # noqa: BLE001 - closing idle connections must not fail a shutdown
+        except Exception:
             logger.debug("closing the async Zoom client failed", exc_info=True)
         self.engine.stop(timeout=0)
         return unfinished
@@ -78,7 +78,8 @@ def build_dispatch(zoom_settings: ZoomSettings, sessions: sessionmaker[Session],
     zoom = AsyncZoomClient(zoom_settings, transport)
     # The board refreshes at most every ``status_listing_interval``: poll the watch as often, not more.
     board = RoomStatusBoard(zoom, min_interval=status_listing_interval, max_age=2 * status_listing_interval)
-    dispatcher = DispatchService(zoom, board, sessions, policy=policy, secret_box=secret_box)
+    # The audit trail and the booking worker keep reasons in the words the channel was told.
+    dispatcher = DispatchService(zoom, board, sessions, policy=policy, secret_box=secret_box, describe=describe)
     return DispatchParts(engine, zoom, board, dispatcher, MeetingService(dispatcher, zoom))
 
 
@@ -116,7 +117,7 @@ def build_services(
 
 def close_services(services: Services) -> None:
     """Stop the dispatch engine, close Zoom's HTTP clients and the database pool; safe to call twice."""
-    parts: Any = services.dispatch_parts
+    parts = services.dispatch_parts
     if parts is not None:
         parts.close()
     if services.zoom is not None:

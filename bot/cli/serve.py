@@ -120,7 +120,7 @@ def start_booking_worker(settings: Settings, services: Services, config: Any) ->
     from bot.slack.directory import directory_of
 
     client = bot_client(settings)  # reminders and results go to Slack; bookers are looked up there
-    worker = BookingWorker(services, config, notifier=SlackNotifier(client),
+    worker = BookingWorker(services.wired(), config, notifier=SlackNotifier(client),
                            requesters=SlackRequesters(directory_of(services), client)).start()
     return worker.stop
 

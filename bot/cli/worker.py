@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     client = bot_client(settings)  # reminders and results go to Slack; bookers are looked up there
-    worker = BookingWorker(services, config, notifier=SlackNotifier(client),
+    worker = BookingWorker(services.wired(), config, notifier=SlackNotifier(client),
                            requesters=SlackRequesters(directory_of(services), client)).start()
     try:
         stopped.wait()

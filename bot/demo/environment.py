@@ -157,7 +157,7 @@ class DemoEnvironment:
 
     def sync_rooms(self) -> list[str]:
         """What `/room sync` and `roombot rooms sync` do: import Zoom's room list into the store."""
-        _, result = sync_rooms_from_zoom(self.services.zoom, self.services.session_factory)
+        _, result = sync_rooms_from_zoom(self.services.sync_zoom(), self.services.sessions())
         return [*result.added, *result.updated, *result.unchanged]
 
     def sim_admin(self, method: str, path: str, body: Any = None) -> Any:

@@ -86,7 +86,7 @@ def mistyped_meeting_id(c: Conversation) -> None:
 
 
 def passcode_from_zoom(c: Conversation) -> None:
-    link = c.env.services.zoom.get_meeting(SPRINT_PLANNING.id).join_url
+    link = c.env.services.sync_zoom().get_meeting(SPRINT_PLANNING.id).join_url
     c.narrate(
         "Bob pastes the join link of the team's sprint planning, a meeting on the bot's own Zoom account.",
         "The link's pwd= value is an encrypted token, not the passcode, so roombot reads the passcode from Zoom",

@@ -205,7 +205,7 @@ class DispatchEngine:
             return 0
         try:
             return self.run(self._drain(timeout), timeout=timeout + 10)
-        except Exception:  # noqa: BLE001 - stopping must not raise
+        except Exception:
             log.warning("dispatch engine did not drain cleanly", exc_info=True)
             return 0
 
@@ -222,7 +222,7 @@ class DispatchEngine:
         unfinished = 0
         try:
             unfinished = asyncio.run_coroutine_threadsafe(self._drain(timeout), loop).result(timeout + 5)
-        except Exception:  # noqa: BLE001 - stopping must not raise
+        except Exception:
             log.warning("dispatch engine did not stop cleanly", exc_info=True)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
@@ -295,7 +295,7 @@ class DispatchEngine:
                         self.completed += 1
         except asyncio.CancelledError:
             log.warning("%s cancelled while stopping", label)
-        except Exception:  # noqa: BLE001 - a job reports its own failures; this is the last resort
+        except Exception:
             log.exception("%s failed", label)
         finally:
             if not started:

@@ -27,8 +27,9 @@ from bot.dispatch.outcomes import (
     no_progress,
     report_progress,
 )
+from bot.dispatch.reasons import Reason, Why, ZoomAction, reason
 from bot.dispatch.service import DispatchService, PasscodeSource, RoomTarget
-from bot.dispatch.wording import zoom_error_detail
+from bot.dispatch.zoom_answers import zoom_error_detail
 from bot.meetings import (
     MeetingReference,
     PasscodeRequirement,
@@ -91,15 +92,13 @@ class RequirementCache:
         return requirement
 
 
-def security_notes(meeting: Meeting, room_name: str) -> tuple[str, ...]:
+def security_notes(meeting: Meeting, room_name: str) -> tuple[Reason, ...]:
     """What the meeting's effective security settings mean for a room joining it."""
     notes = []
     if meeting.waiting_room:
-        notes.append(f"Zoom put this meeting behind a waiting room (an account setting): someone in the meeting must "
-                     f"admit {room_name} from the waiting room.")
+        notes.append(reason(Why.NOTE_WAITING_ROOM, room=room_name))
     if meeting.meeting_authentication:
-        notes.append(f"Only signed-in users may join this meeting (an account setting); if {room_name} is kept "
-                     "waiting, an admin should allow Zoom Rooms or the room's domain in the authentication profile.")
+        notes.append(reason(Why.NOTE_AUTHENTICATION, room=room_name))
     return tuple(notes)
 
 
@@ -119,37 +118,34 @@ class MeetingService:
 
     async def new_meeting(self, room_text: str, topic: str | None, requester: Requester, channel_id: str | None,
                     progress: ProgressCallback = no_progress, *, source: DispatchSource = DispatchSource.COMMAND,
-                    force_accept: bool = False) -> DispatchResult:
-        target = await self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
-        if isinstance(target, DispatchResult):
-            return target
+                    force_accept: bool = False, target: RoomTarget | None = None) -> DispatchResult:
+        if target is None:
+            found = await self.dispatcher.resolve(room_text, requester, channel_id, source, DispatchAction.NEW)
+            if isinstance(found, DispatchResult):
+                return found
+            target = found
         # Check the room before creating anything: a meeting nobody can use is clutter on the host's account.
         try:
             status = await self.dispatcher.live_status(target)
         except ZoomError as error:
-            return self._failure(target, error, "checking the room")
+            return self._failure(target, error, ZoomAction.CHECK_ROOM)
         if status not in ("Available", "InMeeting"):
-            return DispatchResult(ResultKind.ROOM_OFFLINE, target.name,
-                                  f"{target.name} is offline in Zoom, so I did not create a meeting. Check that the "
-                                  "Zoom Rooms device is on and connected, then retry.", room_key=target.key,
-                                  room_status=status, fixes=(Fix.RETRY,))
+            return DispatchResult(ResultKind.ROOM_OFFLINE, target.name, reason(Why.NEW_ROOM_OFFLINE, room=target.name),
+                                  room_key=target.key, room_status=status, fixes=(Fix.RETRY,))
         if status == "InMeeting" and not force_accept:
-            return DispatchResult(ResultKind.ROOM_BUSY, target.name,
-                                  f"{target.name} is in another meeting right now. Start the new meeting anyway "
-                                  "to pull it out of that one.", room_key=target.key, room_status=status,
-                                  fixes=(Fix.JOIN_ANYWAY, Fix.LEAVE))
+            return DispatchResult(ResultKind.ROOM_BUSY, target.name, reason(Why.NEW_ROOM_BUSY, room=target.name),
+                                  room_key=target.key, room_status=status, fixes=(Fix.JOIN_ANYWAY, Fix.LEAVE))
         try:
             meeting, passcode = await self.create_compatible_meeting(topic or f"{target.name} meeting", progress,
                                                                      target.name)
         except UnsatisfiableRequirement as error:
             return DispatchResult(ResultKind.CONFIG_ERROR, target.name,
-                                  f"The Zoom host's passcode rules cannot be met by a passcode Zoom Rooms can type: "
-                                  f"{error} Ask a Zoom admin to relax the passcode requirement.", room_key=target.key)
+                                  reason(Why.UNSATISFIABLE_NEW, detail=str(error)), room_key=target.key)
         except ZoomError as error:
-            return self._failure(target, error, "creating the meeting")
+            return self._failure(target, error, ZoomAction.CREATE_MEETING)
         notes = security_notes(meeting, target.name)
         if not meeting.has_passcode:
-            notes += ("The account does not allow passcodes on this meeting; it is protected another way.",)
+            notes += (reason(Why.NOTE_NO_PASSCODE_ALLOWED),)
         request = JoinRequest(room_text, MeetingReference(meeting_id=str(meeting.id), kind="meeting"), requester,
                               channel_id, source, force_accept=force_accept, without_passcode=not passcode)
         result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, notes)
@@ -160,7 +156,7 @@ class MeetingService:
         """Create the meeting and read it back; returns it with the passcode the room must use (None: none)."""
         host = self.host_user
         passcode = await self.compatible_passcode(host)
-        await report_progress(progress, Stage.DISPATCHING, f"Creating a meeting {room_name} can join…")
+        await report_progress(progress, Stage.DISPATCHING, reason(Why.CREATING_MEETING, room=room_name))
         body = {"topic": topic[:200], "type": 2, "duration": DEFAULT_DURATION_MINUTES, "password": passcode,
                 "settings": {"join_before_host": True, "jbh_time": 0, "waiting_room": False}}
         created = await self.zoom.create_meeting(host, body)
@@ -183,23 +179,21 @@ class MeetingService:
         number = format_meeting_number(meeting_id)
         if meeting is None:
             return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
-                                  f"Meeting {number} is not on the bot's Zoom account, so I cannot change its "
-                                  "passcode. Ask its host for a passcode of at most 10 letters, digits or @ - _ *.",
-                                  meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
+                                  reason(Why.REPAIR_NOT_ON_ACCOUNT, number=number), meeting_id=meeting_id,
+                                  room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
         if not self.dispatcher.may_repair(requester, meeting):
-            return DispatchResult(ResultKind.NOT_PERMITTED, target.name,
-                                  f"Only the host of meeting {number} or a roombot admin can change its passcode.",
+            return DispatchResult(ResultKind.NOT_PERMITTED, target.name, reason(Why.REPAIR_NOT_HOST, number=number),
                                   meeting_id=meeting_id, room_key=target.key, fixes=(Fix.ENTER_PASSCODE,))
-        await report_progress(progress, Stage.DISPATCHING, f"Giving meeting {number} a passcode Zoom Rooms accept…")
+        await report_progress(progress, Stage.DISPATCHING, reason(Why.REPAIRING_PASSCODE, number=number))
         try:
             passcode = await self._replace_passcode(meeting, meeting.host_id or self.host_user)
         except UnsatisfiableRequirement as error:
-            return DispatchResult(ResultKind.CONFIG_ERROR, target.name, f"No passcode Zoom Rooms can type meets the "
-                                  f"host's passcode rules: {error}", meeting_id=meeting_id, room_key=target.key)
+            return DispatchResult(ResultKind.CONFIG_ERROR, target.name,
+                                  reason(Why.UNSATISFIABLE_REPAIR, detail=str(error)), meeting_id=meeting_id,
+                                  room_key=target.key)
         except ZoomError as error:
-            return self._failure(target, error, f"changing the passcode of meeting {number}", meeting_id)
-        note = ("Meeting passcode changed: links and invitations sent before now will ask people for the new "
-                "passcode (the requester was sent it privately).")
+            return self._failure(target, error, ZoomAction.CHANGE_PASSCODE, meeting_id)
+        note = reason(Why.NOTE_PASSCODE_CHANGED)
         request = JoinRequest(room_text, MeetingReference(meeting_id=meeting_id, kind="meeting"), requester,
                               channel_id, source, force_accept=force_accept)
         result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress, (note,))
@@ -214,8 +208,12 @@ class MeetingService:
         return passcode
 
     @staticmethod
-    def _failure(target: RoomTarget, error: ZoomError, doing: str, meeting_id: str | None = None) -> DispatchResult:
+    def _failure(target: RoomTarget, error: ZoomError, action: ZoomAction,
+                 meeting_id: str | None = None) -> DispatchResult:
         fixes = (Fix.RETRY,) if not getattr(error, "daily", False) else ()
-        return DispatchResult(ResultKind.ZOOM_ERROR, target.name, f"Zoom refused {doing}. {error.explain()}",
+        number = format_meeting_number(meeting_id) if meeting_id else None
+        refused = reason(Why.ZOOM_REFUSED, room=target.name, action=action.value, number=number,
+                         detail=error.explain())
+        return DispatchResult(ResultKind.ZOOM_ERROR, target.name, refused,
                               meeting_id=meeting_id, room_key=target.key, zoom_error=zoom_error_detail(error),
                               fixes=fixes)

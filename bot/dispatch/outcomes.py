@@ -1,8 +1,8 @@
 """What the dispatch flow tells its callers: requests in, results and progress out (SPEC §7).
 
 A ``DispatchResult`` carries everything a channel message needs — room, meeting number, Zoom's code, field
-and message, the reason in plain words and the fixes to offer — and never the passcode.  The Slack layer
-renders it; the booking worker stores its ``kind`` and ``reason``.
+and message, the reason as a code with parameters and the fixes to offer — and never the passcode.  The
+Slack layer words and renders it; the booking worker stores its ``kind`` and its worded ``reason``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.dispatch.reasons import Reason
 from bot.meetings import MeetingReference
 from bot.store.types import DispatchSource
 
@@ -87,23 +88,17 @@ class ZoomErrorDetail:
     field: str | None
     message: str
 
-    def summary(self) -> str:
-        parts = [f"HTTP {self.status}" if self.status else None, f"code {self.code}" if self.code else None]
-        head = ", ".join(p for p in parts if p)
-        fld = f" `{self.field}`" if self.field else ""
-        return f"Zoom said ({head}){fld}: {self.message}" if head else f"Zoom said{fld}: {self.message}"
-
 
 @dataclass(frozen=True)
 class DispatchResult:
     kind: ResultKind
     room_name: str
-    reason: str  # plain words: what happened and what to do next
+    reason: Reason  # what happened, as a code with parameters (worded by bot.slack.wording)
     meeting_id: str | None = None
     room_key: int | None = None  # the store's room id, for buttons
     zoom_error: ZoomErrorDetail | None = None
     fixes: tuple[Fix, ...] = ()
-    notes: tuple[str, ...] = ()  # extra warnings (waiting room, authentication, incompatible passcode...)
+    notes: tuple[Reason, ...] = ()  # extra warnings (waiting room, authentication, incompatible passcode...)
     suggestions: tuple[str, ...] = ()  # closest room names on an unknown room
     dispatch_id: int | None = None  # the audit row; buttons carry it
     dispatch_ref: str | None = None  # the audit row's reference, shown to people (never repeats)
@@ -117,12 +112,12 @@ class DispatchResult:
         return self.kind in SUCCESS_KINDS
 
 
-# (stage, text) -> None; called from the dispatching thread as the flow advances.
-# Called as the dispatch advances; may be a coroutine function (the Slack layer edits a message).
-ProgressCallback = Callable[[Stage, str], Awaitable[None] | None]
+# Called as the dispatch advances with its stage and what it is doing; may be a coroutine function (the Slack
+# layer edits a message).
+ProgressCallback = Callable[[Stage, Reason], Awaitable[None] | None]
 
 
-def no_progress(_stage: Stage, _text: str) -> None:
+def no_progress(_stage: Stage, _doing: Reason) -> None:
     return None
 
 
@@ -140,9 +135,9 @@ def format_meeting_number(meeting_id: str | None) -> str:
     return digits
 
 
-async def report_progress(progress: ProgressCallback, stage: Stage, text: str) -> None:
+async def report_progress(progress: ProgressCallback, stage: Stage, doing: Reason) -> None:
     """Call a progress callback, awaiting it when it is a coroutine function."""
-    answer = progress(stage, text)
+    answer = progress(stage, doing)
     if answer is not None:
         await answer
 
@@ -155,14 +150,14 @@ class ProgressChain:
         self._progress = progress
         self._last: asyncio.Task[None] | None = None
 
-    def emit(self, stage: Stage, text: str) -> None:
+    def emit(self, stage: Stage, doing: Reason) -> None:
         previous = self._last
 
         async def deliver() -> None:
             if previous is not None:
                 await asyncio.wait([previous])
             try:
-                await report_progress(self._progress, stage, text)
+                await report_progress(self._progress, stage, doing)
             except Exception as error:  # noqa: BLE001 - progress is a courtesy; the result card is what matters
                 log.info("a progress report failed: %s", type(error).__name__)
 

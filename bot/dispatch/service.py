@@ -41,9 +41,10 @@ from bot.dispatch.outcomes import (
     no_progress,
 )
 from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_passcode, may_repair
+from bot.dispatch.reasons import Reason, Why, ZoomAction, reason
 from bot.dispatch.status_board import RoomStatusBoard
-from bot.dispatch.trail import AuditTrail
-from bot.dispatch.wording import is_passcode_error, or_list, repair_hint, status_words, zoom_error_detail
+from bot.dispatch.trail import AuditTrail, reason_codes
+from bot.dispatch.zoom_answers import is_passcode_error, zoom_error_detail
 from bot.meetings import MeetingReference, quote_typed, rooms_compatibility
 from bot.store import audit
 from bot.store import rooms as room_store
@@ -133,13 +134,15 @@ class DispatchService:
         *,
         policy: DispatchPolicy = DispatchPolicy(),
         secret_box: SecretBox | None = None,  # without one, passcodes are not remembered
+        describe: Callable[[Reason], str] = reason_codes,  # words reasons for the audit trail (bot.slack.wording)
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.zoom = zoom
         self.board = board
         self.sessions = session_factory
-        self.trail = AuditTrail(session_factory, secret_box, zoom.settings.rooms_api)
+        self.describe = describe
+        self.trail = AuditTrail(session_factory, secret_box, zoom.settings.rooms_api, describe)
         self.policy = policy
         self._sleep = sleep
         self._monotonic = monotonic
@@ -176,13 +179,13 @@ class DispatchService:
         room = room_store.find_room_or_unique_prefix(session, room_text)
         if room is None:
             suggestions = tuple(room_store.suggest_rooms(session, room_text))
-            hint = f" Did you mean {or_list(suggestions)}?" if suggestions else " `/room list` shows the rooms."
             return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
-                                  f"There is no room called “{quote_typed(room_text)}”.{hint}", suggestions=suggestions)
+                                  reason(Why.UNKNOWN_ROOM, typed=quote_typed(room_text), suggestions=suggestions),
+                                  suggestions=suggestions)
         if not room_store.is_dispatch_allowed(session, room, user_id=requester.user_id, channel_id=channel_id,
                                               usergroup_ids=requester.usergroup_ids):
-            reason = f"{room.name} is not available to you here; ask an admin (`/room allow`) if you need it."
-            return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason, room_key=room.id)
+            return DispatchResult(ResultKind.NOT_ALLOWED, room.name, reason(Why.NOT_ALLOWED, room=room.name),
+                                  room_key=room.id)
         return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
 
     async def live_status(self, target: RoomTarget) -> str:
@@ -190,25 +193,25 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ join
 
-    async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress) -> DispatchResult:
+    async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress, *,
+                   target: RoomTarget | None = None) -> DispatchResult:
+        """Check the reference, resolve the room (unless the caller already did: ``target``), find the passcode,
+        then dispatch."""
         ref = request.meeting
         if not ref.is_valid:
-            reason = ref.reason or "That is not a Zoom meeting."
-            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, reason)
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room,
+                                  reason(Why.BAD_REFERENCE, detail=ref.reason))
         stated = request.passcode or ref.passcode
         if stated is not None and len(stated) > MAX_PLAUSIBLE_PASSCODE:
-            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room,
-                                  "That passcode is far longer than any Zoom passcode (they have at most 10 "
-                                  "characters), so nothing was sent; check what was pasted.")
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, reason(Why.PASSCODE_TOO_LONG))
         if not ref.meeting_id:
-            return DispatchResult(
-                ResultKind.INVALID_REFERENCE, request.room,
-                "A personal link (zoom.us/my/…) does not carry the meeting ID a room needs; paste the meeting ID "
-                "or the whole invitation instead.")
-        target = await self.resolve(request.room, request.requester, request.channel_id, request.source,
-                                    DispatchAction.JOIN)
-        if isinstance(target, DispatchResult):
-            return target
+            return DispatchResult(ResultKind.INVALID_REFERENCE, request.room, reason(Why.PERSONAL_LINK))
+        if target is None:
+            found = await self.resolve(request.room, request.requester, request.channel_id, request.source,
+                                       DispatchAction.JOIN)
+            if isinstance(found, DispatchResult):
+                return found
+            target = found
         try:
             source = await find_passcode(request, self.account_meeting)
         except ZoomError as error:  # only raised for errors that make the lookup meaningless
@@ -216,19 +219,19 @@ class DispatchService:
         return await self.dispatch(target, request, source, progress)
 
     async def dispatch(self, target: RoomTarget, request: JoinRequest, source: PasscodeSource,
-                       progress: ProgressCallback = no_progress, notes: tuple[str, ...] = (), *,
+                       progress: ProgressCallback = no_progress, notes: tuple[Reason, ...] = (), *,
                        join_marker: JoinMarker | None = None) -> DispatchResult:
         """Pre-flight, room control and watch for a resolved room and a known passcode source."""
         meeting_id = request.meeting.meeting_id or ""
         number = format_meeting_number(meeting_id)
         passcode = source.passcode
-        base = DispatchResult(ResultKind.ZOOM_ERROR, target.name, "", meeting_id=meeting_id, room_key=target.key,
-                              notes=notes)
+        room = target.name
+        base = DispatchResult(ResultKind.ZOOM_ERROR, room, reason(Why.ZOOM_ERROR), meeting_id=meeting_id,
+                              room_key=target.key, notes=notes)
         if passcode is None and not request.without_passcode and source.meeting is None:
             return await self._refuse(base, request, ResultKind.NEEDS_PASSCODE,
-                                f"I need the passcode of meeting {number} to send {target.name}: the link's pwd= part "
-                                "is encrypted and the meeting is not on the bot's Zoom account.",
-                                (Fix.ENTER_PASSCODE, Fix.JOIN_WITHOUT_PASSCODE))
+                                      reason(Why.NEEDS_PASSCODE, room=room, number=number),
+                                      (Fix.ENTER_PASSCODE, Fix.JOIN_WITHOUT_PASSCODE))
         try:
             status = await self.live_status(target)
         except ZoomError as error:
@@ -236,23 +239,22 @@ class DispatchService:
         base = replace(base, room_status=status)
         if status not in ONLINE:
             return await self._refuse(base, request, ResultKind.ROOM_OFFLINE,
-                                f"{target.name} is {status_words(status)} in Zoom, so it cannot join. Check that the "
-                                "Zoom Rooms device is on and connected, then retry.", (Fix.RETRY,), passcode)
+                                      reason(Why.ROOM_NOT_ONLINE, room=room, status=status), (Fix.RETRY,), passcode)
         if status == "InMeeting" and not request.force_accept:
             return await self._refuse(base, request, ResultKind.ROOM_BUSY,
-                                f"{target.name} is in another meeting right now. Join anyway to pull it out of that "
-                                f"meeting and into {number}.", (Fix.JOIN_ANYWAY, Fix.LEAVE), passcode)
+                                      reason(Why.ROOM_BUSY, room=room, number=number), (Fix.JOIN_ANYWAY, Fix.LEAVE),
+                                      passcode)
         if passcode:
             compatibility = rooms_compatibility(passcode)
             if not compatibility.ok:
                 repair = (Fix.REPAIR_PASSCODE,) if self.may_repair(request.requester, source.meeting) else ()
                 if self.protocol == "jsonrpc":
-                    return await self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE,
-                                        f"{compatibility.reason} Zoom would answer 32602 “Validation Failed” "
-                                        f"on `params.password`, so I did not send {target.name}." + repair_hint(repair),
-                                        (*repair, Fix.ENTER_PASSCODE))
-                base = replace(base, notes=(*base.notes, f"{compatibility.reason} The current Rooms API may still "
-                                            "accept it; if the room stalls on a passcode prompt, repair the passcode."))
+                    incompatible = reason(Why.PASSCODE_INCOMPATIBLE, room=room, detail=compatibility.reason,
+                                          repairable=bool(repair))
+                    return await self._refuse(base, request, ResultKind.PASSCODE_INCOMPATIBLE, incompatible,
+                                              (*repair, Fix.ENTER_PASSCODE))
+                may_stall = reason(Why.NOTE_PASSCODE_MAY_STALL, detail=compatibility.reason)
+                base = replace(base, notes=(*base.notes, may_stall))
         return await self._send_and_watch(base, target, request, passcode, source, progress, join_marker)
 
     async def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
@@ -274,7 +276,7 @@ class DispatchService:
             return started_row
         dispatch_id, dispatch_ref, attempt_id = started_row
         base = replace(base, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
-        progress.emit(Stage.DISPATCHING, f"Sending {target.name} to meeting {number}…")
+        progress.emit(Stage.DISPATCHING, reason(Why.SENDING, room=target.name, number=number))
         started = self._monotonic()
         try:
             ack = await self.zoom.join_room(target.as_zoom(), meeting_id, passcode, request.force_accept)
@@ -285,19 +287,17 @@ class DispatchService:
         self.board.control_sent(target.zoom_room_id)
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
-        progress.emit(Stage.ACCEPTED, f"Zoom accepted; waiting for {target.name} to join meeting {number}…")
+        progress.emit(Stage.ACCEPTED, reason(Why.WAITING_FOR_JOIN, room=target.name, number=number))
         # GET /rooms says InMeeting but not which meeting: a room pulled out of another meeting must first be
         # seen leaving it, or its old meeting would pass for the new one.
         watch = await self._watch(target, must_leave_first=base.room_status == "InMeeting")
         if watch.joined:
-            reason = f"{target.name} is in meeting {number}."
-            if source.meeting is not None and source.meeting.waiting_room:
-                # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
-                reason = (f"{target.name} is in meeting {number}, in its waiting room: someone in the meeting must "
-                          "admit it.")
+            # Zoom reports a room in the waiting room as InMeeting: say what it is really waiting for.
+            waiting = source.meeting is not None and source.meeting.waiting_room
+            joined = reason(Why.IN_WAITING_ROOM if waiting else Why.IN_MEETING, room=target.name, number=number)
             await to_thread(self.trail.record, dispatch_id, "status", room_status=watch.last,
-                            outcome=DispatchOutcome.JOINED, reason=reason, settled_attempt=attempt_id)
-            return replace(base, kind=ResultKind.IN_MEETING, reason=reason, room_status=watch.last,
+                            outcome=DispatchOutcome.JOINED, reason=joined, settled_attempt=attempt_id)
+            return replace(base, kind=ResultKind.IN_MEETING, reason=joined, room_status=watch.last,
                            fixes=(Fix.LEAVE,))
         if watch.last == "InMeeting" or watch.last is None:
             return await self._unconfirmed(base, target, dispatch_id, watch)
@@ -325,18 +325,13 @@ class DispatchService:
                     limit = self.policy.passcode_attempt_limit
                     pending = audit.count_pending_passcode_attempts(session, target.key)
                     if pending:  # say so: those joins may still work, they are not failures (yet)
-                        reason = (f"{target.name} already has {limit} passcode joins in the last 30 minutes that have "
-                                  f"not worked, {pending} of them still on their way in. Zoom Rooms locks passcode "
-                                  "joins for 30 minutes after 10 failures, so I send no more until they finish; "
-                                  "wait a minute and try again.")
+                        refusal = reason(Why.TOO_MANY_PENDING, room=target.name, limit=limit, pending=pending)
                     else:
                         free_at = audit.passcode_attempts_free_at(session, target.key, limit=limit)
-                        when = f" after {free_at:%H:%M} UTC" if free_at else " later"
-                        reason = (f"{target.name} already had {limit} passcode joins that did not work in the last "
-                                  "30 minutes. Zoom Rooms locks passcode joins for 30 minutes after 10 failures, so "
-                                  f"I stopped; check the passcode and try again{when}.")
-                    audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
-                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=reason, dispatch_id=dispatch.id,
+                        refusal = reason(Why.TOO_MANY_FAILED, room=target.name, limit=limit,
+                                         free_at=f"{free_at:%H:%M}" if free_at else None)
+                    audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, self.trail.describe(refusal))
+                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=refusal, dispatch_id=dispatch.id,
                                    dispatch_ref=dispatch.reference)
                 attempt_id = attempt.id
             if join_marker is not None:
@@ -376,14 +371,12 @@ class DispatchService:
         """Zoom accepted, but its status cannot tell whether the room joined: say so, change nothing."""
         number = format_meeting_number(base.meeting_id)
         if watch.last is None:
-            why = f"I could not read {target.name}'s status from Zoom afterwards ({watch.poll_error or 'no answer'})"
+            unsure = reason(Why.UNCONFIRMED_NO_STATUS, room=target.name, poll_error=watch.poll_error)
         else:
-            why = (f"{target.name} was already in a meeting, and Zoom's status does not say which one, so I cannot "
-                   f"confirm it switched to meeting {number}")
-        reason = f"Zoom accepted the request, but {why}. Check the room's screen; Leave clears it if it is stuck."
+            unsure = reason(Why.UNCONFIRMED_WAS_BUSY, room=target.name, number=number)
         await to_thread(self.trail.record, dispatch_id, "status", room_status=watch.last,
-                        outcome=DispatchOutcome.FAILED, reason=reason)
-        return replace(base, kind=ResultKind.UNCONFIRMED, reason=reason, room_status=watch.last,
+                        outcome=DispatchOutcome.FAILED, reason=unsure)
+        return replace(base, kind=ResultKind.UNCONFIRMED, reason=unsure, room_status=watch.last,
                        fixes=(Fix.LEAVE, Fix.RETRY))
 
     async def _stuck(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
@@ -397,17 +390,10 @@ class DispatchService:
         except ZoomError as error:
             cleared = False
             log.warning("leave after a stuck join failed for %s: %s", target.name, type(error).__name__)
-        number = format_meeting_number(base.meeting_id)
-        # A room sits on a prompt for a meeting that does not exist just as for a wrong passcode: name both.
-        cause = ("the meeting ID or the passcode is probably wrong" if passcode else
-                 "the meeting ID is probably wrong, or the meeting needs a passcode, or the host has not let the "
-                 "room in")
-        reason = (f"Zoom accepted the request, but {target.name} did not join meeting {number} within "
-                  f"{int(self.policy.watch_timeout)} seconds: {cause}. "
-                  + ("I sent the room back to its home screen to clear the prompt it was showing."
-                     if cleared else "Clearing the room's screen failed too; someone may need to tap Cancel on it."))
+        stuck = reason(Why.STUCK, room=target.name, number=format_meeting_number(base.meeting_id),
+                       seconds=int(self.policy.watch_timeout), with_passcode=bool(passcode), cleared=cleared)
         await to_thread(self.trail.record, dispatch_id, "leave" if cleared else "status", room_status=final_status,
-                        outcome=DispatchOutcome.FAILED, reason=reason)
+                        outcome=DispatchOutcome.FAILED, reason=stuck)
         fixes = [Fix.ENTER_PASSCODE, Fix.RETRY]
         meeting = source.meeting
         if passcode and meeting is None:
@@ -415,16 +401,19 @@ class DispatchService:
             meeting = await self.account_meeting(base.meeting_id)
         if passcode and self.may_repair(request.requester, meeting):
             fixes.insert(0, Fix.REPAIR_PASSCODE)
-        return replace(base, kind=ResultKind.STUCK_ON_PROMPT, reason=reason, room_status=final_status,
+        return replace(base, kind=ResultKind.STUCK_ON_PROMPT, reason=stuck, room_status=final_status,
                        fixes=tuple(fixes))
 
     # ------------------------------------------------------------------------------------ leave / status
 
     async def leave(self, room_text: str, requester: Requester, channel_id: str | None,
-                    source: DispatchSource = DispatchSource.COMMAND) -> DispatchResult:
-        target = await self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
-        if isinstance(target, DispatchResult):
-            return target
+                    source: DispatchSource = DispatchSource.COMMAND, *,
+                    target: RoomTarget | None = None) -> DispatchResult:
+        if target is None:
+            found = await self.resolve(room_text, requester, channel_id, source, DispatchAction.LEAVE)
+            if isinstance(found, DispatchResult):
+                return found
+            target = found
         dispatch_id, dispatch_ref = row = await to_thread(self._start_leave_row, target, requester, channel_id, source)
         request = JoinRequest(room_text, _NO_MEETING, requester, channel_id, source)
         try:
@@ -432,10 +421,10 @@ class DispatchService:
         except ZoomError as error:
             return await self._zoom_failure(target, None, error, request, None, row=row, sent=True)
         self.board.control_sent(target.zoom_room_id)
-        reason = f"{target.name} is leaving its meeting."
+        leaving = reason(Why.LEAVING, room=target.name)
         await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
-                        outcome=DispatchOutcome.LEFT, reason=reason, ack=ack)
-        return DispatchResult(ResultKind.LEFT, target.name, reason, room_key=target.key, dispatch_id=dispatch_id,
+                        outcome=DispatchOutcome.LEFT, reason=leaving, ack=ack)
+        return DispatchResult(ResultKind.LEFT, target.name, leaving, room_key=target.key, dispatch_id=dispatch_id,
                               dispatch_ref=dispatch_ref)
 
     def _start_leave_row(self, target: RoomTarget, requester: Requester, channel_id: str | None,
@@ -454,10 +443,11 @@ class DispatchService:
         try:
             status = await self.live_status(target)
         except ZoomError as error:
-            return DispatchResult(ResultKind.ZOOM_ERROR, target.name, error.explain(), room_key=target.key,
+            return DispatchResult(ResultKind.ZOOM_ERROR, target.name, reason(Why.ZOOM_ERROR, detail=error.explain()),
+                                  room_key=target.key,
                                   zoom_error=zoom_error_detail(error), fixes=(Fix.RETRY,))
         fixes = (Fix.LEAVE,) if status == "InMeeting" else ()
-        return DispatchResult(ResultKind.STATUS, target.name, f"{target.name} is {status_words(status)}.",
+        return DispatchResult(ResultKind.STATUS, target.name, reason(Why.STATUS, room=target.name, status=status),
                               room_key=target.key, room_status=status, fixes=fixes)
 
     # ------------------------------------------------------------------------------------ passcodes
@@ -473,17 +463,18 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ audit helpers
 
-    async def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, reason: str,
+    async def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, refusal: Reason,
                       fixes: tuple[Fix, ...], passcode: str | None = None) -> DispatchResult:
-        dispatch_id, dispatch_ref = await to_thread(self._refusal_row, base, request, reason, passcode)
-        return replace(base, kind=kind, reason=reason, fixes=fixes, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
+        dispatch_id, dispatch_ref = await to_thread(self._refusal_row, base, request, refusal, passcode)
+        return replace(base, kind=kind, reason=refusal, fixes=fixes, dispatch_id=dispatch_id,
+                       dispatch_ref=dispatch_ref)
 
-    def _refusal_row(self, base: DispatchResult, request: JoinRequest, reason: str,
+    def _refusal_row(self, base: DispatchResult, request: JoinRequest, refusal: Reason,
                      passcode: str | None) -> DispatchRow:
         with self.trail.writing() as session:
             room = session.get(Room, base.room_key) if base.room_key else None
             dispatch = self.trail.refusal(session, request.requester, request.channel_id, request.source,
-                                         DispatchAction.JOIN, room, base.room_name, reason,
+                                         DispatchAction.JOIN, room, base.room_name, refusal,
                                          meeting_id=base.meeting_id, force_accept=request.force_accept)
             # "Join anyway" / "Retry" on this refusal must not ask for the passcode again.
             self.trail.remember(dispatch, passcode)
@@ -494,13 +485,12 @@ class DispatchService:
 
     async def _zoom_failure(self, target: RoomTarget, meeting_id: str | None, error: ZoomError,
                             request: JoinRequest, source: PasscodeSource | None, *, row: DispatchRow | None = None,
-                            notes: tuple[str, ...] = (), sent: bool = False) -> DispatchResult:
+                            notes: tuple[Reason, ...] = (), sent: bool = False) -> DispatchResult:
         """``sent``: the failing call was a room control request (a join or leave), not a lookup before it.
         ``row``: the dispatch's audit row, when there is one already."""
         kind = ResultKind.ROOM_OFFLINE if isinstance(error, ZoomRoomOffline) else ResultKind.ZOOM_ERROR
         number = format_meeting_number(meeting_id) if meeting_id else None
-        what = f"sending {target.name} to meeting {number}" if number else f"reaching {target.name}"
-        reason = failure_reason(target.name, what, error, sent=sent)
+        failure = failure_reason(target.name, ZoomAction.SEND, number, error, sent=sent)
         fixes: list[Fix] = []
         if isinstance(error, ZoomValidationError) and is_passcode_error(error):
             meeting = source.meeting if source else None
@@ -510,13 +500,13 @@ class DispatchService:
         if isinstance(error, (ZoomRateLimited, ZoomUnavailable, ZoomRoomOffline)) or not fixes:
             if not (isinstance(error, ZoomRateLimited) and error.daily):
                 fixes.append(Fix.RETRY)
-        dispatch_id, dispatch_ref = await to_thread(self._failure_row, target, meeting_id, error, request, reason, row)
-        return DispatchResult(kind, target.name, reason, meeting_id=meeting_id, room_key=target.key,
+        dispatch_id, dispatch_ref = await to_thread(self._failure_row, target, meeting_id, error, request, failure, row)
+        return DispatchResult(kind, target.name, failure, meeting_id=meeting_id, room_key=target.key,
                               zoom_error=zoom_error_detail(error), fixes=tuple(fixes), dispatch_id=dispatch_id,
                               dispatch_ref=dispatch_ref, notes=notes)
 
     def _failure_row(self, target: RoomTarget, meeting_id: str | None, error: ZoomError, request: JoinRequest,
-                     reason: str, row: DispatchRow | None) -> DispatchRow:
+                     failure: Reason, row: DispatchRow | None) -> DispatchRow:
         if row is None:
             with self.trail.writing() as session:
                 dispatch = audit.start_dispatch(
@@ -524,18 +514,16 @@ class DispatchService:
                     source=request.source, action=DispatchAction.JOIN, room=session.get(Room, target.key),
                     meeting_id=meeting_id, protocol=self.protocol)
                 row = dispatch.id, dispatch.reference
-        self.trail.record(row[0], "join", error=error, outcome=DispatchOutcome.FAILED, reason=reason)
+        self.trail.record(row[0], "join", error=error, outcome=DispatchOutcome.FAILED, reason=failure)
         return row
 
 
-def failure_reason(room_name: str, what: str, error: ZoomError, *, sent: bool) -> str:
-    """Say what happened: Zoom refused (with its answer), Zoom was never reached, or Zoom did not answer a
-    room request that it may have passed on to the room."""
+def failure_reason(room_name: str, action: ZoomAction, number: str | None, error: ZoomError, *,
+                   sent: bool) -> Reason:
+    """What happened: Zoom refused (with its answer), Zoom was never reached, or Zoom did not answer a room
+    request that it may have passed on to the room."""
     if not isinstance(error, ZoomUnavailable):
-        return f"Zoom refused {what}. {error.explain()}"
+        return reason(Why.ZOOM_REFUSED, room=room_name, action=action.value, number=number, detail=error.explain())
     if sent and error.maybe_processed:
-        return (f"Zoom did not answer properly while I was {what} (a server error or no answer in time), so "
-                f"{room_name} may or may not have got the request. Look at the room's screen or run "
-                f"`/room status {room_name}` before trying again.")
-    return (f"I could not reach Zoom while {what} (a server error, no answer or no connection), so nothing "
-            f"reached {room_name}. Try again in a minute.")
+        return reason(Why.ZOOM_MAYBE_RECEIVED, room=room_name, action=action.value, number=number)
+    return reason(Why.ZOOM_UNREACHABLE, room=room_name, action=action.value, number=number)

@@ -4,12 +4,14 @@ passcode-attempt accounting, and the sealed passcode that Retry / Join anyway bu
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.outcomes import Requester
-from bot.dispatch.wording import zoom_error_detail
+from bot.dispatch.reasons import Reason
+from bot.dispatch.zoom_answers import zoom_error_detail
 from bot.store import audit
 from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
@@ -21,8 +23,19 @@ from bot.zoom.models import ControlAck
 log = logging.getLogger("bot.dispatch")
 
 
+def reason_codes(reason: Reason) -> str:
+    """The stored words of a reason when no wording was given (tests of the flow alone): its code and parameters."""
+    params = ", ".join(f"{key}={value}" for key, value in reason.params.items() if value is not None)
+    return f"{reason.why.value} ({params})" if params else reason.why.value
+
+
 class AuditTrail:
-    def __init__(self, session_factory: sessionmaker[Session], secret_box: SecretBox | None, protocol: str) -> None:
+    """``describe`` words a reason for the row's ``reason`` column: the Slack layer's wording in a running bot
+    (``bot.runtime`` passes it in), so the audit reads as the channel was told."""
+
+    def __init__(self, session_factory: sessionmaker[Session], secret_box: SecretBox | None, protocol: str,
+                 describe: Callable[[Reason], str] = reason_codes) -> None:
+        self.describe = describe
         self.sessions = session_factory
         self.secret_box = secret_box  # None: passcodes are then not remembered
         self.protocol = protocol
@@ -46,18 +59,18 @@ class AuditTrail:
             return self.secret_box.open_optional(dispatch.passcode) if dispatch is not None else None
 
     def refusal(self, session: Session, requester: Requester, channel_id: str | None, source: DispatchSource,
-                action: DispatchAction, room: Room | None, room_name: str | None, reason: str, *,
+                action: DispatchAction, room: Room | None, room_name: str | None, reason: Reason, *,
                 meeting_id: str | None = None, force_accept: bool = False) -> Dispatch:
         """A request stopped before Zoom was called: audited all the same."""
         dispatch = audit.start_dispatch(session, requested_by=requester.user_id, channel_id=channel_id, source=source,
                                         action=action, room=room, room_name=(room_name or "?")[:200],
                                         meeting_id=meeting_id, protocol=self.protocol, force_accept=force_accept)
-        audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, reason)
+        audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, self.describe(reason))
         return dispatch
 
     def record(self, dispatch_id: int, step: str, *, http_status: int | None = None,
                room_status: str | None = None, elapsed: float | None = None,
-               outcome: DispatchOutcome | None = None, reason: str | None = None,
+               outcome: DispatchOutcome | None = None, reason: Reason | None = None,
                error: ZoomError | None = None, ack: ControlAck | None = None,
                settled_attempt: int | None = None) -> None:
         """One Zoom answer (or failure) for the dispatch, and optionally its new outcome.  With ``ack``: the
@@ -83,7 +96,8 @@ class AuditTrail:
                 zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
                 room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
             if outcome is not None:
-                audit.set_dispatch_outcome(session, dispatch, outcome, reason)
+                audit.set_dispatch_outcome(session, dispatch, outcome,
+                                           self.describe(reason) if reason is not None else None)
             if settled_attempt is not None:  # the passcode attempt worked: in the same transaction
                 audit.mark_passcode_attempt(session, settled_attempt, succeeded=True)
 

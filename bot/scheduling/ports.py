@@ -6,11 +6,11 @@
 * :class:`RequesterDirectory` — who a booker is (email, user groups), so room rules apply to the worker
   acting for them as they do to `/room join` (the Slack layer's ``SlackRequesters``).
 * :class:`BookingBackends` — the collaborators a booking needs from the process's services
-  (``bot.services.Services`` has them all).
+  (``bot.services.Services.wired()`` gives them, checked present).
 
 A notifier never raises for delivery trouble: an occurrence is dispatched whether or not anyone could be told.
 Its methods take domain data — an :class:`~bot.scheduling.occurrence.OccurrenceView`, a ``DispatchResult``,
-the dispatch's own progress text — and answer with a :data:`MessageRef` where the worker must find a message
+what the dispatch is doing — and answer with a :data:`MessageRef` where the worker must find a message
 again (the reminder it edits when the room goes, the progress message a taking-over worker edits).
 """
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.dispatch.engine import DispatchEngine
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import DispatchResult, Requester, Stage
+from bot.dispatch.reasons import Reason
 from bot.dispatch.service import DispatchService
 from bot.scheduling.occurrence import OccurrenceView
 from bot.store.crypto import SecretBox
@@ -49,9 +50,9 @@ class BookingNotifier(Protocol):
         """Edit the reminder once it has been acted on; False when it could not be edited."""
         ...
 
-    def meeting_ready(self, view: OccurrenceView, notes: Sequence[str]) -> None:
+    def meeting_ready(self, view: OccurrenceView, notes: Sequence[Reason]) -> None:
         """The meeting made for a `new` occurrence (``view.meeting_id``, ``view.join_url``), with what its
-        security settings mean for the room (``notes``, plain words)."""
+        security settings mean for the room (``notes``)."""
         ...
 
     def meeting_passcode(self, view: OccurrenceView, passcode: str) -> None:
@@ -62,11 +63,11 @@ class BookingNotifier(Protocol):
         """The occurrence was not dispatched, for ``reason`` (the store's plain words)."""
         ...
 
-    def post_progress(self, view: OccurrenceView, stage: Stage, text: str) -> MessageRef | None:
-        """A new progress message for the dispatch (``text``: the dispatch service's words for ``stage``)."""
+    def post_progress(self, view: OccurrenceView, stage: Stage, doing: Reason) -> MessageRef | None:
+        """A new progress message for the dispatch (``doing``: what the dispatch is doing at ``stage``)."""
         ...
 
-    def edit_progress(self, view: OccurrenceView, message: MessageRef, stage: Stage, text: str) -> bool:
+    def edit_progress(self, view: OccurrenceView, message: MessageRef, stage: Stage, doing: Reason) -> bool:
         """Show new progress in ``message``; False when it could not be edited (a new one is posted then)."""
         ...
 
@@ -86,10 +87,20 @@ class RequesterDirectory(Protocol):
 
 
 class BookingBackends(Protocol):
-    """The parts of the process's services that bookings use (``bot.services.Services`` satisfies it)."""
+    """The parts of the process's services that bookings use (``bot.services.Wired`` satisfies it)."""
 
-    session_factory: sessionmaker[Session]
-    secret_box: SecretBox
-    engine: DispatchEngine
-    dispatcher: DispatchService  # the same dispatch flow and room-status board as `/room join`
-    meetings: MeetingService
+    @property
+    def session_factory(self) -> sessionmaker[Session]: ...
+
+    @property
+    def secret_box(self) -> SecretBox: ...
+
+    @property
+    def engine(self) -> DispatchEngine: ...
+
+    @property
+    def dispatcher(self) -> DispatchService:  # the same dispatch flow and room-status board as `/room join`
+        ...
+
+    @property
+    def meetings(self) -> MeetingService: ...

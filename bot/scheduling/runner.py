@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
+from bot.dispatch.reasons import Reason, Why, reason
 from bot.dispatch.service import DispatchRow, DispatchService, JoinMarker, PasscodeSource
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling.occurrence import OccurrenceView, view_of
@@ -143,7 +144,7 @@ class OccurrenceRunner:
         status = OccurrenceStatus.DISPATCHED if result.ok else OccurrenceStatus.FAILED
         with session_scope(self.sessions, write_lock=True) as session:
             won = occurrences.finish(session, view.occurrence_id, worker_id=self.worker_id, status=status,
-                                     dispatch_id=result.dispatch_id, reason=result.reason)
+                                     dispatch_id=result.dispatch_id, reason=self.dispatcher.describe(result.reason))
         if not won:
             log.warning("occurrence %s: lease lost before finishing (%s)", view.occurrence_id, result.kind.value)
 
@@ -153,8 +154,8 @@ class OccurrenceRunner:
         try:
             view = await self.ensure_meeting(view, notifier)
         except (ZoomError, UnsatisfiableRequirement) as error:
-            result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name, f"I could not create the meeting: {error}",
-                                    room_key=job.room_id)
+            result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name,
+                                    reason(Why.MEETING_NOT_CREATED, detail=str(error)), room_key=job.room_id)
             await to_thread(progress.finish, result)
             return result
         target = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
@@ -218,10 +219,10 @@ class OccurrenceRunner:
             return None  # the earlier join did not get the room in: send it (force_accept=false) again
         status = watch.last
         number = format_meeting_number(view.meeting_id)
-        reason = f"{view.room_name} is in meeting {number} (sent by an earlier attempt)."
+        earlier_join = reason(Why.IN_MEETING_EARLIER, room=view.room_name, number=number)
         log.info("occurrence %s: earlier join worked; not sending it again", view.occurrence_id)
         dispatch_id, dispatch_ref = earlier if earlier is not None else (None, None)
-        return DispatchResult(ResultKind.IN_MEETING, view.room_name, reason, meeting_id=view.meeting_id,
+        return DispatchResult(ResultKind.IN_MEETING, view.room_name, earlier_join, meeting_id=view.meeting_id,
                               room_key=job.room_id, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref,
                               room_status=status)
 
@@ -241,13 +242,13 @@ class _ProgressPost:
         self.runner = runner
         self.ts = ts  # an earlier worker's message for this occurrence, or None
 
-    async def on_stage(self, stage: Stage, text: str) -> None:
-        await to_thread(self._on_stage, stage, text)
+    async def on_stage(self, stage: Stage, doing: Reason) -> None:
+        await to_thread(self._on_stage, stage, doing)
 
-    def _on_stage(self, stage: Stage, text: str) -> None:
+    def _on_stage(self, stage: Stage, doing: Reason) -> None:
         # Leases of running dispatches are renewed by the worker's lease timer, however long the watch takes.
-        if not self.ts or not self.notifier.edit_progress(self.view, self.ts, stage, text):
-            self.ts = self.notifier.post_progress(self.view, stage, text)
+        if not self.ts or not self.notifier.edit_progress(self.view, self.ts, stage, doing):
+            self.ts = self.notifier.post_progress(self.view, stage, doing)
             if self.ts:  # a worker that takes this occurrence over edits this message instead of posting
                 self.runner.remember_progress_message(self.view.occurrence_id, self.ts)
 

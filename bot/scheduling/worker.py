@@ -176,7 +176,7 @@ class BookingWorker:
                     log.warning("booking worker: the database is unavailable (%s); retrying with backoff",
                                 error.reason)
                 wait = outage.next_wait()
-            except Exception as error:  # noqa: BLE001 - neither must anything else
+            except Exception as error:
                 if outage is None:
                     outage = _Outage()
                     log.exception("booking worker tick failed (%s); retrying with backoff", type(error).__name__)
@@ -274,7 +274,7 @@ class BookingWorker:
             if job.reminder_message_ts:
                 outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
                 await to_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts, outcome)
-        except Exception:  # noqa: BLE001 - the lease expires and another worker re-checks and retries
+        except Exception:
             log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)
         finally:
             with self._lock:

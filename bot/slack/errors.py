@@ -183,7 +183,7 @@ class ReplyTo:
                 self.client.chat_postMessage(channel=self.user_id, **message.as_kwargs())
             else:
                 logger.warning("could not tell anyone about a failed Slack %s", self.what)
-        except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
+        except Exception:
             logger.warning("could not post an error reply for a Slack %s", self.what, exc_info=True)
 
 
@@ -199,7 +199,7 @@ def report_failure(error: Exception, reply: Reply | None, *, where: str, next_st
         return
     try:
         reply(message)
-    except Exception:  # noqa: BLE001 — reporting a failure must not raise another one
+    except Exception:
         logger.warning("could not report a failure in %s to Slack", where, exc_info=True)
 
 

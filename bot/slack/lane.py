@@ -81,7 +81,7 @@ class ListenerLane:
     def _run(self, work: Callable[[], object]) -> None:
         try:
             work()
-        except Exception:  # noqa: BLE001 - listeners report their own failures; this is the last resort
+        except Exception:
             log.exception("a Slack listener failed after its request was acknowledged")
         finally:
             with self._lock:

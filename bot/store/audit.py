@@ -174,7 +174,7 @@ PASSCODE_WINDOW = timedelta(minutes=30)  # Zoom Rooms' lockout lasts 30 minutes 
 PASSCODE_ATTEMPT_LIMIT = 3  # ... after 10 failures; stop far earlier
 
 
-def _counted_attempts(room_id: int, since: datetime):  # noqa: ANN202 - a select() statement
+def _counted_attempts(room_id: int, since: datetime):
     # Failures and attempts whose result is not known yet count; confirmed successes do not.
     return (
         select(PasscodeAttempt)

@@ -125,7 +125,7 @@ def expand_slots(
     return slots
 
 
-def _first_overlap(ours: Sequence[Slot], theirs: Sequence[tuple[datetime, datetime, int | None]]):  # noqa: ANN202
+def _first_overlap(ours: Sequence[Slot], theirs: Sequence[tuple[datetime, datetime, int | None]]):
     """The first (slot, other) pair that overlaps; both inputs sorted by start, half-open intervals."""
     i = j = 0
     while i < len(ours) and j < len(theirs):

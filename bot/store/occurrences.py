@@ -38,7 +38,7 @@ class ClaimResult:
     misfired: list[Occurrence] = field(default_factory=list)  # skipped as too late: report each once
 
 
-def _claimable(now: datetime):  # noqa: ANN202 - a SQL condition
+def _claimable(now: datetime):
     """Scheduled, or claimed by a worker whose lease has run out."""
     return or_(
         Occurrence.status == OccurrenceStatus.SCHEDULED,
@@ -46,14 +46,14 @@ def _claimable(now: datetime):  # noqa: ANN202 - a SQL condition
     )
 
 
-def _lock_candidates(session: Session, condition, limit: int) -> list[int]:  # noqa: ANN001
+def _lock_candidates(session: Session, condition, limit: int) -> list[int]:
     statement = select(Occurrence.id).where(condition).order_by(Occurrence.starts_at, Occurrence.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     return list(session.scalars(statement))
 
 
-def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:  # noqa: ANN001, ANN003
+def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:
     # synchronize_session="fetch": an Occurrence already loaded in this session sees the new values.
     # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed with the base Result.
     result = cast(CursorResult[Any], session.execute(

@@ -11,6 +11,7 @@ from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Fix, JoinRequest, Requester, ResultKind, Stage
 from bot.dispatch.service import DispatchPolicy
 from bot.meetings import parse_meeting_reference
+from bot.slack.wording import describe
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Dispatch
@@ -61,8 +62,8 @@ def test_join_by_id_with_stated_passcode_reaches_the_meeting(stack):
     result = stack.dispatcher.join(
         JoinRequest("boardroom", parse_meeting_reference(f"{EXTERNAL_ID} Xk7_9ab"), ALICE, "C_OPS"),
         progress=lambda stage, text: stages.append((stage, text)))
-    assert result.kind is ResultKind.IN_MEETING, result.reason
-    assert result.reason == "Boardroom is in meeting 855 1234 5678."
+    assert result.kind is ResultKind.IN_MEETING, describe(result.reason)
+    assert describe(result.reason) == "Boardroom is in meeting 855 1234 5678."
     assert [s for s, _ in stages] == [Stage.DISPATCHING, Stage.ACCEPTED]
     assert stack.sim_room("Boardroom")["meeting_number"] == EXTERNAL_ID
     (sent,) = joins_sent(stack)
@@ -76,7 +77,7 @@ def test_join_by_id_with_stated_passcode_reaches_the_meeting(stack):
 def test_pwd_link_on_an_account_meeting_uses_the_passcode_zoom_returns(stack):
     meeting = account_meeting(stack, password="Hm4_7kQ2")
     result = join(stack, "Huddle 3", f"<{meeting['join_url']}|join>")
-    assert result.kind is ResultKind.IN_MEETING, result.reason
+    assert result.kind is ResultKind.IN_MEETING, describe(result.reason)
     (sent,) = joins_sent(stack)
     assert sent["json"]["params"]["passcode"] == "Hm4_7kQ2"  # the real passcode, never the pwd= token
 
@@ -104,7 +105,8 @@ def test_legacy_api_refuses_the_seed_passcode_before_calling_zoom(make_stack, re
     result = join(stack, "Boardroom", meeting["id"], requester)
     assert result.kind is ResultKind.PASSCODE_INCOMPATIBLE
     assert (Fix.REPAIR_PASSCODE in result.fixes) is repair_offered
-    assert "32602 “Validation Failed” on `params.password`" in result.reason and SEED_PASSCODE not in result.reason
+    words = describe(result.reason)
+    assert "32602 “Validation Failed” on `params.password`" in words and SEED_PASSCODE not in words
     assert joins_sent(stack) == []
 
 
@@ -112,7 +114,7 @@ def test_legacy_api_error_is_reported_with_code_field_and_message(make_stack):
     """When Zoom itself says no, its code, field and message reach the caller (here: a stated bad passcode is
     only sent via the current API, so drive the legacy client directly to get Zoom's answer)."""
     stack = make_stack(rooms_api="jsonrpc")
-    from bot.dispatch.wording import zoom_error_detail
+    from bot.dispatch.zoom_answers import zoom_error_detail
     from bot.zoom.errors import ZoomValidationError
     with pytest.raises(ZoomValidationError) as caught:
         stack.zoom.join_room(stack.zoom.list_rooms(query_name="Boardroom")[0], EXTERNAL_ID, SEED_PASSCODE)
@@ -126,13 +128,13 @@ def test_current_api_warns_about_an_incompatible_passcode_and_still_sends(stack)
     meeting = account_meeting(stack, password=SEED_PASSCODE)
     result = join(stack, "Boardroom", meeting["id"])
     assert result.kind is ResultKind.IN_MEETING
-    assert any("cannot use this passcode" in note for note in result.notes)
+    assert any("cannot use this passcode" in note for note in map(describe, result.notes))
 
 
 def test_offline_room_is_refused_without_calling_zoom_control(stack):
     result = join(stack, "Ocean View", f"{EXTERNAL_ID} abc123")
     assert result.kind is ResultKind.ROOM_OFFLINE and result.fixes == (Fix.RETRY,)
-    assert "offline" in result.reason and joins_sent(stack) == []
+    assert "offline" in describe(result.reason) and joins_sent(stack) == []
 
 
 def test_busy_room_needs_join_anyway_which_sends_force_accept(stack):
@@ -140,7 +142,7 @@ def test_busy_room_needs_join_anyway_which_sends_force_accept(stack):
     assert result.kind is ResultKind.ROOM_BUSY and Fix.JOIN_ANYWAY in result.fixes
     assert joins_sent(stack) == []
     result = join(stack, "training room", EXTERNAL_ID, without_passcode=True, force_accept=True)
-    assert result.kind is ResultKind.IN_MEETING, result.reason
+    assert result.kind is ResultKind.IN_MEETING, describe(result.reason)
     assert joins_sent(stack)[0]["json"]["params"]["force_accept"] is True
     assert stack.sim_room("Training Room")["meeting_number"] == EXTERNAL_ID
 
@@ -151,7 +153,7 @@ def test_wrong_passcode_leaves_the_prompt_and_stops_before_zoom_locks_the_room(m
     for attempt in range(3):
         result = join(stack, "Boardroom", f"{EXTERNAL_ID} Wrong{attempt}")
         assert result.kind is ResultKind.STUCK_ON_PROMPT
-        assert "the meeting ID or the passcode is probably wrong" in result.reason
+        assert "the meeting ID or the passcode is probably wrong" in describe(result.reason)
         room = stack.sim_room("Boardroom")
         assert room["prompt"] is None and room["status"] == "Available"  # the leave cleared the prompt
     leaves = [r for r in stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
@@ -167,7 +169,7 @@ def test_missing_passcode_on_protected_meeting_is_reported_as_such(make_stack):
     external_meeting(stack, password="Right_1")
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
     assert result.kind is ResultKind.STUCK_ON_PROMPT
-    assert "meeting ID is probably wrong, or the meeting needs a passcode" in result.reason
+    assert "meeting ID is probably wrong, or the meeting needs a passcode" in describe(result.reason)
     assert Fix.ENTER_PASSCODE in result.fixes
 
 
@@ -175,7 +177,7 @@ def test_unknown_room_suggests_close_names(stack):
     result = join(stack, "bordroom", f"{EXTERNAL_ID} abc123")
     assert result.kind is ResultKind.UNKNOWN_ROOM
     assert result.suggestions == ("Boardroom",)
-    assert "Did you mean “Boardroom”?" in result.reason
+    assert "Did you mean “Boardroom”?" in describe(result.reason)
 
 
 def test_access_rules_are_enforced(stack):
@@ -192,7 +194,7 @@ def test_room_removed_from_zoom_reports_zoom_404_1012(stack):
     result = join(stack, "Ghost Room", EXTERNAL_ID, without_passcode=True)
     assert result.kind is ResultKind.ZOOM_ERROR
     assert (result.zoom_error.status, result.zoom_error.code) == (404, 1012)
-    assert "/room sync" in result.reason
+    assert "/room sync" in describe(result.reason)
 
 
 def test_zoom_server_error_on_join_is_reported_with_retry_and_not_repeated(stack):
@@ -224,7 +226,7 @@ def test_a_refused_request_remembers_its_passcode_sealed_for_join_anyway(stack):
     assert stored and "Xk7_9ab" not in stored  # a Fernet token, never the passcode
     result = join(stack, "Training Room", EXTERNAL_ID, force_accept=True,
                   passcode=stack.dispatcher.remembered_passcode(refused.dispatch_id))
-    assert result.kind is ResultKind.IN_MEETING, result.reason
+    assert result.kind is ResultKind.IN_MEETING, describe(result.reason)
 
 
 def test_status_unreadable_after_the_join_is_reported_and_no_leave_is_sent_blind(make_stack):
@@ -243,8 +245,8 @@ def test_status_unreadable_after_the_join_is_reported_and_no_leave_is_sent_blind
 
     stack.async_dispatcher.live_status = status_then_outage
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
-    assert result.kind is ResultKind.UNCONFIRMED, result.reason
-    assert "could not read Boardroom's status" in result.reason and result.fixes == (Fix.LEAVE, Fix.RETRY)
+    assert result.kind is ResultKind.UNCONFIRMED, describe(result.reason)
+    assert "could not read Boardroom's status" in describe(result.reason) and result.fixes == (Fix.LEAVE, Fix.RETRY)
     leaves = [r for r in stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
     assert leaves == []  # the room may well have joined: never pulled out blind
     assert audit_rows(stack)[-1].outcome is DispatchOutcome.FAILED
@@ -259,8 +261,9 @@ def test_status_respects_access_rules(stack):
 
 def test_an_absurdly_long_passcode_is_refused_before_anything_is_stored_or_sent(stack):
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="x" * 400)
-    assert result.kind is ResultKind.INVALID_REFERENCE and "far longer than any Zoom passcode" in result.reason
-    assert joins_sent(stack) == [] and "x" * 11 not in result.reason
+    words = describe(result.reason)
+    assert result.kind is ResultKind.INVALID_REFERENCE and "far longer than any Zoom passcode" in words
+    assert joins_sent(stack) == [] and "x" * 11 not in words
 
 
 def test_concurrent_dispatches_all_finish_with_their_own_outcome(stack):
@@ -287,7 +290,7 @@ def test_a_warm_join_with_a_stated_passcode_costs_at_most_three_zoom_requests(ma
     stack.run(stack.async_dispatcher.zoom.list_rooms())  # warm token, as after any earlier request
     before = len(stack.sim.requests)
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
-    assert result.kind is ResultKind.IN_MEETING, result.reason
+    assert result.kind is ResultKind.IN_MEETING, describe(result.reason)
     sent = [f"{r['method']} {r['path']}" for r in stack.sim.requests[before:] if not r["path"].startswith("/oauth")]
     assert len(sent) <= 3, sent
     assert not any(request.startswith("GET /v2/meetings/") for request in sent)  # the passcode was known
@@ -317,8 +320,9 @@ def test_a_join_zoom_did_not_answer_says_the_room_may_have_got_it(make_stack):
     stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms/", "method": "PATCH", "status": 503, "count": 1})
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
     assert result.kind is ResultKind.ZOOM_ERROR
-    assert "Zoom refused" not in result.reason  # Zoom did not say no: it did not answer properly
-    assert "may or may not have got the request" in result.reason and "/room status Boardroom" in result.reason
+    assert "Zoom refused" not in describe(result.reason)  # Zoom did not say no: it did not answer properly
+    words = describe(result.reason)
+    assert "may or may not have got the request" in words and "/room status Boardroom" in words
     assert len(joins_sent(stack)) == 1  # and the join was not sent again
 
 
@@ -326,23 +330,23 @@ def test_a_lookup_zoom_did_not_answer_says_nothing_reached_the_room(make_stack):
     stack = make_stack()
     stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms", "method": "GET", "status": 503})
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
-    assert result.kind is ResultKind.ZOOM_ERROR and "Zoom refused" not in result.reason
-    assert "nothing reached Boardroom" in result.reason and joins_sent(stack) == []
+    assert result.kind is ResultKind.ZOOM_ERROR and "Zoom refused" not in describe(result.reason)
+    assert "nothing reached Boardroom" in describe(result.reason) and joins_sent(stack) == []
 
 
 def test_zoom_refusing_a_join_is_reported_with_its_answer(make_stack):
     stack = make_stack()
     stack.admin("POST", "/faults", {"path_prefix": "/v2/rooms/", "method": "PATCH", "status": 400, "count": 1})
     result = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
-    assert result.reason.startswith("Zoom refused sending Boardroom to meeting 855 1234 5678.")
+    assert describe(result.reason).startswith("Zoom refused sending Boardroom to meeting 855 1234 5678.")
 
 
 def test_a_mistyped_meeting_id_is_not_reported_as_joined(make_stack):
     stack = make_stack(policy=SHORT_WATCH, unknown_meetings="not_found")  # the simulator's own default
     external_meeting(stack)
     result = join(stack, "Boardroom", "85512345687", passcode="Xk7_9ab")  # two digits swapped
-    assert result.kind is ResultKind.STUCK_ON_PROMPT, result.reason
-    assert "the meeting ID or the passcode is probably wrong" in result.reason
+    assert result.kind is ResultKind.STUCK_ON_PROMPT, describe(result.reason)
+    assert "the meeting ID or the passcode is probably wrong" in describe(result.reason)
     assert stack.sim_room("Boardroom")["status"] != "InMeeting"
 
 
@@ -359,7 +363,7 @@ def test_a_room_zoom_knows_by_its_other_id_is_tried_once_and_remembered(make_sta
     stack = make_stack(rooms_api=rooms_api, room_path_id="id")
     external_meeting(stack)
     first = join(stack, "Boardroom", EXTERNAL_ID, passcode="Xk7_9ab")
-    assert first.kind is ResultKind.IN_MEETING, first.reason
+    assert first.kind is ResultKind.IN_MEETING, describe(first.reason)
     by_room_id = [r for r in stack.sim.requests if "qMOLddnySIGGVycz8aX_JQ" in r["path"]]
     assert [r["status"] for r in by_room_id] == [404]  # the room_id path: 404 1012, tried once
     assert len([r for r in joins_sent(stack) if "Zr1bOaRdRoOmIdAaAaAaAa" in r["path"]]) == 1
@@ -386,7 +390,8 @@ def test_passcode_joins_still_on_their_way_in_are_not_called_failures(make_stack
     results = stack.run(four_at_once())
     refused = [r for r in results if r.kind is ResultKind.TOO_MANY_ATTEMPTS]
     assert refused, [r.kind for r in results]
-    assert all("still on their way in" in r.reason and "did not work" not in r.reason for r in refused)
+    assert all("still on their way in" in describe(r.reason) for r in refused)
+    assert all("did not work" not in describe(r.reason) for r in refused)
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)

@@ -34,10 +34,10 @@ class RecordingClient:
             raise RuntimeError("slack is down")
         return {"ok": True}
 
-    def chat_postEphemeral(self, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 - slack_sdk's name
+    def chat_postEphemeral(self, **kwargs: Any) -> dict[str, Any]:
         return self._record("chat.postEphemeral", kwargs)
 
-    def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:  # noqa: N802 - slack_sdk's name
+    def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:
         return self._record("chat.postMessage", kwargs)
 
     def views_open(self, **kwargs: Any) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def test_every_listener_on_the_app_is_a_module_level_function(fake_slack: FakeSl
     services = rooms_services()
     install(services)
     app: App = create_app(make_test_settings(fake_slack), services=services)
-    rooms = [listener.ack_function for listener in app._listeners  # noqa: SLF001 - Bolt keeps no public list
+    rooms = [listener.ack_function for listener in app._listeners
              if listener.ack_function.__module__.startswith("bot.slack.rooms")]
     assert {f.__name__ for f in rooms} == {"dispatch_button", "enter_passcode", "join_a_meeting", "list_page",
                                            "room_form_submitted", "send_room", "room_options"}

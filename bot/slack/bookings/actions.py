@@ -85,7 +85,7 @@ def _reminded(context: BoltContext, body: dict, may: str) -> tuple[OccurrenceVie
     neither its booker nor an admin (``may``: what they may not do, "skip this booking")."""
     services, settings = services_of(context), settings_of(context)
     occurrence_id = int(body["actions"][0]["value"])
-    with session_scope(services.session_factory) as session:
+    with session_scope(services.sessions()) as session:
         occurrence = session.get(Occurrence, occurrence_id)
         found = None if occurrence is None else (
             view_of(occurrence), occurrence.status,
@@ -112,7 +112,7 @@ def dispatch_now_button(ack: Ack, body: dict, respond: Respond, client: WebClien
     view, _status = _reminded(context, body, "dispatch this booking early")
     services, settings = services_of(context), settings_of(context)
     runner = feature_of(services).runner()
-    with session_scope(services.session_factory, write_lock=True) as session:
+    with session_scope(services.sessions(), write_lock=True) as session:
         claimed = occurrences.claim_now(session, view.occurrence_id, worker_id=runner.worker_id)
         job = Job.of(claimed) if claimed is not None else None
     if job is None:
@@ -138,7 +138,7 @@ def dispatch_now_button(ack: Ack, body: dict, respond: Respond, client: WebClien
 def skip_button(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
     view, status = _reminded(context, body, "skip this booking")
-    with session_scope(services_of(context).session_factory, write_lock=True) as session:
+    with session_scope(services_of(context).sessions(), write_lock=True) as session:
         skipped = occurrences.skip(session, view.occurrence_id, reason=f"skipped by <@{context.user_id}>")
     if not skipped:
         state = "already being dispatched" if status is OccurrenceStatus.CLAIMED else f"already {status.value}"

@@ -22,14 +22,20 @@ class BookingsFeature:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.service = BookingService(services)
+        self._service: BookingService | None = None
         self._runner: OccurrenceRunner | None = None
+
+    @property
+    def service(self) -> BookingService:
+        if self._service is None:
+            self._service = BookingService(self.services.wired())
+        return self._service
 
     def runner(self) -> OccurrenceRunner:
         """For "Dispatch now" clicks: the worker's dispatch code, claiming under this process's own id."""
         if self._runner is None:
             worker_id = f"slack:{socket.gethostname()}:{os.getpid()}"
-            self._runner = OccurrenceRunner(self.services, worker_id=worker_id)
+            self._runner = OccurrenceRunner(self.services.wired(), worker_id=worker_id)
         return self._runner
 
 

@@ -21,7 +21,7 @@ def section_for(services: Services) -> Callable[[str], Sequence[Block]]:
         try:
             # One more than is shown, to know whether to say there are more.
             views, _ = feature_of(services).service.upcoming(user_id=user_id, limit=HOME_LIMIT + 1)
-        except Exception:  # noqa: BLE001 - the rest of the Home tab must still render
+        except Exception:
             log.warning("could not list bookings for App Home", exc_info=True)
             return [ContextBlock(elements=[MarkdownTextObject(text="Your bookings cannot be shown right now.")])]
         blocks = messages.bookings_blocks(views[:HOME_LIMIT], viewer=user_id, is_admin=False,

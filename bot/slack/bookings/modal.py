@@ -40,7 +40,7 @@ def booking_room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
     """Type-ahead of the room select (more than 100 rooms).  Slack wants the options in the ack, within 3
     seconds: not deferred, one short read of the stored rooms, no Zoom."""
     try:
-        with session_scope(services_of(context).session_factory) as session:
+        with session_scope(services_of(context).sessions()) as session:
             rooms = [render.RoomView(room.id, room.name, tuple(alias.alias for alias in room.aliases))
                      for room in room_store.list_rooms(session)]
     except DatabaseUnavailable as error:
@@ -53,7 +53,7 @@ def booking_room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
 def open_booking_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services = services_of(context)
-    with session_scope(services.session_factory) as session:
+    with session_scope(services.sessions()) as session:
         names = [room.name for room in room_store.list_rooms(session)]
     view = booking_view(names, now=services.clock())
     # The submission is checked before it is acknowledged, without asking Slack anything: carry the booker's

@@ -5,7 +5,7 @@ reminders, meeting links, progress and results in the booking's channel, and :cl
 ``roombot worker`` and ``roombot serve`` build both with the bot token's client (:func:`bot_client`)::
 
     client = bot_client(settings)
-    BookingWorker(services, config, notifier=SlackNotifier(client),
+    BookingWorker(services.wired(), config, notifier=SlackNotifier(client),
                   requesters=SlackRequesters(directory_of(services), client))
 """
 
@@ -21,12 +21,14 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 from bot.config import Settings
 from bot.dispatch.outcomes import DispatchResult, Requester, Stage
+from bot.dispatch.reasons import Reason
 from bot.scheduling.occurrence import OccurrenceView
 from bot.scheduling.ports import MessageRef, ReminderOutcome
 from bot.slack.blocks import SlackMessage
 from bot.slack.bookings import messages
 from bot.slack.bookings.wording import REMINDER_OUTCOMES
 from bot.slack.directory import SlackDirectory
+from bot.slack.wording import describe
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +132,8 @@ class SlackNotifier:
         return self.poster.update(view.channel_id, reminder,
                                   messages.reminder_done_message(view, REMINDER_OUTCOMES[outcome]))
 
-    def meeting_ready(self, view: OccurrenceView, notes: Sequence[str]) -> None:
-        self._post(view, messages.meeting_ready_message(view, notes))
+    def meeting_ready(self, view: OccurrenceView, notes: Sequence[Reason]) -> None:
+        self._post(view, messages.meeting_ready_message(view, [describe(note) for note in notes]))
 
     def meeting_passcode(self, view: OccurrenceView, passcode: str) -> None:
         self.poster.tell(view.channel_id, view.requester_user_id, messages.passcode_message(view, passcode))
@@ -139,11 +141,11 @@ class SlackNotifier:
     def skipped(self, view: OccurrenceView, reason: str) -> None:
         self._post(view, messages.skipped_message(view, reason))
 
-    def post_progress(self, view: OccurrenceView, stage: Stage, text: str) -> MessageRef | None:
-        return self._post(view, messages.progress_message(text))
+    def post_progress(self, view: OccurrenceView, stage: Stage, doing: Reason) -> MessageRef | None:
+        return self._post(view, messages.progress_message(describe(doing)))
 
-    def edit_progress(self, view: OccurrenceView, message: MessageRef, stage: Stage, text: str) -> bool:
-        return self.poster.update(view.channel_id, message, messages.progress_message(text))
+    def edit_progress(self, view: OccurrenceView, message: MessageRef, stage: Stage, doing: Reason) -> bool:
+        return self.poster.update(view.channel_id, message, messages.progress_message(describe(doing)))
 
     def post_result(self, view: OccurrenceView, result: DispatchResult) -> MessageRef | None:
         return self._post(view, messages.result_message(result, view))

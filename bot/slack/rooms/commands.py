@@ -19,6 +19,7 @@ import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import DispatchResult, Requester, ResultKind
+from bot.dispatch.reasons import Why, reason
 from bot.dispatch.service import RoomTarget
 from bot.meetings import parse_meeting_reference
 from bot.slack.errors import ReplyTo
@@ -175,10 +176,9 @@ def join(request: SubcommandRequest) -> None:
         return
     reference = parse_meeting_reference(meeting_text)
     if not reference.is_valid or not reference.meeting_id:
-        reason = reference.reason or ("A personal link (zoom.us/my/…) does not carry the meeting ID a room "
-                                      "needs; paste the meeting ID or the whole invitation instead.")
+        why = reason(Why.BAD_REFERENCE, detail=reference.reason) if reference.reason else reason(Why.PERSONAL_LINK)
         flow.ephemeral(request.respond, render.refusal_message(
-            DispatchResult(ResultKind.INVALID_REFERENCE, room_text, reason)))
+            DispatchResult(ResultKind.INVALID_REFERENCE, room_text, why)))
         return
     requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
     target = resolved(feature, request, room_text, requester, DispatchAction.JOIN)

@@ -53,7 +53,10 @@ class RoomsFeature:
         self.services = services
         self.dispatcher: DispatchService = services.dispatcher
         self.engine: DispatchEngine = services.engine
-        self.meetings: MeetingService = meetings or services.meetings
+        wired_meetings = meetings or services.meetings
+        if wired_meetings is None:
+            raise ValueError("the rooms feature needs services.meetings (or meetings=)")
+        self.meetings: MeetingService = wired_meetings
         self.sessions: sessionmaker[Session] = services.session_factory
         self.directory: SlackDirectory = directory_of(services)
 

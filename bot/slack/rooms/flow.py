@@ -21,12 +21,14 @@ from collections.abc import Awaitable, Callable
 import bot.slack.rooms.render as render
 from bot.dispatch.engine import Admission, to_thread
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, Stage, format_meeting_number
+from bot.dispatch.reasons import Reason
 from bot.dispatch.service import RoomTarget
 from bot.meetings import MeetingReference
 from bot.slack.blocks import SlackMessage
 from bot.slack.errors import Reply, report_failure
 from bot.slack.rooms.feature import RoomsFeature
 from bot.slack.rooms.progress import ProgressMessage, deliver_privately
+from bot.slack.wording import describe
 from bot.store.types import DispatchSource
 from bot.zoom.errors import ZoomError
 
@@ -55,10 +57,13 @@ def leaving_text(room_name: str) -> str:
 
 
 def room_text(room: RoomRef) -> str:
-    """What the dispatch service is given for ``room``.  A ``RoomTarget`` is resolved again there by its
-    exact name: ``DispatchService.join`` / ``.leave`` and ``MeetingService.new_meeting`` do not take a
-    resolved room yet."""
+    """The room as the request names it (the audit trail's and the card's room name)."""
     return room.name if isinstance(room, RoomTarget) else room
+
+
+def target_of(room: RoomRef) -> RoomTarget | None:
+    """A room the Slack side already resolved (and checked) is not looked up again by the dispatch service."""
+    return room if isinstance(room, RoomTarget) else None
 
 
 def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Requester, *, room: RoomRef,
@@ -68,7 +73,7 @@ def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Reques
                           force_accept=force_accept, without_passcode=without_passcode)
 
     async def join() -> None:
-        result = await _guarded(progress, feature.dispatcher.join(request, _stages(progress)))
+        result = await _guarded(progress, feature.dispatcher.join(request, _stages(progress), target=target_of(room)))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="join", bare=without_passcode))
@@ -82,7 +87,7 @@ def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Request
     async def new() -> None:
         result = await _guarded(progress, feature.meetings.new_meeting(
             room_text(room), topic, requester, progress.channel, _stages(progress), source=source,
-            force_accept=force_accept))
+            force_accept=force_accept, target=target_of(room)))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="new", topic=topic))
@@ -108,7 +113,7 @@ def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Reque
               source: DispatchSource) -> Admission:
     async def leave() -> None:
         result = await _guarded(progress, feature.dispatcher.leave(room_text(room), requester, progress.channel,
-                                                                   source))
+                                                                   source, target=target_of(room)))
         if result is not None:
             await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="leave"))
@@ -128,9 +133,9 @@ def submit(feature: RoomsFeature, progress: ProgressMessage, job: Callable[[], A
     return admission
 
 
-def _stages(progress: ProgressMessage) -> Callable[[Stage, str], Awaitable[None]]:
-    async def on_stage(stage: Stage, text: str) -> None:
-        await to_thread(progress.on_stage, stage, text)
+def _stages(progress: ProgressMessage) -> Callable[[Stage, Reason], Awaitable[None]]:
+    async def on_stage(stage: Stage, doing: Reason) -> None:
+        await to_thread(progress.on_stage, stage, describe(doing))
 
     return on_stage
 

@@ -26,7 +26,7 @@ def rooms_section(feature: RoomsFeature, user_id: str) -> Sequence[Block]:
         rooms, zoom_problem = feature.engine.run(feature.rooms_with_status(), timeout=HOME_STATUS_TIMEOUT)
     except DatabaseUnavailable:
         return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
-    except Exception:  # noqa: BLE001 - the rest of the Home tab must still show
+    except Exception:
         log.warning("could not build the rooms section of the Home tab", exc_info=True)
         return render.home_blocks([], problem="The rooms could not be loaded right now.")
     problem = f"Live status unavailable: {zoom_problem}" if zoom_problem else None

@@ -40,6 +40,7 @@ from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, format_meetin
 from bot.slack.blocks import SECTION_LIMIT, SlackMessage, clip, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms.values import DispatchKey, ModalContext, Operation, StaleValue, new_nonce
+from bot.slack.wording import describe, zoom_said
 from bot.store.rooms import normalise_name
 
 MAX_PASSCODE_INPUT = 64
@@ -97,9 +98,9 @@ def headline(result: DispatchResult, op: str) -> str:
     room = escape_mrkdwn(result.room_name)
     number = format_meeting_number(result.meeting_id) if result.meeting_id else None
     if result.kind is ResultKind.IN_MEETING:
-        return f":white_check_mark: *{escape_mrkdwn(result.reason)}*"
+        return f":white_check_mark: *{escape_mrkdwn(describe(result.reason))}*"
     if result.kind is ResultKind.LEFT:
-        return f":wave: *{escape_mrkdwn(result.reason)}*"
+        return f":wave: *{escape_mrkdwn(describe(result.reason))}*"
     if result.kind is ResultKind.STATUS:
         return f"*{room}*: {status_label(result.room_status)}"
     if result.kind is ResultKind.ROOM_BUSY:
@@ -124,15 +125,16 @@ def result_message(result: DispatchResult, *, requester_id: str, op: str,
     """The card that replaces the progress message: what happened, Zoom's words, what to do, the buttons."""
     lines = [headline(result, op)]
     if result.kind not in (ResultKind.IN_MEETING, ResultKind.LEFT, ResultKind.STATUS):
-        lines.append(escape_mrkdwn(result.reason))
+        lines.append(escape_mrkdwn(describe(result.reason)))
     if result.zoom_error is not None:
-        lines.append(f":speech_balloon: {escape_mrkdwn(result.zoom_error.summary())}")
+        lines.append(f":speech_balloon: {escape_mrkdwn(zoom_said(result.zoom_error))}")
     blocks: list[Block] = [section_block("\n".join(lines), BlockId.ERROR if not result.ok else None)]
     if result.join_url:
         url = escape_mrkdwn(result.join_url)
         blocks.append(section_block(f"*Join link:* <{url}|{url}>"))
     if result.notes:
-        blocks.append(section_block("\n".join(f":information_source: {escape_mrkdwn(note)}" for note in result.notes)))
+        blocks.append(section_block("\n".join(f":information_source: {escape_mrkdwn(describe(note))}"
+                                              for note in result.notes)))
     details = [f"Room: *{escape_mrkdwn(result.room_name)}*"]
     if result.meeting_id:
         details.append(f"meeting {format_meeting_number(result.meeting_id)}")
@@ -232,7 +234,8 @@ def refusal_message(result: DispatchResult) -> SlackMessage:
                                       "(9 to 11 digits) or the whole invitation.",
         ResultKind.NOT_ALLOWED: "Nothing was done.",
     }
-    return info_message(f":warning: {escape_mrkdwn(result.reason)}", hints.get(result.kind, "Nothing was done."))
+    return info_message(f":warning: {escape_mrkdwn(describe(result.reason))}",
+                        hints.get(result.kind, "Nothing was done."))
 
 
 def info_message(text: str, hint: str | None = None) -> SlackMessage:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, ZoomErrorDetail
+from bot.dispatch.reasons import Why, reason
 from bot.services import Services
 from bot.slack.rooms import render
 from bot.slack.rooms.admin import MENTION, Principal
@@ -21,10 +22,11 @@ SECRET = "Zq9_secret"
 
 
 def result(kind: ResultKind, **overrides: Any) -> DispatchResult:
-    values: dict[str, Any] = dict(room_name="Boardroom", reason="Plain words <!channel> & more.",
+    plain_words = reason(Why.BAD_REFERENCE, detail="Plain words <!channel> & more.")
+    values: dict[str, Any] = dict(room_name="Boardroom", reason=plain_words,
                                   meeting_id="81234567890", room_key=7, dispatch_id=42, fixes=tuple(Fix),
                                   zoom_error=ZoomErrorDetail(400, 300, "params.password", "Validation Failed."),
-                                  notes=("A note.",), join_url="https://zoom.us/j/81234567890?pwd=tok",
+                                  notes=(reason(Why.ZOOM_ERROR, detail="A note."),), join_url="https://zoom.us/j/81234567890?pwd=tok",
                                   passcode_for_requester=SECRET)
     values.update(overrides)
     return DispatchResult(kind, **values)

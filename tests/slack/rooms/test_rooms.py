@@ -21,7 +21,7 @@ from tests.support.zoom_sim import sim_zoom_settings
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
 
-def list_reply(bot: RoomBot):  # noqa: ANN201 - a SlackCall
+def list_reply(bot: RoomBot):
     reply = bot.reply(bot.room("list"))
     assert reply.params["response_type"] == "ephemeral"
     return reply
