@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from bot.dispatch.reasons import Reason
 from bot.meetings import MeetingReference
+from bot.meetings.reference import Provider
 from bot.store.types import DispatchSource
 
 log = logging.getLogger("bot.dispatch")
@@ -104,6 +105,7 @@ class DispatchResult:
     dispatch_ref: str | None = None  # the audit row's reference, shown to people (never repeats)
     join_url: str | None = None  # for /room new: the link to post in the channel
     room_status: str | None = None
+    service: Provider | None = None  # "teams", "meet" or "sip" for a third-party meeting; None for Zoom
     # Only for meetings the bot created or repaired; shown to the requester alone (ephemeral), never posted.
     passcode_for_requester: str | None = field(default=None, repr=False)
 

@@ -23,26 +23,37 @@ class Why(StrEnum):
     PERSONAL_LINK = "personal_link"
     UNKNOWN_ROOM = "unknown_room"  # typed (quoted as typed), suggestions
     NOT_ALLOWED = "not_allowed"  # room
+    TEAMS_CLOUD_UNSUPPORTED = "teams_cloud_unsupported"  # cloud (bot.meetings.reference.TeamsCloud value)
+    THIRD_PARTY_NEEDS_LINK = "third_party_needs_link"  # service: a Teams meeting ID without its passcode
+    THIRD_PARTY_NEEDS_EVENTS_API = "third_party_needs_events_api"  # service
     # Before Zoom is asked to move the room
     NEEDS_PASSCODE = "needs_passcode"  # room, number
     ROOM_NOT_ONLINE = "room_not_online"  # room, status
     ROOM_BUSY = "room_busy"  # room, number
+    ROOM_BUSY_THIRD_PARTY = "room_busy_third_party"  # room, service
+    ROOM_STAYED_BUSY = "room_stayed_busy"  # room, service: "Join anyway" asked it to leave; it did not
     PASSCODE_INCOMPATIBLE = "passcode_incompatible"  # room, detail, repairable
     TOO_MANY_PENDING = "too_many_pending"  # room, limit, pending
     TOO_MANY_FAILED = "too_many_failed"  # room, limit, free_at ("HH:MM" UTC or None)
     # Progress
     SENDING = "sending"  # room, number
     WAITING_FOR_JOIN = "waiting_for_join"  # room, number
+    SENDING_THIRD_PARTY = "sending_third_party"  # room, service
+    WAITING_THIRD_PARTY = "waiting_third_party"  # room, service
     CREATING_MEETING = "creating_meeting"  # room
     REPAIRING_PASSCODE = "repairing_passcode"  # number
     # Results of a join, leave or status
     IN_MEETING = "in_meeting"  # room, number
     IN_WAITING_ROOM = "in_waiting_room"  # room, number
+    IN_THIRD_PARTY = "in_third_party"  # room, service
+    THIRD_PARTY_NOT_SEEN = "third_party_not_seen"  # room, service, seconds, poll_error
     IN_MEETING_EARLIER = "in_meeting_earlier"  # room, number: a reclaimed booking whose first join worked
     UNCONFIRMED_NO_STATUS = "unconfirmed_no_status"  # room, poll_error
     UNCONFIRMED_WAS_BUSY = "unconfirmed_was_busy"  # room, number
     STUCK = "stuck"  # room, number, seconds, with_passcode, cleared
     LEAVING = "leaving"  # room
+    LEFT_THIRD_PARTY = "left_third_party"  # room, service: seen leaving
+    LEAVE_UNCONFIRMED = "leave_unconfirmed"  # room, service: Zoom accepted, the room stayed in the call
     STATUS = "status"  # room, status
     # Zoom trouble; action: one of ZoomAction's values
     ZOOM_REFUSED = "zoom_refused"  # room, action, number, detail (the Zoom client's explanation)
@@ -69,6 +80,7 @@ class ZoomAction(StrEnum):
     """What the bot was doing when Zoom failed (a ``Why.ZOOM_*`` reason's ``action``)."""
 
     SEND = "send"  # sending the room to a meeting (number)
+    SEND_THIRD_PARTY = "send_third_party"  # sending the room to a meeting on another service (service)
     REACH = "reach"  # reaching the room (a leave, or a lookup before the join)
     CHECK_ROOM = "check_room"
     CREATE_MEETING = "create_meeting"

@@ -43,9 +43,12 @@ from bot.dispatch.outcomes import (
 from bot.dispatch.passcode_source import PasscodeSource, account_meeting, find_passcode, may_repair
 from bot.dispatch.reasons import Reason, Why, ZoomAction, reason
 from bot.dispatch.status_board import RoomStatusBoard
+from bot.dispatch.third_party import stored_service
+from bot.dispatch.third_party_flow import ThirdPartyFlow
 from bot.dispatch.trail import AuditTrail, reason_codes
-from bot.dispatch.zoom_answers import is_passcode_error, zoom_error_detail
+from bot.dispatch.zoom_answers import failure_reason, is_passcode_error, zoom_error_detail
 from bot.meetings import MeetingReference, quote_typed, rooms_compatibility
+from bot.meetings.reference import Provider
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.crypto import SecretBox
@@ -59,7 +62,7 @@ from bot.zoom.errors import (
     ZoomUnavailable,
     ZoomValidationError,
 )
-from bot.zoom.models import ControlAck, Meeting
+from bot.zoom.models import ControlAck, Meeting, ThirdPartyJoin
 from bot.zoom.models import Room as ZoomRoom
 from bot.zoom.settings import ZoomSettings
 
@@ -92,6 +95,8 @@ class RoomControlApi(Protocol):
                         force_accept: bool = False) -> ControlAck: ...
 
     async def leave_room(self, room: ZoomRoom) -> ControlAck: ...
+
+    async def join_third_party(self, room: ZoomRoom, join: ThirdPartyJoin) -> ControlAck: ...
 
     async def get_meeting(self, meeting_id: int | str) -> Meeting: ...
 
@@ -146,6 +151,8 @@ class DispatchService:
         self.policy = policy
         self._sleep = sleep
         self._monotonic = monotonic
+        self.monotonic = monotonic
+        self.third_party = ThirdPartyFlow(self)
 
     @property
     def protocol(self) -> str:
@@ -198,6 +205,8 @@ class DispatchService:
         """Check the reference, resolve the room (unless the caller already did: ``target``), find the passcode,
         then dispatch."""
         ref = request.meeting
+        if ref.is_third_party:  # Teams, Meet, SIP: zoomroom.thirdparty_meeting_join
+            return await self.third_party.join(request, progress, target=target)
         if not ref.is_valid:
             return DispatchResult(ResultKind.INVALID_REFERENCE, request.room,
                                   reason(Why.BAD_REFERENCE, detail=ref.reason))
@@ -414,26 +423,53 @@ class DispatchService:
             if isinstance(found, DispatchResult):
                 return found
             target = found
-        dispatch_id, dispatch_ref = row = await to_thread(self._start_leave_row, target, requester, channel_id, source)
+        dispatch_id, dispatch_ref, service = await to_thread(self._start_leave_row, target, requester, channel_id,
+                                                             source)
         request = JoinRequest(room_text, _NO_MEETING, requester, channel_id, source)
         try:
             ack = await self.zoom.leave_room(target.as_zoom())
         except ZoomError as error:
-            return await self._zoom_failure(target, None, error, request, None, row=row, sent=True)
+            return await self._zoom_failure(target, None, error, request, None, row=(dispatch_id, dispatch_ref),
+                                            sent=True)
         self.board.control_sent(target.zoom_room_id)
-        leaving = reason(Why.LEAVING, room=target.name)
-        await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
-                        outcome=DispatchOutcome.LEFT, reason=leaving, ack=ack)
-        return DispatchResult(ResultKind.LEFT, target.name, leaving, room_key=target.key, dispatch_id=dispatch_id,
-                              dispatch_ref=dispatch_ref)
+        kind, left = ResultKind.LEFT, reason(Why.LEAVING, room=target.name)
+        if service is None:
+            await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,
+                            outcome=DispatchOutcome.LEFT, reason=left, ack=ack)
+        else:  # Zoom may not honour a leave for a third-party call: only the room's status proves it
+            await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status, ack=ack)
+            if await self.watch_leave(target):
+                left = reason(Why.LEFT_THIRD_PARTY, room=target.name, service=service)
+            else:
+                kind, left = ResultKind.UNCONFIRMED, reason(Why.LEAVE_UNCONFIRMED, room=target.name, service=service)
+            await to_thread(self.trail.record, dispatch_id, "status", reason=left, outcome=DispatchOutcome.LEFT
+                            if kind is ResultKind.LEFT else DispatchOutcome.FAILED)
+        return DispatchResult(kind, target.name, left, room_key=target.key, dispatch_id=dispatch_id,
+                              dispatch_ref=dispatch_ref, service=service)
+
+    async def watch_leave(self, target: RoomTarget) -> bool:
+        """Whether the room is seen out of its meeting within the watch's time (a third-party call's leave)."""
+        deadline = self._monotonic() + self.policy.watch_timeout
+        await self._sleep(min(self.policy.first_poll_delay, self.policy.watch_timeout))
+        while True:
+            try:
+                if await self.live_status(target) != "InMeeting":
+                    return True
+            except ZoomError as error:
+                log.info("room status poll failed for %s: %s", target.name, type(error).__name__)
+            if self._monotonic() >= deadline:
+                return False
+            await self._sleep(self.policy.poll_interval)
 
     def _start_leave_row(self, target: RoomTarget, requester: Requester, channel_id: str | None,
-                         source: DispatchSource) -> DispatchRow:
+                         source: DispatchSource) -> tuple[int, str | None, Provider | None]:
+        """The leave's audit row, and the service of the meeting the room was last sent into (None: Zoom)."""
         with self.trail.writing() as session:
+            service = stored_service(audit.last_joined_provider(session, target.key))
             dispatch = audit.start_dispatch(
                 session, requested_by=requester.user_id, channel_id=channel_id, source=source,
                 action=DispatchAction.LEAVE, room=session.get(Room, target.key), protocol=self.protocol)
-            return dispatch.id, dispatch.reference
+            return dispatch.id, dispatch.reference, service
 
     async def status(self, room_text: str, requester: Requester, channel_id: str | None) -> DispatchResult:
         """Live status, for people allowed to use the room (a lookup: not audited)."""
@@ -516,14 +552,3 @@ class DispatchService:
                 row = dispatch.id, dispatch.reference
         self.trail.record(row[0], "join", error=error, outcome=DispatchOutcome.FAILED, reason=failure)
         return row
-
-
-def failure_reason(room_name: str, action: ZoomAction, number: str | None, error: ZoomError, *,
-                   sent: bool) -> Reason:
-    """What happened: Zoom refused (with its answer), Zoom was never reached, or Zoom did not answer a room
-    request that it may have passed on to the room."""
-    if not isinstance(error, ZoomUnavailable):
-        return reason(Why.ZOOM_REFUSED, room=room_name, action=action.value, number=number, detail=error.explain())
-    if sent and error.maybe_processed:
-        return reason(Why.ZOOM_MAYBE_RECEIVED, room=room_name, action=action.value, number=number)
-    return reason(Why.ZOOM_UNREACHABLE, room=room_name, action=action.value, number=number)

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.outcomes import Requester
 from bot.dispatch.reasons import Reason
+from bot.dispatch.third_party import open_target
 from bot.dispatch.zoom_answers import zoom_error_detail
+from bot.meetings import MeetingReference
 from bot.store import audit
 from bot.store.crypto import SecretBox
 from bot.store.db import session_scope
@@ -57,6 +59,15 @@ class AuditTrail:
         with session_scope(self.sessions) as session:
             dispatch = session.get(Dispatch, dispatch_id)
             return self.secret_box.open_optional(dispatch.passcode) if dispatch is not None else None
+
+    def remembered_third_party(self, dispatch_id: int) -> tuple[MeetingReference, str | None] | None:
+        """The Teams, Meet or SIP meeting an earlier dispatch sent (or would have sent), and its passcode."""
+        if self.secret_box is None:
+            return None
+        with session_scope(self.sessions) as session:
+            dispatch = session.get(Dispatch, dispatch_id)
+            sealed = dispatch.third_party if dispatch is not None else None
+        return open_target(self.secret_box, sealed) if sealed is not None else None
 
     def refusal(self, session: Session, requester: Requester, channel_id: str | None, source: DispatchSource,
                 action: DispatchAction, room: Room | None, room_name: str | None, reason: Reason, *,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.dispatch.outcomes import ZoomErrorDetail
-from bot.zoom.errors import ZoomError
+from bot.dispatch.reasons import Reason, Why, ZoomAction, reason
+from bot.zoom.errors import ZoomError, ZoomUnavailable
 
 PASSCODE_FIELDS = frozenset({"params.password", "params.passcode", "password"})
 
@@ -17,3 +18,15 @@ def zoom_error_detail(error: ZoomError) -> ZoomErrorDetail:
 
 def is_passcode_error(error: ZoomError) -> bool:
     return any(f.field in PASSCODE_FIELDS for f in error.fields)
+
+
+def failure_reason(room_name: str, action: ZoomAction, number: str | None, error: ZoomError, *,
+                   sent: bool, service: str | None = None) -> Reason:
+    """What happened: Zoom refused (with its answer), Zoom was never reached, or Zoom did not answer a room
+    request that it may have passed on to the room."""
+    if not isinstance(error, ZoomUnavailable):
+        return reason(Why.ZOOM_REFUSED, room=room_name, action=action.value, number=number, service=service,
+                      detail=error.explain())
+    if sent and error.maybe_processed:
+        return reason(Why.ZOOM_MAYBE_RECEIVED, room=room_name, action=action.value, number=number, service=service)
+    return reason(Why.ZOOM_UNREACHABLE, room=room_name, action=action.value, number=number, service=service)

@@ -11,12 +11,36 @@ from collections.abc import Callable
 
 from bot.dispatch.outcomes import ZoomErrorDetail
 from bot.dispatch.reasons import Reason, Why, ZoomAction
+from bot.meetings.reference import TeamsCloud
+from bot.meetings.thirdparty import ZOOM_ROOMS_CANNOT_JOIN
 
 ASK_HOST = "Ask the meeting's host for a passcode of at most 10 letters, digits or @ - _ *."
 PERSONAL_LINK = ("A personal link (zoom.us/my/…) does not carry the meeting ID a room needs; paste the meeting ID "
                  "or the whole invitation instead.")
+# The same fact, short enough for a form field's error.
+PERSONAL_LINK_SHORT = "A personal link (zoom.us/my/…) has no meeting ID; paste the meeting ID."
 NOT_A_ZOOM_MEETING = "That is not a Zoom meeting."
 PASSCODE_LOCKOUT = "Zoom Rooms locks passcode joins for 30 minutes after 10 failures"
+
+
+SERVICE_NAMES = {"teams": "Microsoft Teams", "meet": "Google Meet", "sip": "SIP"}
+# Where an IT admin turns interop on (Zoom's interop articles for Teams and Google Meet).
+INTEROP_SETTING = ("Zoom web portal → Room Management → Zoom Rooms → the room's Meeting tab → Support "
+                   "Interoperability for Zoom Rooms")
+
+
+def service_name(service: str | None) -> str:
+    return SERVICE_NAMES.get(service or "", "Zoom")
+
+
+def meeting_on(service: str | None) -> str:
+    """"the Microsoft Teams meeting", "the SIP call"."""
+    return "the SIP call" if service == "sip" else f"the {service_name(service)} meeting"
+
+
+def lobby_note(service: str | None) -> str:
+    return (f"On {service_name(service)} the room joins as a guest: it may wait in the meeting's lobby until someone "
+            "in the meeting admits it.")
 
 
 def status_words(status: str | None) -> str:
@@ -52,6 +76,8 @@ def _doing(r: Reason) -> str:
     room, number = r.param("room"), r.param("number")
     actions = {a.value: a for a in ZoomAction}
     action = actions.get(r.param("action"), ZoomAction.REACH)
+    if action is ZoomAction.SEND_THIRD_PARTY:
+        return f"sending {room} to {meeting_on(r.param('service'))}"
     if action is ZoomAction.SEND:
         return f"sending {room} to meeting {number}" if number else f"reaching {room}"
     return {ZoomAction.REACH: f"reaching {room}", ZoomAction.CHECK_ROOM: "checking the room",
@@ -104,6 +130,23 @@ def _zoom_maybe_received(r: Reason) -> str:
     return (f"Zoom did not answer properly while I was {_doing(r)} (a server error or no answer in time), so "
             f"{room} may or may not have got the request. Look at the room's screen or run `/room status {room}` "
             "before trying again.")
+
+
+def _teams_cloud(r: Reason) -> str:
+    cloud = {c.value: c for c in TeamsCloud}.get(r.param("cloud"))
+    text = ZOOM_ROOMS_CANNOT_JOIN.get(cloud) if cloud is not None else None
+    return f"{text or 'Zoom Rooms cannot join Microsoft Teams meetings in that cloud.'} Nothing was sent."
+
+
+def _third_party_not_seen(r: Reason) -> str:
+    service = r.param("service")
+    lobby = "it may be waiting in the meeting's lobby for someone to admit it" if service != "sip" else \
+        "the SIP address may be wrong or need a passcode spliced in"
+    unreadable = f" (its status could not be read: {r.param('poll_error')})" if r.params.get("poll_error") else ""
+    return (f"Zoom accepted the request, but {r.param('room')} was not seen in {meeting_on(service)} within "
+            f"{r.param('seconds')} seconds{unreadable}: {lobby}. If nobody is waiting for it, interop with "
+            f"{service_name(service)} may not be enabled for this Zoom account or room ({INTEROP_SETTING}). "
+            "I sent no leave, so a room in the lobby stays there.")
 
 
 _WORDS: dict[Why, Callable[[Reason], str]] = {
@@ -160,6 +203,30 @@ _WORDS: dict[Why, Callable[[Reason], str]] = {
                                           f"change its passcode. {ASK_HOST}"),
     Why.REPAIR_NOT_HOST: lambda r: (f"Only the host of meeting {r.param('number')} or a roombot admin can change its "
                                     "passcode."),
+    Why.TEAMS_CLOUD_UNSUPPORTED: _teams_cloud,
+    Why.THIRD_PARTY_NEEDS_LINK: lambda r: (f"To send a room into a {service_name(r.param('service'))} meeting by its "
+                                           "meeting ID I also need its passcode; paste the whole invitation or the "
+                                           "join link instead."),
+    Why.THIRD_PARTY_NEEDS_EVENTS_API: lambda r: (f"Zoom Rooms join {service_name(r.param('service'))} meetings only "
+                                                 "through the current Zoom Rooms API, and roombot is set to the legacy "
+                                                 "one (ZOOM_ROOMS_API=jsonrpc), so nothing was sent. An admin can "
+                                                 "switch it to events."),
+    Why.ROOM_BUSY_THIRD_PARTY: lambda r: (f"{r.param('room')} is in another meeting right now. Join anyway asks it "
+                                          f"to leave that meeting first, then sends it to "
+                                          f"{meeting_on(r.param('service'))}."),
+    Why.ROOM_STAYED_BUSY: lambda r: (f"{r.param('room')} did not leave the meeting it was in when asked, so I did not "
+                                     f"send it to {meeting_on(r.param('service'))}. Someone may need to press Leave "
+                                     "on the room's controller."),
+    Why.SENDING_THIRD_PARTY: lambda r: f"Sending {r.param('room')} to {meeting_on(r.param('service'))}…",
+    Why.WAITING_THIRD_PARTY: lambda r: (f"Zoom accepted; waiting for {r.param('room')} to join "
+                                        f"{meeting_on(r.param('service'))} (it may wait in the lobby until someone "
+                                        "admits it)…"),
+    Why.IN_THIRD_PARTY: lambda r: f"{r.param('room')} is in {meeting_on(r.param('service'))}.",
+    Why.THIRD_PARTY_NOT_SEEN: _third_party_not_seen,
+    Why.LEFT_THIRD_PARTY: lambda r: f"{r.param('room')} left {meeting_on(r.param('service'))}.",
+    Why.LEAVE_UNCONFIRMED: lambda r: (f"Zoom accepted the leave, but {r.param('room')} still shows as in a meeting: "
+                                      f"Zoom Rooms may not leave {meeting_on(r.param('service'))} when asked. Press "
+                                      "Leave on the room's controller."),
     Why.NOTE_PASSCODE_MAY_STALL: lambda r: (f"{r.param('detail')} The current Rooms API may still accept it; if the "
                                             "room stalls on a passcode prompt, repair the passcode."),
     Why.NOTE_WAITING_ROOM: lambda r: ("Zoom put this meeting behind a waiting room (an account setting): someone in "

@@ -119,6 +119,13 @@ def finish_dispatch(
     return set_dispatch_outcome(session, dispatch, outcome, reason, now=now)
 
 
+def last_joined_provider(session: Session, room_id: int) -> str | None:
+    """The service ("teams", "meet", "sip") of the meeting the room was last seen joining; None for Zoom."""
+    return session.scalar(select(Dispatch.provider).where(Dispatch.room_id == room_id,
+                                                           Dispatch.outcome == DispatchOutcome.JOINED)
+                          .order_by(Dispatch.id.desc()).limit(1))
+
+
 def recent_dispatches(session: Session, *, room_id: int | None = None, limit: int = 20) -> list[Dispatch]:
     """Newest first, with their Zoom responses loaded (for `/room audit`)."""
     statement = select(Dispatch).options(selectinload(Dispatch.zoom_responses))

@@ -25,7 +25,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from sqlalchemy import Dialect, String
+from sqlalchemy import Dialect, String, Text
 from sqlalchemy.types import TypeDecorator
 
 from bot.config_errors import ConfigError
@@ -154,3 +154,10 @@ class SealedType(TypeDecorator[Sealed]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Sealed | None:
         return None if value is None else Sealed(value)
+
+
+class LongSealedType(SealedType):
+    """A Fernet token of something longer than a passcode (a Teams join link runs to hundreds of characters)."""
+
+    impl = Text()
+    cache_ok = True

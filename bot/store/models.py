@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.store.crypto import Sealed, SealedType
+from bot.store.crypto import LongSealedType, Sealed, SealedType
 from bot.store.types import (
     RELEASED_OCCURRENCE_STATUSES,
     AccessPrincipal,
@@ -176,6 +176,10 @@ class Dispatch(TimestampMixin, Base):
     passcode_used: Mapped[bool] = mapped_column(default=False)
     # The passcode sent (Fernet token), so Retry / Join anyway buttons reuse it without carrying it in Slack.
     passcode: Mapped[Sealed | None] = mapped_column()
+    # A Teams, Meet or SIP meeting: its service, and what Retry needs to send it again (join link, SIP address,
+    # meeting ID and passcode, as encrypted JSON: a Teams link's ?p= is a hashed passcode).
+    provider: Mapped[str | None] = mapped_column(String(8))
+    third_party: Mapped[Sealed | None] = mapped_column(LongSealedType())
     force_accept: Mapped[bool] = mapped_column(default=False)
     outcome: Mapped[DispatchOutcome] = mapped_column(enum_column(DispatchOutcome), default=DispatchOutcome.PENDING)
     reason: Mapped[str | None] = mapped_column(Text)  # the outcome in plain words, as told to the channel
@@ -255,6 +259,9 @@ class Booking(TimestampMixin, Base):
     # The link's pwd= token (Fernet token): not the passcode, but a link carrying it admits anyone.
     pwd_token: Mapped[Sealed | None] = mapped_column()
     passcode: Mapped[Sealed | None] = mapped_column()  # Fernet token, never plaintext
+    # A Teams, Meet or SIP meeting (meeting_mode link): its service and the encrypted JSON of where to send it.
+    provider: Mapped[str | None] = mapped_column(String(8))
+    third_party: Mapped[Sealed | None] = mapped_column(LongSealedType())
     topic: Mapped[str | None] = mapped_column(String(200))  # for `new` meetings
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus), default=BookingStatus.ACTIVE)
     materialised_until: Mapped[datetime | None] = mapped_column()  # occurrences exist up to here

@@ -12,7 +12,7 @@ from bot.slack import wording
 SAMPLE = {"room": "Boardroom", "number": "812 3456 7890", "typed": "Bordroom", "suggestions": ("Boardroom",),
           "status": "Offline", "detail": "Zoom said no.", "limit": 3, "pending": 1, "free_at": "09:30",
           "poll_error": "ZoomUnavailable", "seconds": 60, "with_passcode": True, "cleared": True,
-          "repairable": True, "action": ZoomAction.SEND.value}
+          "repairable": True, "action": ZoomAction.SEND.value, "service": "teams", "cloud": "free"}
 
 
 @pytest.mark.parametrize("why", list(Why))

@@ -23,6 +23,7 @@ import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Requester
+from bot.meetings import MeetingReference
 from bot.slack.errors import ReplyTo, UserFacingError
 from bot.slack.ids import ActionId
 from bot.slack.lane import BUSY_TEXT, deferred
@@ -138,7 +139,9 @@ def _working_text(click: Click, room_name: str) -> str:
         return flow.repairing_text(click.key.meeting)
     if click.action_id == ActionId.NEW_MEETING or click.key.op == "new":
         return flow.creating_text(room_name)
-    return flow.joining_text(room_name, click.key.meeting)
+    key = click.key
+    shown = MeetingReference(kind="meeting", provider=key.service) if key.service else key.reference()
+    return flow.joining_text(room_name, shown)
 
 
 def _run(feature: RoomsFeature, click: Click, progress: ProgressMessage, requester: Requester,
@@ -154,6 +157,10 @@ def _run(feature: RoomsFeature, click: Click, progress: ProgressMessage, request
     elif click.action_id == ActionId.NEW_MEETING or key.op == "new":
         flow.run_new(feature, progress, requester, room=room_name, topic=key.topic,
                      source=DispatchSource.BUTTON, force_accept=force)
+    elif key.service:  # a Teams, Meet or SIP meeting: sent again as the audit row kept it
+        meeting, passcode = feature.remembered_third_party(key.dispatch)
+        flow.run_join(feature, progress, requester, room=room_name, meeting=meeting, source=DispatchSource.BUTTON,
+                      passcode=passcode, force_accept=force)
     else:
         without = click.action_id == ActionId.JOIN_WITHOUT_PASSCODE or key.bare
         passcode = None if without else feature.remembered_passcode(key.dispatch)

@@ -19,8 +19,9 @@ import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import DispatchResult, Requester, ResultKind
-from bot.dispatch.reasons import Why, reason
+from bot.dispatch.reasons import Reason, Why, reason
 from bot.dispatch.service import RoomTarget
+from bot.dispatch.third_party import third_party_join
 from bot.meetings import parse_meeting_reference
 from bot.slack.errors import ReplyTo
 from bot.slack.lane import BUSY_TEXT
@@ -175,15 +176,21 @@ def join(request: SubcommandRequest) -> None:
         flow.ephemeral(request.respond, usage_message("join"))
         return
     reference = parse_meeting_reference(meeting_text)
-    if not reference.is_valid or not reference.meeting_id:
+    if not reference.is_valid or not (reference.meeting_id or reference.is_third_party):
         why = reason(Why.BAD_REFERENCE, detail=reference.reason) if reference.reason else reason(Why.PERSONAL_LINK)
         flow.ephemeral(request.respond, render.refusal_message(
             DispatchResult(ResultKind.INVALID_REFERENCE, room_text, why)))
         return
+    if reference.is_third_party:  # a Teams cloud Zoom Rooms cannot join, say, is the requester's to fix
+        refusal = third_party_join(reference, reference.passcode)
+        if isinstance(refusal, Reason):
+            flow.ephemeral(request.respond, render.refusal_message(
+                DispatchResult(ResultKind.INVALID_REFERENCE, room_text, refusal, service=reference.provider)))
+            return
     requester = feature.requester(request.client, request.user_id, is_admin=request.is_admin)
     target = resolved(feature, request, room_text, requester, DispatchAction.JOIN)
     if target is not None:
-        progress = _progress(request, flow.joining_text(target.name, reference.meeting_id))
+        progress = _progress(request, flow.joining_text(target.name, reference))
         flow.run_join(feature, progress, requester, room=target, meeting=reference, source=DispatchSource.COMMAND)
 
 

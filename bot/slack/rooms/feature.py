@@ -15,6 +15,8 @@ from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService
 from bot.dispatch.outcomes import Requester
 from bot.dispatch.service import DispatchService
+from bot.dispatch.third_party import open_target
+from bot.meetings import MeetingReference
 from bot.services import Services
 from bot.slack.directory import SlackDirectory, directory_of
 from bot.slack.errors import UserFacingError
@@ -22,6 +24,7 @@ from bot.slack.middleware import services_of
 from bot.slack.rooms.render import RoomView
 from bot.store import audit
 from bot.store import rooms as room_store
+from bot.store.crypto import Sealed
 from bot.store.db import session_scope
 from bot.store.models import Room
 from bot.zoom.errors import ZoomError
@@ -133,6 +136,30 @@ class RoomsFeature:
         except Exception as error:  # noqa: BLE001 - e.g. a rotated key: ask again rather than fail the retry
             log.info("could not reopen the passcode of dispatch %s: %s", dispatch_id, type(error).__name__)
             return None
+
+    def remembered_third_party(self, dispatch_id: int | None) -> tuple[MeetingReference, str | None]:
+        """The Teams, Meet or SIP meeting of an earlier dispatch, for its Retry / Join anyway buttons."""
+        try:
+            found = self.dispatcher.trail.remembered_third_party(dispatch_id) if dispatch_id is not None else None
+        except Exception as error:  # noqa: BLE001 - e.g. a rotated key: say so rather than fail unexplained
+            log.info("could not read back a third-party meeting: %s", type(error).__name__)
+            found = None
+        if found is None:
+            raise UserFacingError("roombot no longer knows which meeting this button was for, so nothing was done.",
+                                  hint="Run `/room join` with the meeting link again.")
+        return found
+
+    def open_target(self, token: str) -> tuple[MeetingReference, str | None]:
+        """The meeting the shortcut's modal carries sealed."""
+        box = self.secret_box
+        try:
+            if box is None:
+                raise ValueError("no secret key")
+            return open_target(box, Sealed(token))
+        except Exception as error:  # noqa: BLE001 - a rotated key or a tampered form: nothing is sent
+            log.info("could not open the meeting sealed in a modal: %s", type(error).__name__)
+            raise UserFacingError("The meeting from the message could not be read back, so nothing was done.",
+                                  hint="Use the shortcut on the message again.") from None
 
     @property
     def secret_box(self) -> SecretBox | None:

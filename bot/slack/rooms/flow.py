@@ -28,7 +28,7 @@ from bot.slack.blocks import SlackMessage
 from bot.slack.errors import Reply, report_failure
 from bot.slack.rooms.feature import RoomsFeature
 from bot.slack.rooms.progress import ProgressMessage, deliver_privately
-from bot.slack.wording import describe
+from bot.slack.wording import describe, meeting_on
 from bot.store.types import DispatchSource
 from bot.zoom.errors import ZoomError
 
@@ -40,8 +40,10 @@ TRY_AGAIN_SOON = "Try again in a minute."
 RoomRef = RoomTarget | str
 
 
-def joining_text(room_name: str, meeting_id: str | None) -> str:
-    return f"Sending {room_name} to meeting {format_meeting_number(meeting_id)}…"
+def joining_text(room_name: str, meeting: MeetingReference) -> str:
+    if meeting.is_third_party:
+        return f"Sending {room_name} to {meeting_on(meeting.provider)}…"
+    return f"Sending {room_name} to meeting {format_meeting_number(meeting.meeting_id)}…"
 
 
 def creating_text(room_name: str) -> str:

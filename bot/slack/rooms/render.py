@@ -40,7 +40,7 @@ from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, format_meetin
 from bot.slack.blocks import SECTION_LIMIT, SlackMessage, clip, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms.values import DispatchKey, ModalContext, Operation, StaleValue, new_nonce
-from bot.slack.wording import describe, zoom_said
+from bot.slack.wording import describe, lobby_note, meeting_on, service_name, zoom_said
 from bot.store.rooms import normalise_name
 
 MAX_PASSCODE_INPUT = 64
@@ -96,6 +96,8 @@ def progress_message(text: str) -> SlackMessage:
 
 def headline(result: DispatchResult, op: str) -> str:
     room = escape_mrkdwn(result.room_name)
+    if result.service:
+        return _third_party_headline(result, op, room)
     number = format_meeting_number(result.meeting_id) if result.meeting_id else None
     if result.kind is ResultKind.IN_MEETING:
         return f":white_check_mark: *{escape_mrkdwn(describe(result.reason))}*"
@@ -120,6 +122,20 @@ def headline(result: DispatchResult, op: str) -> str:
     return f":x: *{room}: nothing was done.*"
 
 
+def _third_party_headline(result: DispatchResult, op: str, room: str) -> str:
+    meeting = meeting_on(result.service)
+    if result.kind in (ResultKind.IN_MEETING, ResultKind.LEFT):
+        emoji = ":white_check_mark:" if result.kind is ResultKind.IN_MEETING else ":wave:"
+        return f"{emoji} *{escape_mrkdwn(describe(result.reason))}*"
+    if op == "leave":
+        return f":grey_question: *{room} may still be in {meeting}.*"
+    if result.kind is ResultKind.ROOM_BUSY:
+        return f":busts_in_silhouette: *{room} is busy, so it was not sent to {meeting}.*"
+    if result.kind is ResultKind.UNCONFIRMED:
+        return f":grey_question: *{room}: Zoom accepted, but I did not see it join {meeting}.*"
+    return f":x: *{room} was not sent to {meeting}.*"
+
+
 def result_message(result: DispatchResult, *, requester_id: str, op: str,
                    topic: str | None = None, bare: bool = False) -> SlackMessage:
     """The card that replaces the progress message: what happened, Zoom's words, what to do, the buttons."""
@@ -132,11 +148,15 @@ def result_message(result: DispatchResult, *, requester_id: str, op: str,
     if result.join_url:
         url = escape_mrkdwn(result.join_url)
         blocks.append(section_block(f"*Join link:* <{url}|{url}>"))
-    if result.notes:
-        blocks.append(section_block("\n".join(f":information_source: {escape_mrkdwn(describe(note))}"
-                                              for note in result.notes)))
+    notes = [describe(note) for note in result.notes]
+    if result.service in ("teams", "meet") and op == "join" and result.kind is not ResultKind.INVALID_REFERENCE:
+        notes.append(lobby_note(result.service))
+    if notes:
+        blocks.append(section_block("\n".join(f":information_source: {escape_mrkdwn(note)}" for note in notes)))
     details = [f"Room: *{escape_mrkdwn(result.room_name)}*"]
-    if result.meeting_id:
+    if result.service:
+        details.append(f"{service_name(result.service)} meeting" if result.service != "sip" else "SIP call")
+    elif result.meeting_id:
         details.append(f"meeting {format_meeting_number(result.meeting_id)}")
     if result.room_status and result.kind is not ResultKind.STATUS:
         details.append(f"room status: {status_label(result.room_status)}")
@@ -164,8 +184,9 @@ def result_buttons(result: DispatchResult, *, op: str, topic: str | None,
             continue  # a status card only offers Leave: "retry" there is just running /room status again
         action_id, label = FIX_BUTTONS[fix]
         fix_op: Operation = "leave" if fix is Fix.LEAVE else repeat_op
-        key = DispatchKey(op=fix_op, room=result.room_key, meeting=result.meeting_id if fix_op != "leave" else None,
-                          dispatch=result.dispatch_id,
+        zoom_meeting = result.meeting_id if fix_op != "leave" and not result.service else None
+        key = DispatchKey(op=fix_op, room=result.room_key, meeting=zoom_meeting, dispatch=result.dispatch_id,
+                          service=result.service if fix_op != "leave" else None,
                           bare=bare and fix is not Fix.ENTER_PASSCODE, topic=topic if fix_op == "new" else None,
                           nonce=nonce)
         elements.append(ButtonElement(text=label, action_id=action_id, value=key.encode(),
@@ -526,10 +547,14 @@ def send_room_modal(context: ModalContext, rooms: Sequence[RoomView], *, passcod
     """The message shortcut's form.  Up to 100 rooms are listed in the select; with more, the select searches
     them as the user types (the options come from the ``app.options`` listener ``shortcuts.room_options``)."""
     select = room_picker(rooms, action_id=ActionId.ROOM_SELECT, placeholder="Choose a room")
-    number = format_meeting_number(context.key.meeting)
-    blocks: list[Block] = [section_block(f"Send a Zoom Room into meeting *{number}*."),
+    service = context.key.service
+    meeting = f"*{meeting_on(service)}*" if service else f"meeting *{format_meeting_number(context.key.meeting)}*"
+    blocks: list[Block] = [section_block(f"Send a Zoom Room into {meeting}."),
                            InputBlock(block_id=BlockId.ROOM, label="Room", element=select,
                                       hint=search_hint(len(rooms)))]
+    if service:  # the link goes to Zoom as it is: no passcode to ask for
+        return View(type="modal", callback_id=CallbackId.SEND_ROOM_MODAL, title="Send a room", submit="Send room",
+                    close="Cancel", private_metadata=context.encode(), blocks=blocks)
     hint = ("The message states the passcode: leave this empty to use it. " if passcode_stated
             else "Leave empty if the meeting has none or is on roombot's Zoom account. ")
     blocks.append(_passcode_input(True, hint + PASSCODE_HINT))

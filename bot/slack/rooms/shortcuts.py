@@ -19,12 +19,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 import bot.slack.rooms.render as render
+from bot.dispatch.third_party import seal_target
 from bot.meetings import parse_message
 from bot.slack.errors import acks_itself
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.lane import deferred
 from bot.slack.rooms.feature import rooms_of
 from bot.slack.rooms.values import DispatchKey, ModalContext
+from bot.slack.wording import PERSONAL_LINK
 from bot.store.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,8 @@ def send_room(body: dict, client: WebClient, context: BoltContext) -> None:
     """The message shortcut (deferred: runs after the ack)."""
     trigger_id = body.get("trigger_id")
     reference = parse_message(str((body.get("message") or {}).get("text") or ""))
-    if not reference.is_valid or not reference.meeting_id:
-        reason = reference.reason or ("That is a personal link (zoom.us/my/…), which does not carry the meeting ID "
-                                      "a room needs.")
+    if not reference.is_valid or not (reference.meeting_id or reference.is_third_party):
+        reason = reference.reason or PERSONAL_LINK
         client.views_open(trigger_id=trigger_id, view=render.notice_view(
             f":warning: I could not find a meeting to send a room to: {render.escape_mrkdwn(reason)}",
             NO_MEETING_HINT))
@@ -47,13 +48,17 @@ def send_room(body: dict, client: WebClient, context: BoltContext) -> None:
     opened = client.views_open(trigger_id=trigger_id, view=render.notice_view(
         ":hourglass_flowing_sand: Loading the rooms…"))
     feature = rooms_of(context)
-    sealed = None
+    sealed = target = None
     box = feature.secret_box
-    if reference.passcode and box is not None:
+    if reference.is_third_party:  # the whole meeting travels sealed: a Teams link's ?p= is a hashed passcode
+        sealed_target = seal_target(box, reference, reference.passcode)
+        target = sealed_target.token if sealed_target is not None else None
+    elif reference.passcode and box is not None:
         sealed = box.seal(reference.passcode).token
     channel = (body.get("channel") or {}).get("id")
-    modal = ModalContext(DispatchKey(op="join", room=0, meeting=reference.meeting_id, pwd=reference.pwd_token),
-                         channel=channel, sealed_passcode=sealed)
+    key = DispatchKey(op="join", room=0, meeting=None if reference.is_third_party else reference.meeting_id,
+                      pwd=reference.pwd_token, service=reference.provider if reference.is_third_party else None)
+    modal = ModalContext(key, channel=channel, sealed_passcode=sealed, sealed_target=target)
     rooms = feature.stored_rooms()
     view: View
     if rooms:

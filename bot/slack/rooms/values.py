@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from bot.meetings import MeetingReference
+from bot.meetings.reference import Provider
 
 Operation = Literal["join", "new", "leave"]
 MAX_BUTTON_VALUE = 2000
@@ -44,6 +45,7 @@ class DispatchKey:
     dispatch: int | None = None  # audit row of the dispatch shown on the card
     bare: bool = False  # the requester chose "join without passcode"
     topic: str | None = None  # for a retried `/room new`
+    service: Provider | None = None  # "teams", "meet", "sip": a third-party meeting, sent again from its audit row
     nonce: str = ""
 
     def encode(self) -> str:
@@ -75,6 +77,7 @@ class DispatchKey:
             dispatch=int(data["dispatch"]) if data.get("dispatch") is not None else None,
             bare=bool(data.get("bare", False)),
             topic=_optional_str(data.get("topic")),
+            service=_service(data.get("service")),
             nonce=str(data.get("nonce", "")),
         )
 
@@ -91,6 +94,7 @@ class ModalContext:
     channel: str | None = None
     message_ts: str | None = None  # the card to edit (None: post a new message)
     sealed_passcode: str | None = None  # Fernet token of a passcode stated in a shared message
+    sealed_target: str | None = None  # Fernet token of a shared message's Teams / Meet / SIP meeting
 
     def encode(self) -> str:
         data: dict[str, Any] = {"key": json.loads(self.key.encode()), "channel": self.channel}
@@ -98,6 +102,8 @@ class ModalContext:
             data["ts"] = self.message_ts
         if self.sealed_passcode:
             data["sealed"] = self.sealed_passcode
+        if self.sealed_target:
+            data["target"] = self.sealed_target
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         if len(text) > MAX_PRIVATE_METADATA:
             raise ValueError("modal metadata too long")
@@ -112,9 +118,21 @@ class ModalContext:
                 channel=_optional_str(data.get("channel")),
                 message_ts=_optional_str(data.get("ts")),
                 sealed_passcode=_optional_str(data.get("sealed")),
+                sealed_target=_optional_str(data.get("target")),
             )
         except (ValueError, TypeError, KeyError) as error:
             raise StaleValue(str(error)) from None
+
+
+_SERVICES: dict[object, Provider] = {"teams": "teams", "meet": "meet", "sip": "sip"}
+
+
+def _service(value: object) -> Provider | None:
+    if value in (None, ""):
+        return None
+    if value not in _SERVICES:
+        raise ValueError(f"unknown service {value!r}")
+    return _SERVICES[value]
 
 
 def _optional_str(value: object) -> str | None:

@@ -27,13 +27,13 @@ from bot.slack.middleware import settings_of
 from bot.slack.rooms.feature import RoomsFeature, rooms_of
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.rooms.values import ModalContext, StaleValue
+from bot.slack.wording import PERSONAL_LINK_SHORT
 from bot.store.crypto import Sealed
 from bot.store.types import DispatchSource
 
 log = logging.getLogger(__name__)
 
 STALE_FORM = "This form is out of date; close it and start again from the message or command."
-NO_MEETING_ID = "A personal link (zoom.us/my/…) has no meeting ID; paste the meeting ID."
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ def read_form(form: Form, view: dict[str, Any]) -> Answers | dict[str, str]:
     meeting = None
     if form.meeting_typed:
         meeting = parse_meeting_reference(_value(view, BlockId.MEETING, ActionId.MEETING_INPUT))
-        if not meeting.is_valid or not meeting.meeting_id:
-            return {BlockId.MEETING: meeting.reason or NO_MEETING_ID}
+        if not meeting.is_valid or not (meeting.meeting_id or meeting.is_third_party):
+            return {BlockId.MEETING: meeting.reason or PERSONAL_LINK_SHORT}
     passcode = _value(view, BlockId.PASSCODE, ActionId.PASSCODE_INPUT)
     problem = passcode_problem(passcode, required=form.passcode_required)
     if problem:
@@ -128,11 +128,13 @@ def _send(feature: RoomsFeature, body: dict, view: dict, client: WebClient, cont
         return
     user_id = body["user"]["id"]
     room_name = feature.room_name(modal.key.room if answers.room is None else answers.room)
-    meeting = answers.meeting or modal.key.reference()
+    meeting, shared_passcode = answers.meeting or modal.key.reference(), None
+    if answers.meeting is None and modal.sealed_target:  # after the claim, like the sealed passcode
+        meeting, shared_passcode = feature.open_target(modal.sealed_target)
     # After the claim: a double submission must not even open a sealed passcode.
-    stated = answers.passcode or _unseal(feature, modal.sealed_passcode)
+    stated = answers.passcode or shared_passcode or _unseal(feature, modal.sealed_passcode)
     requester = feature.requester(client, user_id, is_admin=settings_of(context).is_admin(user_id))
-    text = flow.joining_text(room_name, meeting.meeting_id)
+    text = flow.joining_text(room_name, meeting)
     if modal.channel and modal.message_ts:
         progress = ProgressMessage.adopt(client, modal.channel, user_id, modal.message_ts, text)
     else:
