@@ -35,7 +35,7 @@ from bot.zoom.errors import ZoomError, ZoomRoomOffline
 from bot.zoom.models import ThirdPartyJoin
 
 if TYPE_CHECKING:
-    from bot.dispatch.service import DispatchRow, DispatchService, RoomTarget
+    from bot.dispatch.service import DispatchRow, DispatchService, JoinMarker, RoomTarget
 
 ONLINE = frozenset({"Available", "InMeeting"})
 
@@ -45,7 +45,7 @@ class ThirdPartyFlow:
         self.service = service
 
     async def join(self, request: JoinRequest, progress: ProgressCallback = no_progress, *,
-                   target: RoomTarget | None = None) -> DispatchResult:
+                   target: RoomTarget | None = None, join_marker: JoinMarker | None = None) -> DispatchResult:
         ref, service = request.meeting, request.meeting.provider
         if self.service.protocol != "events":
             return DispatchResult(ResultKind.CONFIG_ERROR, request.room,
@@ -67,7 +67,7 @@ class ThirdPartyFlow:
             return refused
         chain = ProgressChain(progress)
         try:
-            return await self._send_and_watch(base, target, request, join, passcode, chain)
+            return await self._send_and_watch(base, target, request, join, passcode, chain, join_marker)
         finally:
             await chain.drain()
 
@@ -103,9 +103,11 @@ class ThirdPartyFlow:
         return await self.service.watch_leave(target)
 
     async def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
-                              join: ThirdPartyJoin, passcode: str | None, progress: ProgressChain) -> DispatchResult:
+                              join: ThirdPartyJoin, passcode: str | None, progress: ProgressChain,
+                              join_marker: JoinMarker | None) -> DispatchResult:
         service, trail = base.service, self.service.trail
-        dispatch_id, dispatch_ref = row = await to_thread(self._start_row, base, target, request, passcode)
+        dispatch_id, dispatch_ref = row = await to_thread(self._start_row, base, target, request, passcode,
+                                                          join_marker)
         base = replace(base, dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
         progress.emit(Stage.DISPATCHING, reason(Why.SENDING_THIRD_PARTY, room=target.name, service=service))
         started = self.service.monotonic()
@@ -132,8 +134,9 @@ class ThirdPartyFlow:
         return replace(base, kind=ResultKind.UNCONFIRMED, reason=unseen, room_status=watch.last,
                        fixes=(Fix.RETRY, Fix.LEAVE))
 
-    def _start_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
-                   passcode: str | None) -> DispatchRow:
+    def _start_row(self, base: DispatchResult, target: RoomTarget, request: JoinRequest, passcode: str | None,
+                   join_marker: JoinMarker | None) -> DispatchRow:
+        """The dispatch row, and in the same transaction the booking worker's join marker (exactly once)."""
         trail = self.service.trail
         with trail.writing() as session:
             dispatch = audit.start_dispatch(
@@ -143,6 +146,8 @@ class ThirdPartyFlow:
                 force_accept=request.force_accept)
             dispatch.provider = base.service
             dispatch.third_party = seal_target(trail.secret_box, request.meeting, passcode)
+            if join_marker is not None:
+                audit.claim_once(session, join_marker.key, ttl=join_marker.ttl)
             return dispatch.id, dispatch.reference
 
     async def _refuse(self, base: DispatchResult, request: JoinRequest, kind: ResultKind, refusal: Reason,

@@ -1,4 +1,5 @@
-"""Meeting references and Rooms-compatible passcodes: pure domain logic, no I/O (SPEC §6, §7)."""
+"""Meeting references (Zoom, Microsoft Teams, Google Meet, SIP) and Rooms-compatible passcodes: pure domain
+logic, no I/O (SPEC §6, §7)."""
 
 from bot.meetings.links import (
     MAX_INPUT_CHARS,
@@ -22,6 +23,8 @@ from bot.meetings.passcodes import (
     unsatisfiable_reason,
 )
 from bot.meetings.quoting import quote_typed
+from bot.meetings.reference import Provider, TeamsCloud
+from bot.meetings.thirdparty import ZOOM_ROOMS_CANNOT_JOIN, teams_cloud_refusal
 from bot.meetings.urls import ZOOM_DOMAINS, is_zoom_host
 
 __all__ = [
@@ -30,10 +33,13 @@ __all__ = [
     "ROOMS_PASSCODE_ALPHABET",
     "ROOMS_PASSCODE_MAX_LENGTH",
     "ZOOM_DOMAINS",
+    "ZOOM_ROOMS_CANNOT_JOIN",
     "CommandSplit",
     "Compatibility",
     "MeetingReference",
     "PasscodeRequirement",
+    "Provider",
+    "TeamsCloud",
     "UnsatisfiableRequirement",
     "describe_violations",
     "generate_passcode",
@@ -44,5 +50,6 @@ __all__ = [
     "requirement_violations",
     "rooms_compatibility",
     "split_reference_and_passcode",
+    "teams_cloud_refusal",
     "unsatisfiable_reason",
 ]

@@ -64,10 +64,54 @@ _GLUED_LABEL = re.compile(r"(?<=[^\s(])(\(?(?:passcode|password)\s*[:：])", re.
 # Any label either line pattern starts with, anywhere: a text without one has no Meeting ID or Passcode line
 # (a line's first character has no character before it, like one after a line break).
 _ANY_LABEL = re.compile(rf"(?<![^\W_])(?:{_alternation(ID_LABELS + PASSCODE_LABELS)})", re.IGNORECASE)
+
+
+_TrieNode = dict[str, "_TrieNode"]
+
+
+def _trie(labels: tuple[str, ...]) -> str:
+    """The labels as one case-sensitive regex shaped like a trie, each branch starting with a literal (so the
+    engine skips straight to the characters a label can start with) and checking the word boundary just after
+    it; a longer label is tried before a shorter one it extends."""
+    root: _TrieNode = {}
+    for label in labels:
+        node = root
+        for char in label:
+            node = node.setdefault(r"\s*" if char == " " else re.escape(char), {})
+        node[""] = {}
+
+    def branches(node: _TrieNode) -> str:
+        alternatives = [key + branches(child) for key, child in node.items() if key]
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "|".join(f"{first}(?<![^\\W_]{first}){branches(child)}" for first, child in root.items())
+
+
+# _ANY_LABEL for ASCII text, run on its lower-cased copy (same offsets): for ASCII text the two find the same
+# labels, because the labels are lower case and none with a non-ASCII character can match ASCII text (the only
+# non-ASCII label character IGNORECASE matches to ASCII is the `ı` of "toplantı kimliği", whose `ğ` matches none).
+_ASCII_LABEL = re.compile(_trie(tuple(label.lower() for label in ID_LABELS + PASSCODE_LABELS)))
+
+
+def _label_spans(text: str, first_only: bool = False) -> list[tuple[int, int]]:
+    if text.isascii():
+        lowered = text.lower()
+        if first_only:
+            match = _ASCII_LABEL.search(lowered)
+            return [match.span()] if match else []
+        return [match.span() for match in _ASCII_LABEL.finditer(lowered)]
+    if first_only:
+        match = _ANY_LABEL.search(text)
+        return [match.span()] if match else []
+    return [match.span() for match in _ANY_LABEL.finditer(text)]
 _ONE_TAP = re.compile(
     r"\+?[0-9]{5,15},,([0-9]+)#(?:,+\*([0-9A-Za-z]+)#|,+0#,+([0-9A-Za-z]+)#)?", re.ASCII
 )
-_SIP = re.compile(r"(?<![0-9.])([0-9]+)(?:\.([0-9A-Za-z]+))?@zoomcrc\.com\b", re.ASCII | re.IGNORECASE)
+_SIP = re.compile(r"(?<![0-9.])([0-9]+)(?:\.([0-9A-Za-z]+))?@(?:[A-Za-z0-9-]+\.)*zoomcrc\.com\b",
+                  re.ASCII | re.IGNORECASE)
 _H323 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}##([0-9]+)(?:#([0-9A-Za-z]+))?", re.ASCII)
 
 
@@ -80,6 +124,8 @@ class InvitationFacts:
     webinar: bool = False
     labelled_passcode: str | None = None
     dial_passcode: str | None = None  # from SIP, H.323 or one-tap strings, in that order of trust
+    # In another service's invitation (`foreign`): the digits of its Meeting ID lines, which are not Zoom's.
+    foreign_ids: list[str] = field(default_factory=list)
 
     @property
     def found_anything(self) -> bool:
@@ -97,7 +143,20 @@ def normalise(text: str) -> str:
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     if not text.isascii():  # every space-like character is outside ASCII
         text = _SPACE_LIKE.sub(" ", text)
-    return _GLUED_LABEL.sub(r" \1", text)
+    return _GLUED_LABEL.sub(r" \1", text) if _may_glue(text) else text
+
+
+# Where _GLUED_LABEL can match: at a `passcode`/`password` (or the `(` before it) that follows a character
+# other than whitespace or `(`.  Looking for the word first is an order of magnitude faster than running the
+# lookbehind at every position; any case this cannot rule out runs the real substitution.
+_GLUE_CANDIDATE = re.compile(r"\(?pass(?:code|word)", re.IGNORECASE)
+
+
+def _may_glue(text: str) -> bool:
+    if _GLUE_CANDIDATE.search(text) is None:
+        return False
+    return any(match.start() > 0 and text[match.start() - 1] not in " \t\n\r\f\v("
+               for match in _GLUE_CANDIDATE.finditer(text))
 
 
 def strip_token(token: str) -> str:
@@ -152,40 +211,93 @@ def _id_problem(digits: str) -> str | None:
     return f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}."
 
 
-def scan_invitation(text: str) -> InvitationFacts:
+# The ID labels of a Teams invitation's other numbers: its audio and video-device conference IDs.
+_CONFERENCE_KEYS = frozenset({"conferenceid", "konferenz-id"})
+
+
+def scan_invitation(text: str, *, foreign: bool = False, bare_one_tap: bool = True) -> InvitationFacts:
+    """The plain-text parts of a Zoom invitation in ``text``.
+
+    ``foreign``: the text is another service's invitation (Teams, Webex): its Meeting ID lines go to
+    ``foreign_ids`` instead of being Zoom meeting ids.  ``bare_one_tap=False``: a one-tap string without a
+    passcode part (`+1 555-010-0142,,400968124#`, which Teams and Meet phone lines look like) is no Zoom meeting."""
     facts = InvitationFacts()
-
-    def add_id(digits: str) -> None:
-        problem = _id_problem(digits)
-        if problem:
-            facts.id_problems.append(problem)
-        elif digits not in facts.meeting_ids:
-            facts.meeting_ids.append(digits)
-
-    for line in text.splitlines() if _ANY_LABEL.search(text) else ():
-        for match in _ID_LINE.finditer(line):
-            add_id(_digits(match.group(2)))
-            if match.group(1).lower().replace(" ", "") in _WEBINAR_KEYS:
-                facts.webinar = True
-        if facts.labelled_passcode is None:
-            passcode_match = _PASSCODE_LINE.search(line)
-            if passcode_match:
-                value = passcode_match.group(2)
-                if passcode_match.group(1) == "(" and value.endswith(")"):
-                    value = value[:-1]
-                facts.labelled_passcode = value or None
-    dial: list[tuple[str, str | None]] = []
-    if "@" in text:
-        dial += [(m.group(1), m.group(2)) for m in _SIP.finditer(text)]
-    if "##" in text:
-        dial += [(m.group(1), m.group(2)) for m in _H323.finditer(text)]
-    if ",," in text:
-        dial += [(m.group(1), m.group(2) or m.group(3)) for m in _ONE_TAP.finditer(text)]
-    for meeting_digits, passcode in dial:
-        add_id(meeting_digits)
+    _scan_lines(text, facts, foreign)
+    for meeting_digits, passcode in _dial_strings(text, bare_one_tap):
+        _add_id(facts, meeting_digits)
         if passcode and facts.dial_passcode is None:
             facts.dial_passcode = passcode
     return facts
+
+
+def _add_id(facts: InvitationFacts, digits: str) -> None:
+    problem = _id_problem(digits)
+    if problem:
+        facts.id_problems.append(problem)
+    elif digits not in facts.meeting_ids:
+        facts.meeting_ids.append(digits)
+
+
+_SHORT_TEXT = 400
+
+
+def _labelled_lines(text: str) -> list[str]:
+    """The lines a Meeting ID or Passcode line can be on, in order: those that a label match touches.
+
+    Every match of either line pattern starts at a label, and a label the left-to-right scan does not report is
+    inside (or right after the start of) one it does, so a line no reported label touches has no match; a text
+    is scanned once for labels instead of every line being tried with both patterns.  A short text is not worth
+    the bookkeeping: all its lines, if it has a label at all."""
+    if len(text) < _SHORT_TEXT:
+        return text.splitlines() if _label_spans(text, first_only=True) else []
+    spans = _label_spans(text)
+    if not spans:
+        return []
+    lines, start, index = [], 0, 0
+    for line in text.splitlines(keepends=True):
+        end = start + len(line)
+        while index < len(spans) and spans[index][1] <= start:
+            index += 1
+        if index < len(spans) and spans[index][0] < end:
+            lines.append((line.splitlines() or [""])[0])
+        start = end
+    return lines
+
+
+def _scan_lines(text: str, facts: InvitationFacts, foreign: bool) -> None:
+    for line in _labelled_lines(text):
+        for match in _ID_LINE.finditer(line):
+            key = match.group(1).lower().replace(" ", "")
+            if not foreign:
+                _add_id(facts, _digits(match.group(2)))
+                facts.webinar = facts.webinar or key in _WEBINAR_KEYS
+            elif key not in _CONFERENCE_KEYS and key not in _WEBINAR_KEYS:
+                facts.foreign_ids.append(_digits(match.group(2)))
+        if facts.labelled_passcode is None:
+            facts.labelled_passcode = _labelled_passcode(line)
+
+
+def _labelled_passcode(line: str) -> str | None:
+    match = _PASSCODE_LINE.search(line)
+    if not match:
+        return None
+    value = match.group(2)
+    if match.group(1) == "(" and value.endswith(")"):
+        value = value[:-1]
+    return value or None
+
+
+def _dial_strings(text: str, bare_one_tap: bool) -> list[tuple[str, str | None]]:
+    dial: list[tuple[str, str | None]] = []
+    if "@" in text and "zoomcrc" in text.lower():
+        dial += [(m.group(1), m.group(2)) for m in _SIP.finditer(text)]
+    if "##" in text:
+        dial += [(m.group(1), m.group(2)) for m in _H323.finditer(text)]
+    # Without bare ones, only one-tap strings with a passcode part (`,,,,*<pc>#` or `,,0#,,<pc>#`) count.
+    if ",," in text and (bare_one_tap or ",*" in text or ",0#" in text):
+        taps = [(m.group(1), m.group(2) or m.group(3)) for m in _ONE_TAP.finditer(text)]
+        dial += taps if bare_one_tap else [tap for tap in taps if tap[1]]
+    return dial
 
 
 # Where a Meeting ID / Passcode line can start (a label's first word, as the line patterns find it), and the

@@ -1,24 +1,28 @@
 """One parser from whatever a user pasted to a meeting reference (SPEC §6).
 
 Accepted input, in the order the parser looks for it:
-1. Links: `https://<zoom host>/j|s|w|wc|my/…`, `zoommtg://`/`zoomus://` with `confno=`, Outlook SafeLinks and
-   Google `/url?q=` wrappers (unwrapped, then checked again), Slack's `<url|label>` form.
-2. Invitation text: Meeting ID / Passcode lines (several languages), one-tap dial strings, SIP, H.323.
+1. Links: `https://<zoom host>/j|s|w|wc|my/…`, `zoommtg://`/`zoomus://` with `confno=`, Microsoft Teams and
+   Google Meet join links (`thirdparty`), Outlook SafeLinks and Google `/url?q=` wrappers (unwrapped, then
+   checked again), Slack's `<url|label>` form.
+2. Invitation text: Meeting ID / Passcode lines (several languages), one-tap dial strings, SIP, H.323; Teams
+   invitations (whose Meeting ID is Teams' and whose phone lines are no Zoom meeting), `sip:` URIs and the SIP
+   line of a Webex invitation, a bare Google Meet code.
 3. The command form `<meeting id> [passcode]` or `<link> [passcode]` (see `split_reference_and_passcode`).
 
 The passcode comes, in order of trust, from: the command form's trailing token, the first labelled
-Passcode/Password line, then a SIP/H.323/one-tap string.  The `pwd=` value of a link is an encrypted token,
-never the passcode.
+Passcode/Password line, then a SIP/H.323/one-tap string (Zoom only).  The `pwd=` value of a Zoom link is an
+encrypted token and the `p=` value of a Teams link a hashed passcode: neither is ever the passcode.
+
+A text that names more than one meeting (two Zoom meetings, or a Zoom and a Teams meeting) is refused.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import quote
 
 from bot.meetings.invitations import (
+    InvitationFacts,
     has_non_ascii_digits,
     link_tokens,
     normalise,
@@ -26,13 +30,27 @@ from bot.meetings.invitations import (
     scan_invitation,
     strip_token,
 )
+from bot.meetings.reference import SPEC_KEYS, Kind, MeetingReference, Provider, TeamsCloud, invalid
+from bot.meetings.thirdparty import (
+    Stated,
+    TextFacts,
+    describe,
+    more_than_one,
+    resolve,
+    scan_text,
+    text_problem,
+)
 from bot.meetings.urls import LinkFacts, parse_link
+
+__all__ = [
+    "MAX_INPUT_CHARS", "SPEC_KEYS", "UNEXPECTED_FAILURE", "CommandSplit", "Kind", "MeetingReference", "Provider",
+    "TeamsCloud", "invalid", "parse_meeting_reference", "parse_message", "split_reference_and_passcode",
+]
 
 MAX_INPUT_CHARS = 10_000  # a whole pasted invitation is ~3,000 characters; anything far larger is not one
 MIN_ID_DIGITS, MAX_ID_DIGITS = 9, 11
-Kind = Literal["meeting", "webinar", "personal", "invalid"]
-SPEC_KEYS = ("meeting_id", "pwd_token", "passcode", "personal_link", "host", "kind")
 UNEXPECTED_FAILURE = "Could not read that meeting reference; paste the Zoom link exactly as you received it."
+NOTHING_TO_READ = "Nothing to read: paste a Zoom meeting link or meeting ID."
 
 # Zoom prints ids as 3-3-3, 3-3-4 or 3-4-4 digit groups; used only to settle an ambiguous `<id> <passcode>`.
 _ZOOM_GROUPINGS = {(3, 3, 3), (3, 3, 4), (3, 4, 4)}
@@ -40,44 +58,6 @@ _DIGIT_TOKEN = re.compile(r"^[0-9]+(?:[\-\u2010-\u2015.][0-9]+)*$")
 _PHONE_LIKE = re.compile(r"^\+[0-9][0-9 \-().]{6,}$")
 _NON_DIGITS = re.compile(r"[^0-9]")
 _WEB_ADDRESS = re.compile(r"(?i)\b(?:https?://|www\.)")
-
-
-@dataclass(frozen=True)
-class MeetingReference:
-    meeting_id: str | None = None
-    pwd_token: str | None = None
-    passcode: str | None = None
-    personal_link: str | None = None
-    host: str | None = None
-    kind: Kind = "invalid"
-    reason: str | None = None  # why invalid, in words a user understands; never contains a passcode
-
-    @property
-    def is_valid(self) -> bool:
-        return self.kind != "invalid"
-
-    def as_dict(self) -> dict[str, str | None]:
-        """Exactly the six SPEC §6 keys."""
-        return {key: getattr(self, key) for key in SPEC_KEYS}
-
-    def canonical_join_url(self) -> str | None:
-        """The link this reference stands for, without the passcode and without tracking parameters."""
-        if not self.is_valid:
-            return None
-        host = self.host or "zoom.us"
-        if self.kind == "personal" and self.personal_link:
-            url = f"https://{host}/my/{self.personal_link}"
-        elif self.meeting_id:
-            url = f"https://{host}/{'w' if self.kind == 'webinar' else 'j'}/{self.meeting_id}"
-        else:
-            return None
-        if self.pwd_token:
-            url += "?pwd=" + quote(self.pwd_token, safe="")
-        return url
-
-
-def invalid(reason: str) -> MeetingReference:
-    return MeetingReference(kind="invalid", reason=reason)
 
 
 @dataclass(frozen=True)
@@ -110,21 +90,14 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
     tokens = stripped.split()
     if "\n" in stripped or not tokens:
         return CommandSplit(reference=stripped)
-    first = strip_token(tokens[0])
     if len(tokens) == 2 and link_tokens(tokens[0]) and not link_tokens(tokens[1]):
-        return _with_passcode(CommandSplit(reference=first), tokens[1])
+        return _with_passcode(CommandSplit(reference=strip_token(tokens[0])), tokens[1])
     lead = 0
     while lead < len(tokens) and _DIGIT_TOKEN.match(tokens[lead]):
         lead += 1
     if lead == 0:
         return CommandSplit(reference=stripped)
-    candidates, digits = [], ""
-    for count in range(1, lead + 1):
-        digits += _NON_DIGITS.sub("", tokens[count - 1])
-        if len(digits) > MAX_ID_DIGITS:
-            break  # longer prefixes only get longer
-        if len(digits) >= MIN_ID_DIGITS and len(tokens) - count <= 1:
-            candidates.append((count, digits))
+    candidates = _id_candidates(tokens, lead)
     if len(candidates) > 1:
         zoom_shaped = [c for c in candidates if len(_digit_groups(tokens[: c[0]])) == 1
                        or _digit_groups(tokens[: c[0]]) in _ZOOM_GROUPINGS]
@@ -133,18 +106,32 @@ def split_reference_and_passcode(text: str) -> CommandSplit:
             return CommandSplit(reference=stripped, problem="That meeting ID and passcode can be read two ways; "
                                 "write the meeting ID without spaces, then the passcode.")
     if not candidates:
-        digits = "".join(_NON_DIGITS.sub("", token) for token in tokens[:lead])  # once: linear
-        if len(tokens) - lead > 1:
-            return CommandSplit(reference=stripped, problem="After the meeting ID give one passcode, "
-                                "without spaces in it.")
-        return CommandSplit(
-            reference=stripped, problem=f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}."
-        )
+        return CommandSplit(reference=stripped, problem=_no_id_problem(tokens, lead))
     count, digits = candidates[0]
     split = CommandSplit(reference=" ".join(tokens[:count]), meeting_id=digits)
     if count == len(tokens) or link_tokens(tokens[count]):  # "<id> <link>" is two references, not a passcode
         return split
     return _with_passcode(split, tokens[count])
+
+
+def _id_candidates(tokens: list[str], lead: int) -> list[tuple[int, str]]:
+    """(number of leading digit tokens, their digits) for each reading as a 9-11 digit id, at most one token
+    after it."""
+    candidates, digits = [], ""
+    for count in range(1, lead + 1):
+        digits += _NON_DIGITS.sub("", tokens[count - 1])
+        if len(digits) > MAX_ID_DIGITS:
+            break  # longer prefixes only get longer
+        if len(digits) >= MIN_ID_DIGITS and len(tokens) - count <= 1:
+            candidates.append((count, digits))
+    return candidates
+
+
+def _no_id_problem(tokens: list[str], lead: int) -> str:
+    if len(tokens) - lead > 1:
+        return "After the meeting ID give one passcode, without spaces in it."
+    digits = "".join(_NON_DIGITS.sub("", token) for token in tokens[:lead])  # once: linear
+    return f"A Zoom meeting ID has 9 to 11 digits; the one given has {len(digits)}."
 
 
 def _with_passcode(split: CommandSplit, token: str) -> CommandSplit:
@@ -159,7 +146,7 @@ def parse_meeting_reference(text: str, *, trailing_passcode: bool = True) -> Mee
     for the message shortcut, where a word after a link is not a passcode).  Never raises."""
     try:
         return _parse(text, trailing_passcode)
-    except Exception:  # the contract is "never raises"; property tests check this branch is never taken
+    except Exception:  # noqa: BLE001 - the contract is "never raises"; property tests check this is never taken
         return invalid(UNEXPECTED_FAILURE)
 
 
@@ -170,42 +157,74 @@ def parse_message(text: str) -> MeetingReference:
 
 def _parse(text: str, trailing_passcode: bool) -> MeetingReference:
     if not isinstance(text, str):
-        return invalid("Nothing to read: paste a Zoom meeting link or meeting ID.")
+        return invalid(NOTHING_TO_READ)
     if len(text) > MAX_INPUT_CHARS:
         return invalid(f"That text is too long (over {MAX_INPUT_CHARS:,} characters); paste just the meeting link.")
     text = normalise(text)
     if not text.strip():
-        return invalid("Nothing to read: paste a Zoom meeting link or meeting ID.")
+        return invalid(NOTHING_TO_READ)
 
     links = [facts for token in link_tokens(text) if (facts := parse_link(token)) is not None]
     fatal = next((facts for facts in links if facts.fatal), None)
     if fatal is not None:
         return invalid(fatal.problem or UNEXPECTED_FAILURE)
     usable = [facts for facts in links if facts.is_zoom and not facts.problem]
-    invitation = scan_invitation(text)
+    services = {facts.service for facts in links}
+    elsewhere = scan_text(text)
+    # Another service's invitation: its Meeting ID lines and its phone lines are not Zoom's.
+    foreign = elsewhere.teams or elsewhere.webex or bool(services & {"teams", "webex"})
+    invitation = scan_invitation(text, foreign=foreign, bare_one_tap=not (foreign or "meet" in services))
 
-    split = CommandSplit(reference=text.strip())
-    if not links and not invitation.found_anything:
-        split = split_reference_and_passcode(text)
-    elif links and not invitation.found_anything and trailing_passcode:
-        split = split_reference_and_passcode(text)
-    elif not usable and not invitation.meeting_ids and invitation.labelled_passcode:
-        split = split_reference_and_passcode(remove_labelled_passcode(text))  # "812 3456 7890 Passcode: x"
+    split = _command_split(text, links, usable, invitation, trailing_passcode)
     if split.problem:
         return invalid(split.problem)
     if split.meeting_id and split.passcode is not None and not trailing_passcode:
         return invalid("Paste the meeting link or the meeting ID by itself.")
 
+    zoom = _zoom_reference(usable, invitation, split, trailing_passcode)
+    if isinstance(zoom, str):
+        return invalid(zoom)
+    joinable = [facts.third_party for facts in links if facts.third_party is not None]
+    if not joinable and not elsewhere.anything and "teams" not in services:
+        return zoom or invalid(_why_nothing_found(text, links, invitation, elsewhere))
+    stripped = text.strip()
+    stated = Stated(
+        teams_ids=tuple(invitation.foreign_ids), labelled_passcode=invitation.labelled_passcode,
+        command_passcode=split.passcode if split.meeting_id is None else None, trailing_passcode=trailing_passcode,
+        words=0 if "\n" in stripped else len(stripped.split()), teams_context=elsewhere.teams or "teams" in services,
+    )
+    third = resolve(joinable, elsewhere, stated)
+    if isinstance(third, str):
+        return invalid(third)
+    if zoom is not None and third is not None:
+        return invalid(more_than_one([describe(zoom), describe(third)]))
+    return zoom or third or invalid(_why_nothing_found(text, links, invitation, elsewhere))
+
+
+def _command_split(text: str, links: list[LinkFacts], usable: list[LinkFacts], invitation: InvitationFacts,
+                   trailing_passcode: bool) -> CommandSplit:
+    if not links and not invitation.found_anything:
+        return split_reference_and_passcode(text)
+    if links and not invitation.found_anything and trailing_passcode:
+        return split_reference_and_passcode(text)
+    if not usable and not invitation.meeting_ids and invitation.labelled_passcode:
+        return split_reference_and_passcode(remove_labelled_passcode(text))  # "812 3456 7890 Passcode: x"
+    return CommandSplit(reference=text.strip())
+
+
+def _zoom_reference(usable: list[LinkFacts], invitation: InvitationFacts, split: CommandSplit,
+                    trailing_passcode: bool) -> MeetingReference | str | None:
+    """The Zoom meeting the text names; why not, when it names several; None when it names none."""
     meeting_ids = [facts.meeting_id for facts in usable if facts.meeting_id]
     meeting_ids += invitation.meeting_ids
     if split.meeting_id:
         meeting_ids.append(split.meeting_id)
     distinct = list(dict.fromkeys(meeting_ids))
     if len(distinct) > 1:
-        return invalid(f"That text mentions more than one meeting ({', '.join(distinct[:3])}); paste just one.")
+        return more_than_one(distinct)
     personal = next((facts for facts in usable if facts.personal_link), None)
     if not distinct and personal is None:
-        return invalid(_why_nothing_found(text, links, invitation.id_problems))
+        return None
 
     # The same meeting may be linked twice (with and without pwd=); prefer the link that carries the token.
     with_id = [facts for facts in usable if facts.meeting_id]
@@ -225,15 +244,19 @@ def _parse(text: str, trailing_passcode: bool) -> MeetingReference:
         personal_link=personal.personal_link if personal else None,
         host=source.host if source else None,
         kind=kind,
+        provider="zoom",
     )
 
 
-def _why_nothing_found(text: str, links: list[LinkFacts], id_problems: list[str]) -> str:
+def _why_nothing_found(text: str, links: list[LinkFacts], invitation: InvitationFacts, elsewhere: TextFacts) -> str:
     for facts in links:
         if facts.problem:
             return facts.problem
-    if id_problems:
-        return id_problems[0]
+    problem = text_problem(elsewhere)
+    if problem:
+        return problem
+    if invitation.id_problems:
+        return invitation.id_problems[0]
     if has_non_ascii_digits(text):
         return ("The meeting ID uses digits that are not plain 0-9 (such as full-width or Arabic-Indic "
                 "numerals); type it with 0-9.")
@@ -241,6 +264,8 @@ def _why_nothing_found(text: str, links: list[LinkFacts], id_problems: list[str]
     if _PHONE_LIKE.match(stripped):
         return "That looks like a phone number, not a meeting ID; paste the Zoom link or the 9-11 digit meeting ID."
     if _WEB_ADDRESS.search(stripped):
-        return ("That is not a Zoom meeting link; paste a link that starts with https://zoom.us/ "
-                "(or your company's Zoom address).")
-    return "No Zoom meeting link or meeting ID found; paste the Zoom link or the 9-11 digit meeting ID."
+        return ("That is not a Zoom meeting link, nor a Microsoft Teams or Google Meet one; paste a link that "
+                "starts with https://zoom.us/ (or your company's Zoom address), https://teams.microsoft.com/ or "
+                "https://meet.google.com/.")
+    return ("No Zoom meeting link or meeting ID found; paste the Zoom link or the 9-11 digit meeting ID (or a "
+            "Microsoft Teams or Google Meet link, or a sip: address).")

@@ -7,7 +7,9 @@ computed once, and says which starts must still be parsed — exactly, never gue
 
 - A text over ``MAX_INPUT_CHARS`` is refused before it is read.
 - A *plain* word changes nothing around it when the text is normalised (no `<`, `>`, `&`), holds no label
-  that could start a Meeting ID / Passcode line, no dial string and no Zoom link.  A start followed by more
+  that could start a Meeting ID / Passcode line, no word of a Teams, Webex or SIP text pattern (`Teams`,
+  `Dial`, `sip:`…: they change how the rest of the text is read), no dial string and no link the parser
+  reads (Zoom, Teams, Meet, Webex, or a look-alike).  A start followed by more
   than ``COMMAND_FORM_MAX_WORDS`` plain words is never the command form `<id> [passcode]`, and the rest of
   its text is the same text for every such start in a run of plain words: they all parse alike.
 - Without words that reach into their neighbours when normalised (a `<` inside a word can open Slack markup
@@ -24,6 +26,7 @@ from typing import Final
 
 from bot.meetings.invitations import has_dial_string, has_gluable_label, link_tokens, may_hold_label, normalise
 from bot.meetings.links import _DIGIT_TOKEN, MAX_ID_DIGITS, MAX_INPUT_CHARS
+from bot.meetings.thirdparty import may_matter
 from bot.meetings.urls import parse_link
 
 COMMAND_FORM_MAX_WORDS: Final = MAX_ID_DIGITS + 1  # an ID in at most 11 digit groups, then the passcode
@@ -45,7 +48,7 @@ class ReferenceSuffixes:
         self._plain_run_end = [count] * size  # first word at or after i that is not plain
         self._contained = [True] * size  # no word in [i:] reaches into its neighbours when normalised
         self._conflicting = [False] * size  # the links in [i:] alone refuse the text
-        self._invitation_free = [True] * size  # no label or dial string in [i:]
+        self._invitation_free = [True] * size  # no label, third-party pattern word or dial string in [i:]
         self._one_line = [True] * size
         self._word_count = [0] * size  # words of normalise(" ".join(words[i:])) when contained
         fatal, meeting_ids = False, set[str]()
@@ -53,7 +56,7 @@ class ReferenceSuffixes:
             at, word = index - self._first, self._words[index]
             text = normalise(word)
             links = [facts for token in link_tokens(text) if (facts := parse_link(token)) is not None]
-            label, dial = may_hold_label(word), has_dial_string(text)
+            label, dial = may_hold_label(word) or may_matter(word), has_dial_string(text)
             plain = text == word and not links and not label and not dial and not any(c in word for c in "<>&")
             self._plain_run_end[at] = self._plain_run_end[at + 1] if plain else index
             reaching = ("<" in word and not word.startswith("<")) or has_gluable_label(word)

@@ -1,4 +1,5 @@
-"""Strict parsing of one URL-looking token into what a Zoom link says.
+"""Strict parsing of one URL-looking token into what a Zoom link says (and, through `thirdparty`, a Teams or
+Google Meet link).
 
 We deliberately do not use `urllib.parse.urlsplit` for the authority: it treats `\\` as an ordinary character
 (`https://evil.com\\@zoom.us/` has hostname `zoom.us` for urlsplit but `evil.com` for every browser), and it
@@ -13,6 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from bot.meetings.thirdparty import Service, ThirdPartyLink, classify, imitation, mentions_service
+
 ZOOM_DOMAINS: tuple[str, ...] = ("zoom.us", "zoom.com", "zoomgov.com", "zoom-x.de")
 WEB_SCHEMES = frozenset({"http", "https"})
 APP_SCHEMES = frozenset({"zoommtg", "zoomus"})
@@ -21,7 +24,8 @@ APP_PSEUDO_HOSTS = frozenset({"", "zoomus", "zoommtg"})
 MAX_UNWRAP_DEPTH = 3
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.ASCII)
+# Dot-separated labels of 1-63 letters, digits and hyphens, none starting or ending with a hyphen.
+_HOST = re.compile(r"(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)*(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
 _PORT = re.compile(r"^[0-9]{1,5}$", re.ASCII)
 _MEETING_ID_IN_PATH = re.compile(r"^/(j|s|w|wc)/([0-9]+)(?=$|[/?#(\[]|[^0-9A-Za-z])", re.ASCII | re.IGNORECASE)
 _WC_JOIN = re.compile(r"^/wc/join/([0-9]+)", re.ASCII | re.IGNORECASE)
@@ -38,7 +42,7 @@ _GLUED_PWD = re.compile(r"^([A-Za-z0-9_\-]+\.[0-9])[A-Za-z]", re.ASCII)
 _DIGITS_ONLY = re.compile(r"[0-9]+", re.ASCII)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # read-only by convention: a frozen dataclass costs ~4x to build, one per link
 class LinkFacts:
     """What one link says.  `problem` set means the link must not be used; `fatal` means the whole input is
     refused even if other parts of it look fine (the link imitates Zoom, so the text cannot be trusted)."""
@@ -52,16 +56,21 @@ class LinkFacts:
     problem: str | None = None
     fatal: bool = False
     is_zoom: bool = False
+    service: Service | None = None  # a Teams, Meet, Webex or Google companion host (or a look-alike of one)
+    third_party: ThirdPartyLink | None = None  # a Teams or Meet link a room can be sent to
+
+
+_ZOOM_SUFFIXES = tuple("." + domain for domain in ZOOM_DOMAINS)
 
 
 def is_zoom_host(host: str) -> bool:
     """Exact match or subdomain, compared on label boundaries: `evilzoom.us` and `zoom.us.evil.com` fail."""
-    return any(host == domain or host.endswith("." + domain) for domain in ZOOM_DOMAINS)
+    return host in ZOOM_DOMAINS or host.endswith(_ZOOM_SUFFIXES)
 
 
-def _looks_like_zoom(host: str, path_and_query: str) -> bool:
+def _looks_like_zoom(host: str, path_and_query: str, squashed: str | None = None) -> bool:
     """A foreign link that would fool a person: mentions zoom, or has Zoom's join-path shape."""
-    squashed = _NOT_ALNUM.sub("", host.lower())
+    squashed = _NOT_ALNUM.sub("", host.lower()) if squashed is None else squashed
     return "zoom" in squashed or bool(_JOINISH_PATH.match(path_and_query)) or "confno=" in path_and_query.lower()
 
 
@@ -102,11 +111,11 @@ def _parse_authority(authority: str) -> tuple[str | None, str | None]:
     if port and not _PORT.match(port):
         return None, "The link's address is malformed."
     if not host.isascii():
-        return None, "The link's address uses non-ASCII look-alike characters, so it is not a real Zoom address."
+        return None, "The link's address uses non-ASCII look-alike characters, so it is not the address it looks like."
     host = host.lower().rstrip(".")
     if "%" in host or not host:
         return None, "The link's address is malformed."
-    if not all(_HOST_LABEL.match(label) for label in host.split(".")):
+    if not _HOST.fullmatch(host):
         return None, "The link's address is malformed."
     return host, None
 
@@ -117,7 +126,29 @@ def _describe_host(host: str) -> str:
 
 def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
     """Parse one whitespace-free token that starts with a scheme (or a bare host and path, already prefixed
-    with `https://` by the caller).  Returns None for links that are neither Zoom nor pretend to be."""
+    with `https://` by the caller).  Returns None for links that are neither Zoom, nor Teams or Meet (or the
+    pages around them, or Webex), nor pretend to be."""
+    parts = _split_link(token)
+    if not isinstance(parts, tuple):
+        return parts
+    scheme, authority, path_and_query = parts
+    path, _, query = path_and_query.partition("?")
+    path = path or "/"
+    joinish = bool(_JOINISH_PATH.match(path)) or "confno=" in query.lower()
+    host, problem = _parse_authority(authority)
+    if scheme in APP_SCHEMES and authority.lower() in APP_PSEUDO_HOSTS:
+        host, problem = None, None
+    elif problem:
+        return LinkFacts(problem=problem, fatal="zoom" in token.lower() or joinish or mentions_service(token))
+    assert host is not None or scheme in APP_SCHEMES
+    if host is not None and not is_zoom_host(host):
+        return _foreign_link_facts(scheme, host, path_and_query, depth)
+    return _zoom_link_facts(host, path, _split_query(query))
+
+
+def _split_link(token: str) -> tuple[str, str, str] | LinkFacts | None:
+    """(scheme, authority, path and query without the fragment), or the refusal of a malformed link, or None
+    for a token that is no web or Zoom link and does not pretend to be."""
     match = _SCHEME.match(token)
     if not match:
         return None
@@ -131,7 +162,7 @@ def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
         return None
     if "\\" in token:
         return LinkFacts(problem="The link contains a backslash, which browsers read differently from how it looks; "
-                         "paste the link exactly as Zoom gave it.", fatal=True)
+                         "paste the link exactly as you received it.", fatal=True)
     if not rest.startswith("//"):
         if not mentions_zoom:
             return None
@@ -139,43 +170,42 @@ def parse_link(token: str, depth: int = 0) -> LinkFacts | None:
     rest = rest[2:]
     end = _AUTHORITY_END.search(rest)
     cut = end.start() if end else len(rest)
-    authority, path_and_query = rest[:cut], rest[cut:]
-    path_and_query = path_and_query.split("#", 1)[0]
+    return scheme, rest[:cut], rest[cut:].split("#", 1)[0]
+
+
+def _foreign_link_facts(scheme: str, host: str, path_and_query: str, depth: int) -> LinkFacts | None:
+    """A link whose host is not Zoom's: a wrapper (parsed again on its target), a Teams/Meet/Webex link, a
+    look-alike of Zoom or of those, or None."""
     path, _, query = path_and_query.partition("?")
     path = path or "/"
-    joinish = bool(_JOINISH_PATH.match(path)) or "confno=" in query.lower()
-    host, problem = _parse_authority(authority)
-    if scheme in APP_SCHEMES and authority.lower() in APP_PSEUDO_HOSTS:
-        host, problem = None, None
-    elif problem:
-        return LinkFacts(problem=problem, fatal=mentions_zoom or joinish)
-    assert host is not None or scheme in APP_SCHEMES
-    pairs = _split_query(query)
-
-    if host is not None and not is_zoom_host(host):
-        inner = _unwrap(host, path, pairs)
-        if inner is not None:
-            if depth >= MAX_UNWRAP_DEPTH:
-                return LinkFacts(problem="The link is wrapped in too many redirect layers.", fatal=True)
-            facts = parse_link(inner, depth + 1)
-            if facts is not None:
-                return facts
-            return None
-        if _looks_like_zoom(host, path_and_query) or scheme in APP_SCHEMES:
-            return LinkFacts(
-                problem=f"The link goes to {_describe_host(host)}, which is not a Zoom address "
-                f"(Zoom links end in {', '.join(ZOOM_DOMAINS[:-1])} or {ZOOM_DOMAINS[-1]}).",
-                fatal=joinish or scheme in APP_SCHEMES,
-            )
+    inner = _unwrap(host, path, query)
+    if inner is not None:
+        if depth >= MAX_UNWRAP_DEPTH:
+            return LinkFacts(problem="The link is wrapped in too many redirect layers.", fatal=True)
+        return parse_link(inner, depth + 1)
+    web = scheme in WEB_SCHEMES
+    foreign = classify(host, path, query) if web else None
+    squashed = _NOT_ALNUM.sub("", host)  # host is lower case already
+    if foreign is None and (_looks_like_zoom(host, path_and_query, squashed) or not web):
+        joinish = bool(_JOINISH_PATH.match(path)) or "confno=" in query.lower()
+        return LinkFacts(
+            problem=f"The link goes to {_describe_host(host)}, which is not a Zoom address "
+            f"(Zoom links end in {', '.join(ZOOM_DOMAINS[:-1])} or {ZOOM_DOMAINS[-1]}).",
+            fatal=joinish or not web,
+        )
+    foreign = foreign or imitation(host, path, query, squashed)
+    if foreign is None:
         return None
-    return _zoom_link_facts(host, path, pairs)
+    return LinkFacts(problem=foreign.problem, fatal=foreign.fatal, third_party=foreign.link,
+                     service=foreign.service if foreign.genuine else None)
 
 
-def _unwrap(host: str, path: str, pairs: list[tuple[str, str]]) -> str | None:
+def _unwrap(host: str, path: str, query: str) -> str | None:
     """The target of an Outlook SafeLinks or Google redirect wrapper, or None if this is no such wrapper."""
     if host.endswith(_SAFELINKS_SUFFIX):
-        return _first(pairs, "url")
+        return _first(_split_query(query), "url")
     if _GOOGLE_HOST.match(host) and path == "/url":
+        pairs = _split_query(query)
         return _first(pairs, "q") or _first(pairs, "url")
     return None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.dispatch.third_party import stored_service
+from bot.meetings.reference import Provider
 from bot.store.models import Occurrence
 from bot.store.types import MeetingMode
 
@@ -26,6 +28,7 @@ class OccurrenceView:
     join_url: str | None
     rrule: str | None
     topic: str | None = None
+    service: Provider | None = None  # a Teams, Meet or SIP meeting; None for Zoom
 
 
 def view_of(occurrence: Occurrence) -> OccurrenceView:
@@ -37,5 +40,5 @@ def view_of(occurrence: Occurrence) -> OccurrenceView:
         requester_user_id=booking.requester_user_id, channel_id=booking.channel_id,
         is_new_meeting=booking.meeting_mode is MeetingMode.NEW,
         meeting_id=occurrence.meeting_id or booking.meeting_id, join_url=occurrence.join_url, rrule=booking.rrule,
-        topic=booking.topic,
+        topic=booking.topic, service=stored_service(booking.provider),
     )

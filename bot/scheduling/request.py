@@ -64,7 +64,8 @@ def _is_meeting_start(token: str) -> bool:
     lowered = token.lower()
     if lowered == "new":
         return True
-    if lowered.startswith(("<http", "http://", "https://", "zoommtg:", "zoomus:", "<zoommtg:", "<zoomus:")):
+    if lowered.startswith(("<http", "http://", "https://", "zoommtg:", "zoomus:", "<zoommtg:", "<zoomus:", "sip:",
+                           "<sip:")):
         return True
     return bool(_ID_TOKEN.match(token)) and not _ISO_DATE.match(token)
 
@@ -175,7 +176,7 @@ class _Meetings:
 
     def _reads(self, start: int) -> bool:
         reference = self._reference(start)
-        return reference.is_valid and bool(reference.meeting_id)
+        return reference.is_valid and bool(reference.meeting_id or reference.is_third_party)
 
     def ruled_out(self, start: int) -> bool:
         """Known, without parsing, not to be a meeting the booking can use."""

@@ -32,6 +32,7 @@ from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
 from bot.dispatch.reasons import Reason, Why, reason
 from bot.dispatch.service import DispatchRow, DispatchService, JoinMarker, PasscodeSource
+from bot.dispatch.third_party import open_target
 from bot.meetings import MeetingReference, UnsatisfiableRequirement
 from bot.scheduling.occurrence import OccurrenceView, view_of
 from bot.scheduling.ports import BookingBackends, BookingNotifier, MessageRef
@@ -63,6 +64,7 @@ class Job:
     passcode: Sealed | None  # the occurrence's for `new`, else the booking's
     reminder_message_ts: MessageRef | None
     progress_message_ts: MessageRef | None = None  # posted by an earlier worker: edit it, do not post another
+    third_party: Sealed | None = None  # a Teams, Meet or SIP meeting: where to send the room (encrypted)
 
     @classmethod
     def of(cls, occurrence: Occurrence) -> Job:
@@ -76,6 +78,7 @@ class Job:
             passcode=occurrence.passcode if booking.meeting_mode is MeetingMode.NEW else booking.passcode,
             reminder_message_ts=occurrence.reminder_message_ts,
             progress_message_ts=occurrence.progress_message_ts,
+            third_party=booking.third_party,
         )
 
 
@@ -163,6 +166,14 @@ class OccurrenceRunner:
         if isinstance(target, DispatchResult):
             await to_thread(progress.finish, target)
             return target
+        marker = JoinMarker(join_marker(view.occurrence_id), JOIN_MARKER_TTL)
+        if job.third_party is not None:  # Teams, Meet, SIP: the same flow as `/room join` with such a link
+            ref, stated = open_target(self.secret_box, job.third_party)
+            result = await self.dispatcher.third_party.join(
+                JoinRequest(job.zoom_room_id, ref, requester, view.channel_id, DispatchSource.BOOKING, passcode=stated),
+                progress.on_stage, target=target, join_marker=marker)
+            await to_thread(progress.finish, result)
+            return result
         passcode = self.secret_box.open_optional(job.passcode) if job.passcode is not None else None
         meeting = None
         if passcode is None and job.meeting_mode is MeetingMode.LINK:
@@ -170,7 +181,6 @@ class OccurrenceRunner:
             passcode = (meeting.password or None) if meeting is not None else None
         request = JoinRequest(job.zoom_room_id, MeetingReference(meeting_id=view.meeting_id, kind="meeting"),
                               requester, view.channel_id, DispatchSource.BOOKING, without_passcode=passcode is None)
-        marker = JoinMarker(join_marker(view.occurrence_id), JOIN_MARKER_TTL)
         result = await self.dispatcher.dispatch(target, request, PasscodeSource(passcode, meeting), progress.on_stage,
                                                 join_marker=marker)
         if view.join_url and not result.join_url:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.dispatch.third_party import audit_meeting_id, seal_target
 from bot.meetings import rooms_compatibility
 from bot.scheduling.occurrence import OccurrenceView, view_of
 from bot.scheduling.ports import BookingBackends
@@ -101,7 +102,11 @@ class BookingService:
                     starts_at=draft.starts_at, duration=draft.duration,
                     meeting_mode=MeetingMode.NEW if meeting is None else MeetingMode.LINK,
                     rrule=draft.recurrence.rule if draft.recurrence else None,
-                    meeting_id=meeting.meeting_id if meeting else None,
+                    meeting_id=(audit_meeting_id(meeting) if meeting.is_third_party else meeting.meeting_id)
+                    if meeting else None,
+                    provider=meeting.provider if meeting and meeting.is_third_party else None,
+                    third_party=seal_target(self.secret_box, meeting, passcode)
+                    if meeting and meeting.is_third_party else None,
                     personal_link=meeting.personal_link if meeting else None,
                     pwd_token=self.secret_box.seal(meeting.pwd_token) if meeting and meeting.pwd_token else None,
                     passcode=self.secret_box.seal(passcode) if passcode else None,
@@ -115,7 +120,8 @@ class BookingService:
                                     .order_by(Occurrence.starts_at).limit(1)).one()
             view = view_of(first)
         return Booked(view, next_instances(draft.starts_at, draft.recurrence, 5), passcode_problem=passcode_problem,
-                      passcode_missing=meeting is not None and not passcode and not meeting.pwd_token,
+                      passcode_missing=meeting is not None and not passcode and not meeting.pwd_token
+                      and not meeting.is_third_party,
                       default_duration=None if draft.duration_given else draft.duration)
 
     def precheck(self, draft: BookingDraft, *, tz_name: str, now: datetime | None = None) -> None:

@@ -198,6 +198,8 @@ def create_booking(
     personal_link: str | None = None,
     pwd_token: Sealed | None = None,
     passcode: Sealed | None = None,
+    provider: str | None = None,
+    third_party: Sealed | None = None,
     topic: str | None = None,
     horizon: timedelta = MATERIALISE_HORIZON,
     now: datetime | None = None,
@@ -211,7 +213,7 @@ def create_booking(
     _zone(tz_name)
     if duration <= timedelta(0) or duration % timedelta(minutes=1):
         raise BookingError("a booking lasts a positive whole number of minutes")
-    if meeting_mode is MeetingMode.LINK and not (meeting_id or personal_link):
+    if meeting_mode is MeetingMode.LINK and not (meeting_id or personal_link or third_party):
         raise BookingError("a booking for an existing meeting needs its meeting id or link")
     if starts_at.tzinfo is None:
         raise BookingError("a booking start needs a time zone")
@@ -238,6 +240,8 @@ def create_booking(
         rrule=rrule.strip() if rrule else None,
         meeting_mode=meeting_mode,
         meeting_id=meeting_id,
+        provider=provider,
+        third_party=third_party,
         personal_link=personal_link,
         pwd_token=pwd_token,
         passcode=passcode,

@@ -38,6 +38,7 @@ from bot.scheduling.when import DAY_LABELS, RRULE_DAYS, describe
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.rooms import render
+from bot.slack.wording import meeting_on
 
 MAX_LISTED = 20  # three blocks each would pass Slack's 50-block cap
 DURATIONS = (("15 minutes", 15), ("30 minutes", 30), ("45 minutes", 45), ("1 hour", 60), ("1½ hours", 90),
@@ -68,6 +69,8 @@ def rule_label(rrule: str | None) -> str | None:
 
 
 def meeting_words(view: OccurrenceView) -> str:
+    if view.service:
+        return meeting_on(view.service)
     if view.meeting_id:
         return f"meeting {format_meeting_number(view.meeting_id)}"
     return "a new meeting" if view.is_new_meeting else "its meeting"

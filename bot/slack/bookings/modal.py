@@ -136,7 +136,7 @@ def _read_meeting(values: FormValues, errors: dict[str, str]) -> tuple[MeetingRe
             errors[BlockId.BOOKING_PASSCODE] = "New meetings get a passcode from roombot; leave this empty."
         return None, passcode
     meeting = parse_meeting_reference(meeting_text, trailing_passcode=False)
-    if not meeting.is_valid or not meeting.meeting_id:
+    if not meeting.is_valid or not (meeting.meeting_id or meeting.is_third_party):
         errors[BlockId.MEETING] = meeting.reason or "Paste a Zoom link or meeting ID, or write new."
     return meeting, passcode or meeting.passcode
 
