@@ -1,4 +1,4 @@
-"""The scripted conversation (SPEC §4, issue 4): five situations from the forum thread, end to end.
+"""The scripted conversation: the situations from the forum thread, and a customer's Teams call, end to end.
 
 Each step narrates what is going on, acts in Slack (commands, button clicks), prints what Slack shows and
 checks the outcome twice: in Slack (robust fragments: room name, meeting number, "Validation Failed",
@@ -179,6 +179,27 @@ def new_meeting_waiting_room(c: Conversation) -> None:
     c.show()
 
 
+CUSTOMER_TEAMS_LINK = "https://teams.microsoft.com/meet/219137232612292?p=lu3d1SdNShj6ak9H0S"
+
+
+def customer_teams_meeting(c: Conversation) -> None:
+    c.env.free_room("Huddle 3")
+    c.narrate(
+        "A customer invites the team to a Microsoft Teams call. Zoom Rooms can join Teams meetings (Zoom's interop),",
+        "so Alice pastes the customer's link as she would a Zoom one. The link's ?p= value is a hashed passcode:",
+        "roombot passes the link on as it is and never shows that value.")
+    c.say(ALICE, f"/room join Huddle 3 <{CUSTOMER_TEAMS_LINK}>")
+    c.expect("Zoom simulator: Huddle 3 is in the customer's Teams meeting (zoomroom.thirdparty_meeting_join)",
+             lambda: (c.env.sim_room("Huddle 3").get("third_party") or {}).get("provider") == "MS_TEAMS"
+             and c.env.sim_room("Huddle 3")["status"] == "InMeeting")
+    c.expect("#general was told Huddle 3 is in the Microsoft Teams meeting, and that it may wait in the lobby",
+             lambda: any("Huddle 3 is in the Microsoft Teams meeting" in (text := c.text_of(m)) and "lobby" in text
+                         for m in c.channel_messages()))
+    c.expect("the link's hashed passcode appeared nowhere in Slack",
+             lambda: not any("lu3d1SdNShj6ak9H0S" in c.text_of(m) for m in c.channel_messages()))
+    c.show()
+
+
 STEPS: tuple[Step, ...] = (
     Step("A partner's meeting: the passcode is typed", stated_passcode),
     Step("A mistyped meeting ID: the room cannot join it", mistyped_meeting_id),
@@ -186,6 +207,7 @@ STEPS: tuple[Step, ...] = (
     Step("Legacy Rooms API: Validation Failed, then Repair", legacy_api_repair),
     Step("A busy room: Join anyway", busy_room),
     Step("A new meeting under a forced waiting room", new_meeting_waiting_room),
+    Step("A customer's Microsoft Teams meeting", customer_teams_meeting),
 )
 
 

@@ -38,14 +38,14 @@ def test_demo_runs_every_step_and_exits_0(demo: tuple[int, str, str]) -> None:
     assert code == 0, out + err
     assert "Traceback" not in out + err
     last = out.strip().splitlines()[-2]
-    assert last.startswith("roombot demo: all 6 steps went as expected")
+    assert last.startswith("roombot demo: all 7 steps went as expected")
     assert "✗" not in out
 
 
 def test_demo_output_tells_each_story(demo: tuple[int, str, str]) -> None:
     _, out, _ = demo
-    steps = re.split(r"^── \d/6 ", out, flags=re.M)[1:]
-    assert len(steps) == 6
+    steps = re.split(r"^── \d/7 ", out, flags=re.M)[1:]
+    assert len(steps) == 7
     joined, mistyped, repaired, busy, waiting = steps[0], steps[1], steps[3], steps[4], steps[5]
     assert "alice types:  /room join Boardroom 93456789012" in joined and "934 5678 9012" in joined
     assert "bob types:  /room join Huddle 3 93456789021" in mistyped
@@ -56,6 +56,9 @@ def test_demo_output_tells_each_story(demo: tuple[int, str, str]) -> None:
     assert "[button: Join anyway]" in busy and "alice clicks [Join anyway]" in busy
     assert "/room new Huddle 3 Design review" in waiting and "waiting room" in waiting
     assert re.search(r"#general \| Join link: https://\S+/j/\d+", waiting)
+    teams = steps[6]
+    assert "/room join Huddle 3 <https://teams.microsoft.com/meet/" in teams
+    assert "Huddle 3 is in the Microsoft Teams meeting" in teams
     # Narration comes before the command it explains.
     assert joined.index("Alice has an invitation") < joined.index("alice types:")
 
