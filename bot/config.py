@@ -1,4 +1,4 @@
-"""Process-wide settings, read once from the environment (the variables are listed in docs/reference.md).
+"""Process-wide settings, read once from the environment (the variables are listed in docs/configuration.md).
 
 This module is the only reader of the environment: ``Settings.from_env`` (Slack, database, secrets, Zoom, the
 booking worker) and :func:`migrations_dir_override`.  Every problem is reported as a
