@@ -14,12 +14,13 @@ import json
 from bot.dispatch.reasons import Reason, Why, reason
 from bot.meetings import MeetingReference
 from bot.meetings.reference import Provider, TeamsCloud
+from bot.meetings.thirdparty import ZOOM_ROOMS_CANNOT_JOIN
 from bot.store.crypto import Sealed, SecretBox
 from bot.zoom.models import ThirdPartyJoin, ThirdPartySource
 
 SOURCES: dict[str, ThirdPartySource] = {"teams": "MS_TEAMS", "meet": "GOOGLE_MEET"}
 # Clouds whose meetings Zoom Rooms cannot join (Zoom's interop article): refused before Zoom is called.
-UNSUPPORTED_CLOUDS = frozenset({TeamsCloud.FREE, TeamsCloud.DOD, TeamsCloud.CHINA})
+UNSUPPORTED_CLOUDS = frozenset(ZOOM_ROOMS_CANNOT_JOIN)
 _KEPT = ("provider", "join_url", "sip_address", "meeting_id", "meet_code", "teams_cloud")
 
 
