@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config_errors import ConfigError
@@ -24,6 +25,12 @@ DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # every interface: behind a load balancer or TLS proxy
 MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"  # Alembic scripts somewhere other than the installed ones
+
+# Booking worker: a claim this old whose worker went quiet is taken over; a lease must outlast several polls
+# (and renewals, every third of a lease).
+DEFAULT_LEASE = timedelta(minutes=3)
+LEASE_TO_POLL_RATIO = 3.0
+MIN_LEASE_SECONDS = 3.0
 
 _S2S_VARIABLES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 _JWT_VARIABLES = ("ZOOM_API_KEY", "ZOOM_API_SECRET")
@@ -209,6 +216,60 @@ def _rooms_api(value: str) -> RoomsApi:
     if lowered == "jsonrpc":
         return "jsonrpc"
     raise ConfigError("ZOOM_ROOMS_API", "must be 'events' (current Rooms API) or 'jsonrpc' (legacy)")
+
+
+def _minutes(environ: Mapping[str, str], name: str, default: float) -> timedelta:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return timedelta(minutes=default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, "must be a number of minutes, like 10") from None
+    if value < 0:
+        raise ConfigError(name, "must not be negative")
+    return timedelta(minutes=value)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    grace: timedelta = timedelta(minutes=10)  # later than this: skipped and reported, never joined late
+    reminder_lead: timedelta = timedelta(minutes=10)  # the channel's reminder comes this long before
+    lease: timedelta = DEFAULT_LEASE  # a claim this old whose worker went quiet is taken over
+    poll_interval: float = 1.0  # seconds between looks at the database
+    concurrency: int = 0  # dispatches in flight per worker; 0: enough to keep Zoom's Medium limit busy
+    materialise_every: float = 300.0  # seconds between top-ups of recurring bookings
+    meeting_fallback_lead: timedelta = timedelta(minutes=2)  # `new` meetings the reminder did not create
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> WorkerConfig:
+        """``ROOMBOT_BOOKING_GRACE_MINUTES`` (10), ``ROOMBOT_BOOKING_REMINDER_MINUTES`` (10),
+        ``ROOMBOT_WORKER_CONCURRENCY`` (from the Zoom rate limit), ``ROOMBOT_WORKER_POLL_SECONDS`` (1)."""
+        concurrency = environ.get("ROOMBOT_WORKER_CONCURRENCY", "").strip()
+        poll = environ.get("ROOMBOT_WORKER_POLL_SECONDS", "").strip()
+        if concurrency and not (concurrency.isdigit() and int(concurrency) > 0):
+            raise ConfigError("ROOMBOT_WORKER_CONCURRENCY", "must be a positive whole number")
+        try:
+            poll_interval = float(poll) if poll else 1.0
+        except ValueError:
+            raise ConfigError("ROOMBOT_WORKER_POLL_SECONDS", "must be a number of seconds, like 1") from None
+        return cls(grace=_minutes(environ, "ROOMBOT_BOOKING_GRACE_MINUTES", 10),
+                   reminder_lead=_minutes(environ, "ROOMBOT_BOOKING_REMINDER_MINUTES", 10),
+                   concurrency=int(concurrency) if concurrency else 0, poll_interval=max(0.05, poll_interval))
+
+    def check(self, name: str = "--lease-seconds") -> WorkerConfig:
+        """Refuse settings under which a live worker's claims could look abandoned (one line, at start)."""
+        lease = self.lease.total_seconds()
+        if lease < LEASE_TO_POLL_RATIO * self.poll_interval or lease < MIN_LEASE_SECONDS:
+            raise ConfigError(name, f"the lease ({lease:g} s) must be at least {MIN_LEASE_SECONDS:.0f} s and "
+                              f"{LEASE_TO_POLL_RATIO:.0f}× the poll interval ({self.poll_interval:g} s), or a busy "
+                              "worker's claims would be taken over while it still works on them")
+        return self
+
+    def slots(self, medium_qps: float) -> int:
+        # A dispatch holds its slot for a few seconds (pre-flight, join, watching the room join) while it
+        # spends about one Medium request; three seconds' worth of the rate limit keeps Zoom busy.
+        return self.concurrency or max(8, int(medium_qps * 3))
 
 
 def redact_url_password(url: str) -> str:

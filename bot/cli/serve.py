@@ -101,7 +101,7 @@ def close_services(services: Services) -> None:
 def booking_worker_config(environ: Mapping[str, str]) -> Any:
     """The booking worker's settings (``ROOMBOT_BOOKING_*``, ``ROOMBOT_WORKER_*``); None when it is not built."""
     try:
-        from bot.scheduling.worker import WorkerConfig
+        from bot.config import WorkerConfig
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("bot.scheduling"):
             raise

@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def worker_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
-    from bot.scheduling.worker import WorkerConfig
+    from bot.config import WorkerConfig
 
     config = WorkerConfig.from_env(environ)
     changes: dict[str, Any] = {}

@@ -23,11 +23,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.config import DEFAULT_LEASE
 from bot.store.crypto import Sealed
 from bot.store.models import Booking, Occurrence
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus, utcnow
 
-DEFAULT_LEASE = timedelta(minutes=3)
 DEFAULT_GRACE = timedelta(minutes=5)
 FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
 
