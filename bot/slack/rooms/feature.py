@@ -17,7 +17,7 @@ from bot.dispatch.outcomes import Requester
 from bot.dispatch.service import DispatchService
 from bot.dispatch.third_party import open_target
 from bot.meetings import MeetingReference
-from bot.services import Services
+from bot.services import NotWired, Services
 from bot.slack.directory import SlackDirectory, directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.middleware import services_of
@@ -56,10 +56,7 @@ class RoomsFeature:
         self.services = services
         self.dispatcher: DispatchService = services.dispatcher
         self.engine: DispatchEngine = services.engine
-        wired_meetings = meetings or services.meetings
-        if wired_meetings is None:
-            raise ValueError("the rooms feature needs services.meetings (or meetings=)")
-        self.meetings: MeetingService = wired_meetings
+        self._meetings = meetings
         self.sessions: sessionmaker[Session] = services.session_factory
         self.directory: SlackDirectory = directory_of(services)
 
@@ -160,6 +157,14 @@ class RoomsFeature:
             log.info("could not open the meeting sealed in a modal: %s", type(error).__name__)
             raise UserFacingError("The meeting from the message could not be read back, so nothing was done.",
                                   hint="Use the shortcut on the message again.") from None
+
+    @property
+    def meetings(self) -> MeetingService:
+        """`/room new`, passcode repairs (``meetings=`` given to install, else the services')."""
+        meetings = self._meetings or self.services.meetings
+        if meetings is None:
+            raise NotWired("services were built without meetings (services.meetings)")
+        return meetings
 
     @property
     def secret_box(self) -> SecretBox | None:
