@@ -12,20 +12,17 @@ from hypothesis import strategies as st
 from bot.meetings import (
     MAX_INPUT_CHARS,
     ZOOM_DOMAINS,
-    MeetingReference,
     is_zoom_host,
     parse_meeting_reference,
     parse_message,
     split_reference_and_passcode,
 )
 from bot.meetings.links import SPEC_KEYS, UNEXPECTED_FAILURE
-from tests.meetings.cases import load_cases
+from tests.meetings.cases import assert_case, load_cases, parse_case
 
 CASES = load_cases()
 
 
-def _parse_case(case: dict[str, Any]) -> MeetingReference:
-    return parse_meeting_reference(case["input"], trailing_passcode=case["mode"] == "command")
 
 
 def test_case_table_is_big_and_varied() -> None:
@@ -37,20 +34,12 @@ def test_case_table_is_big_and_varied() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_case_table(case: dict[str, Any]) -> None:
-    ref = _parse_case(case)
-    expect = case["expect"]
-    if expect["kind"] == "invalid":
-        assert not ref.is_valid, ref.as_dict()
-        assert ref.reason and expect["reason_contains"].lower() in ref.reason.lower()
-        assert ref.as_dict() == dict.fromkeys(SPEC_KEYS[:-1]) | {"kind": "invalid"}
-    else:
-        assert ref.as_dict() == expect
-        assert ref.is_valid and ref.reason is None
+    assert_case(parse_case(case), case["expect"])
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["expect"]["kind"] != "invalid"], ids=lambda c: c["name"])
 def test_case_table_canonical_url_round_trips(case: dict[str, Any]) -> None:
-    ref = _parse_case(case)
+    ref = parse_case(case)
     url = ref.canonical_join_url()
     assert url is not None and url.startswith("https://")
     again = parse_meeting_reference(url)
