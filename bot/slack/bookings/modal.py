@@ -116,10 +116,17 @@ def _read_form(values: FormValues, *, tz_name: str, now: datetime) -> tuple[Book
     """The booking the form asks for, or None, and the errors to show beside its fields (pure)."""
     errors: dict[str, str] = {}
     room = _value(values, BlockId.ROOM, ActionId.ROOM_SELECT) or ""
-    minutes = int(_value(values, BlockId.DURATION, ActionId.DURATION_SELECT) or 30)
-    repeat = _value(values, BlockId.REPEAT, ActionId.REPEAT_SELECT) or "once"
+    duration = _value(values, BlockId.DURATION, ActionId.DURATION_SELECT) or "30"
+    repeat = _value(values, BlockId.REPEAT, ActionId.REPEAT_SELECT) or ""
+    # Only the form's own options: anything else is a form from an older version (or not from Slack).
+    if duration not in {str(value) for _, value in messages.DURATIONS}:
+        errors[BlockId.DURATION] = "Choose one of the listed durations."
+    if repeat not in {value for _, value in messages.REPEATS} | {"once"}:
+        errors[BlockId.REPEAT] = "Choose one of the listed repeats."
+        repeat = ""
+    minutes = int(duration) if duration.isdigit() else 30
     meeting, passcode = _read_meeting(values, errors)
-    recurrence = parse_every(repeat) if repeat != "once" else None
+    recurrence = parse_every(repeat) if repeat not in ("", "once") else None
     starts_at = _read_start(values, recurrence, tz_name=tz_name, now=now, errors=errors)
     if errors or starts_at is None:  # starts_at stays None only with an error on the START block
         return None, errors

@@ -170,3 +170,19 @@ def test_a_teams_dial_in_line_alone_is_never_sent_as_a_zoom_meeting(room_bot: Ro
                              "400 968 124#")
     assert room_bot.joins_sent() == [] and third_party_joins(room_bot) == []
     assert "Nothing was done" in room_bot.reply(delivery).params["text"]
+
+
+def test_the_list_join_a_meeting_form_takes_a_meet_link(room_bot: RoomBot) -> None:
+    delivery = room_bot.room("list")
+    reply = room_bot.reply(delivery)
+    actions = [b for b in reply.params["blocks"] if b["type"] == "actions"]
+    room_bot.click_ephemeral(actions[0]["elements"][0]["value"], ActionId.JOIN_MEETING)  # Boardroom
+    [opened] = room_bot.slack.wait_for(lambda: room_bot.slack.calls("views.open"), what="modal")
+    values = {"meeting": {"meeting_input": {"type": "plain_text_input", "value": f"Join with Google Meet: {MEET}"}},
+              "passcode": {"passcode_input": {"type": "plain_text_input", "value": None}}}
+    sent = room_bot.client.view_submission(CallbackId.JOIN_MEETING_MODAL, values,
+                                           private_metadata=opened.params["view"]["private_metadata"])
+    assert sent.response.content == b"", sent.response.text
+    assert room_bot.card().text.startswith("Boardroom is in the Google Meet meeting.")
+    [join] = third_party_joins(room_bot)
+    assert join["json"]["params"]["join_url"] == MEET
