@@ -1,9 +1,14 @@
 """``FakeSlackApi``: a local stand-in for Slack's Web API and response_url endpoints, over real HTTP.
 
-It answers like Slack for the methods roombot uses (chat.*, views.*, users.info, auth.test), keeps the
-resulting channel messages, ephemerals and Home tabs, and records every call, so tests can assert on what
+It answers like Slack for the methods roombot uses (chat.*, views.*, users.info, auth.test, and
+functions.completeSuccess / functions.completeError for the Workflow Builder step), keeps the resulting
+channel messages, ephemerals, Home tabs and step results, and records every call, so tests can assert on what
 Slack *received* — including ``all_text()``, the haystack for "no passcode ever reaches Slack" checks.
 Anything it does not know answers ``unknown_method``, as Slack does, rather than a silent success.
+
+A workflow step runs with the token Slack hands out in its ``function_executed`` event (``bot_access_token``,
+a workflow token: a subset of the bot token), not with the bot token: ``new_function_execution`` issues one,
+and calls made with it are accepted like calls made with the bot token.
 
 It ships in the package (not under tests/) because ``roombot demo`` runs the real app against it; the test
 suite imports it from here too (tests/support/slack_api_fake.py re-exports it).
@@ -36,6 +41,7 @@ BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 RESPONSE_URL_USES = 5  # Slack: a response_url works up to 5 times within 30 minutes
 TRIGGER_TTL_SECONDS = 3.0  # Slack: trigger_id expires after 3 seconds, single use
+WORKFLOW_TOKEN_PREFIX = "xwfp-"  # Slack's workflow ("just in time") tokens
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,28 @@ class _ResponseUrl:
 
 
 @dataclass
+class FunctionExecution:
+    """One run of a custom step (a ``function_executed`` event), as Slack tracks it until it is completed.
+
+    ``outcome`` is None while it runs, then ``"success"`` (with ``outputs``) or ``"error"`` (with ``error``):
+    what ``functions.completeSuccess`` / ``functions.completeError`` said.
+    """
+
+    function_execution_id: str
+    workflow_execution_id: str
+    callback_id: str
+    bot_access_token: str
+    outcome: str | None = None
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    completed_at: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+
+@dataclass
 class _Injected:
     body: dict[str, Any]
     status: int
@@ -97,6 +125,8 @@ class FakeSlackApi:
         self._triggers: dict[str, float] = {}
         self._injected: dict[str, list[_Injected]] = {}
         self._closed: set[str] = set()  # conversations the bot is not in
+        self._executions: dict[str, FunctionExecution] = {}  # by function_execution_id
+        self._workflow_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._server = LoopbackServer(self._wsgi, name="fake-slack-api")
 
@@ -143,6 +173,17 @@ class FakeSlackApi:
         with self._lock:
             self._triggers[trigger_id] = time.monotonic()
         return trigger_id
+
+    def new_function_execution(self, callback_id: str) -> FunctionExecution:
+        """A running step execution and its workflow token, for a ``function_executed`` event
+        (``SignedSlackClient.function_executed`` sends one)."""
+        number = next(self._ids)
+        execution = FunctionExecution(f"Fx{number:010d}", f"Wx{number:010d}", callback_id,
+                                      f"{WORKFLOW_TOKEN_PREFIX}{TEAM_ID}-{number:06d}-{time.time_ns():x}")
+        with self._lock:
+            self._executions[execution.function_execution_id] = execution
+            self._workflow_tokens.add(execution.bot_access_token)
+        return execution
 
     def close_channel(self, channel_id: str) -> None:
         """A private channel (or someone else's DM) the bot is not in: posting there fails as on Slack, with
@@ -197,6 +238,21 @@ class FakeSlackApi:
             _collect_strings(call.params, strings)
         return "\n".join(strings)
 
+    def function_execution(self, function_execution_id: str) -> FunctionExecution:
+        """A step execution as it is now (a copy): ``outcome`` None while it runs."""
+        with self._lock:
+            return dataclasses.replace(self._executions[function_execution_id])
+
+    def wait_for_completion(self, function_execution_id: str, timeout: float = 15.0) -> FunctionExecution:
+        """Wait until the step execution was completed (successfully or not) and return it."""
+        def finished() -> FunctionExecution | None:
+            execution = self.function_execution(function_execution_id)
+            return None if execution.running else execution
+
+        found = self.wait_for(finished, timeout, what=f"step {function_execution_id} to be completed")
+        assert found is not None  # wait_for returns only a truthy answer
+        return found
+
     def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0, *, what: str = "") -> T:
         """Poll ``predicate`` (re-checked after every call Slack receives) until truthy; return its value."""
         deadline = time.monotonic() + timeout
@@ -244,13 +300,17 @@ class FakeSlackApi:
             return _json(injected.body, injected.status, injected.headers)
         if not token:
             return _json({"ok": False, "error": "not_authed"})
-        if token != self.bot_token:
+        if token != self.bot_token and not self._is_workflow_token(token):
             return _json({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             return _json({"ok": False, "error": "unknown_method"})
         with self._lock:
             return _json(handler(params))
+
+    def _is_workflow_token(self, token: str) -> bool:
+        with self._lock:
+            return token in self._workflow_tokens
 
     def _take_injected(self, method: str) -> _Injected | None:
         with self._lock:
@@ -379,7 +439,32 @@ class FakeSlackApi:
                   for group in self._usergroups.values()]
         return {"ok": True, "usergroups": groups}
 
+    def _api_functions_completeSuccess(self, params: dict[str, Any]) -> dict[str, Any]:
+        outputs = params.get("outputs")
+        if not isinstance(outputs, dict):
+            return {"ok": False, "error": "parameter_validation_failed"}
+        return self._complete(params, "success", outputs=outputs)
+
+    def _api_functions_completeError(self, params: dict[str, Any]) -> dict[str, Any]:
+        error = params.get("error")
+        if not isinstance(error, str) or not error:
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._complete(params, "error", error=error)
+
     # ----- internals -----------------------------------------------------------------------------------
+    def _complete(self, params: dict[str, Any], outcome: str, *, outputs: dict[str, Any] | None = None,
+                  error: str | None = None) -> dict[str, Any]:
+        """Slack's answers to completing a step (functions.completeSuccess's documented errors)."""
+        execution = self._executions.get(str(params.get("function_execution_id", "")))
+        if execution is None:
+            return {"ok": False, "error": "function_execution_not_found"}
+        if not execution.running:
+            return {"ok": False, "error": "execution_not_in_running_state"}
+        execution.outcome, execution.outputs, execution.error = outcome, outputs, error
+        execution.completed_at = time.monotonic()
+        self._lock.notify_all()
+        return {"ok": True}
+
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ids)}.000100"
 

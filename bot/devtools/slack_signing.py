@@ -1,8 +1,9 @@
 """``SignedSlackClient``: sends Slack-shaped requests to the app, signed as Slack signs them (v0 HMAC-SHA256).
 
-Slash commands, block actions (button clicks), view submissions, shortcuts and Events API deliveries are
-built the way Slack builds them, with response_urls and trigger_ids issued by a ``FakeSlackApi`` so that
-replies land somewhere they can be read.  Used by ``roombot demo`` and the tests.
+Slash commands, block actions (button clicks), view submissions, shortcuts and Events API deliveries
+(including ``function_executed``, a Workflow Builder step's run) are built the way Slack builds them, with
+response_urls, trigger_ids and step executions issued by a ``FakeSlackApi`` so that replies land somewhere
+they can be read.  Used by ``roombot demo`` and the tests.
 """
 
 from __future__ import annotations
@@ -170,6 +171,36 @@ class SignedSlackClient:
         response = self.post(json.dumps(payload), "application/json", headers=headers, **post_options)
         return SlackDelivery(response, payload)
 
+    def function_executed(self, callback_id: str, inputs: Mapping[str, Any], *,
+                          definition: Mapping[str, Any] | None = None, **options: Any) -> SlackDelivery:
+        """A custom step run as a step of a workflow: Slack's ``function_executed`` event.
+
+        The shape is Slack's (https://docs.slack.dev/reference/events/function_executed/): the step's
+        definition (``function``: id, callback_id, title, description, type, its parameters as lists, app_id,
+        dates), the run's ``inputs``, ``function_execution_id``, ``workflow_execution_id``, ``event_ts`` and
+        the run's workflow token ``bot_access_token``; the execution and its token are issued by the fake, so
+        ``functions.completeSuccess`` / ``functions.completeError`` made with that token are accepted there.
+        ``definition`` is the step as ``manifest.yml`` declares it (``title``, ``description``,
+        ``input_parameters`` and ``output_parameters`` keyed by name).
+        """
+        execution = self.fake.new_function_execution(callback_id)
+        declared = definition or {}
+        now = int(time.time())
+        function = {
+            "id": f"Fn{next(self._ids):010d}", "callback_id": callback_id,
+            "title": str(declared.get("title", callback_id)), "description": str(declared.get("description", "")),
+            "type": "app", "input_parameters": _parameter_list(declared.get("input_parameters")),
+            "output_parameters": _parameter_list(declared.get("output_parameters")), "app_id": "A0TEST",
+            "date_created": now, "date_updated": now, "date_deleted": 0,
+        }
+        event = {
+            "type": "function_executed", "function": function, "inputs": dict(inputs),
+            "function_execution_id": execution.function_execution_id,
+            "workflow_execution_id": execution.workflow_execution_id, "event_ts": self._ts(),
+            "bot_access_token": execution.bot_access_token,
+        }
+        return self.event(event, **options)
+
     def app_home_opened(self, user_id: str = "U1", **options: Any) -> SlackDelivery:
         event = {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home",
                  "event_ts": self._ts()}
@@ -188,3 +219,10 @@ class SignedSlackClient:
 
     def _ts(self) -> str:
         return f"{int(time.time())}.{next(self._ids):06d}"
+
+
+def _parameter_list(declared: Any) -> list[dict[str, Any]]:
+    """A manifest's parameters (keyed by name) as the event lists them: ``[{"name": ..., "type": ...}, ...]``."""
+    if not isinstance(declared, Mapping):
+        return []
+    return [{**dict(spec), "name": str(name)} for name, spec in declared.items() if isinstance(spec, Mapping)]

@@ -2,7 +2,8 @@
 
 Block Kit builders put these ids on buttons, inputs and views; listeners are registered on the same
 constants, so a renamed id cannot silently disconnect a button from its handler.  The shortcut callback
-ids must also match ``manifest.yml`` (checked by tests/slack/test_manifest.py).
+ids, and the workflow step's callback id and parameter names, must also match ``manifest.yml`` (checked by
+tests/slack/test_manifest.py).
 
 They are ``StrEnum`` members: they compare equal to (and serialise as) their plain string values.
 """
@@ -73,3 +74,27 @@ class BlockId(StrEnum):
     BOOKING_PASSCODE = "booking_passcode"
     BOOKING_CHANNEL = "booking_channel"
     REMINDER_ACTIONS = "booking_reminder_actions"  # Dispatch now / Skip on a reminder
+
+
+class FunctionId(StrEnum):
+    """``callback_id`` of custom Workflow Builder steps: the keys of ``functions`` in ``manifest.yml``
+    (checked by tests/slack/test_manifest.py).  Renaming one removes the step from every workflow using it."""
+
+    SEND_ROOM_STEP = "send_room_to_meeting"  # "Send a Zoom Room to a meeting"
+
+
+class StepInput(StrEnum):
+    """Input parameters of the "Send a Zoom Room to a meeting" step (``input_parameters`` in the manifest)."""
+
+    ROOM = "room"
+    MEETING = "meeting"  # link, meeting ID or invitation
+    PASSCODE = "passcode"  # optional; never echoed in outputs, errors or logs
+    REQUESTED_BY = "requested_by"  # a user id: whose request it is (access rules, audit trail)
+
+
+class StepOutput(StrEnum):
+    """Output parameters of the "Send a Zoom Room to a meeting" step (``output_parameters`` in the manifest)."""
+
+    OUTCOME = "outcome"  # a ResultKind value: "in_meeting" when the step completes
+    MEETING_NUMBER = "meeting_number"
+    ROOM_STATUS = "room_status"  # the room's status in Zoom when it was last seen, e.g. "InMeeting"

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.slack.ids import SLASH_COMMAND, CallbackId
+from bot.slack.ids import SLASH_COMMAND, CallbackId, FunctionId, StepInput, StepOutput
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "manifest.yml"
@@ -58,10 +58,42 @@ def test_one_slash_command_and_one_request_url(manifest: dict[str, Any]) -> None
     assert urls == {"https://example.com/slack/events"}  # the documented placeholder, same path as bot.web
 
 
-def test_home_tab_and_its_event(manifest: dict[str, Any]) -> None:
+def test_home_tab_and_the_events(manifest: dict[str, Any]) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    # app_home_opened for the Home tab; function_executed for runs of the Workflow Builder step.
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened", "function_executed"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_the_workflow_step_is_declared_as_the_listener_expects(manifest: dict[str, Any]) -> None:
+    assert list(manifest["functions"]) == [FunctionId.SEND_ROOM_STEP]  # the key is the callback_id
+    step = manifest["functions"][FunctionId.SEND_ROOM_STEP]
+    assert step["title"] == "Send a Zoom Room to a meeting" and step["description"]
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+    assert list(inputs) == [StepInput.ROOM, StepInput.MEETING, StepInput.PASSCODE, StepInput.REQUESTED_BY]
+    assert {name: spec["type"] for name, spec in inputs.items()} == {
+        "room": "string", "meeting": "string", "passcode": "string", "requested_by": "slack#/types/user_id"}
+    assert {name: spec["is_required"] for name, spec in inputs.items()} == {
+        "room": True, "meeting": True, "passcode": False, "requested_by": True}
+    assert list(outputs) == [StepOutput.OUTCOME, StepOutput.MEETING_NUMBER, StepOutput.ROOM_STATUS]
+    assert all(spec["type"] == "string" and spec["is_required"] for spec in outputs.values())
+    assert "passcode" not in " ".join(outputs).lower()  # no output could carry one
+    assert all(spec["title"] and spec["description"] for spec in [*inputs.values(), *outputs.values()])
+
+
+def test_custom_steps_settings(manifest: dict[str, Any]) -> None:
+    """Slack shows an app's steps in Workflow Builder only for an org-ready app whose steps run remotely."""
+    assert manifest["settings"]["org_deploy_enabled"] is True
+    assert manifest["settings"]["function_runtime"] == "remote"
+    assert manifest["_metadata"]["major_version"] == 1  # v1: parameters keyed by name, with is_required
+
+
+def test_schema_check_would_catch_a_broken_step(manifest: dict[str, Any]) -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema not found at {SCHEMA}")
+    broken = json.loads(json.dumps(manifest))
+    del broken["functions"][FunctionId.SEND_ROOM_STEP]["input_parameters"]["room"]["type"]
+    assert not jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).is_valid(broken)
 
 
 def test_least_privilege_scopes(manifest: dict[str, Any]) -> None:
