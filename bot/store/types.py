@@ -60,6 +60,7 @@ class DispatchSource(StrEnum):
     SHORTCUT = "shortcut"
     MODAL = "modal"
     BOOKING = "booking"
+    WORKFLOW = "workflow"  # the Workflow Builder step (no migration: stored as its value in a VARCHAR)
 
 
 class DispatchOutcome(StrEnum):

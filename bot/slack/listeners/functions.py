@@ -49,8 +49,7 @@ from bot.store.types import DispatchSource
 
 log = logging.getLogger(__name__)
 
-# The store's sources have no "workflow": a step is typed text from a person, as a `/room join` is.
-STEP_SOURCE = DispatchSource.COMMAND
+STEP_SOURCE = DispatchSource.WORKFLOW  # its own trigger in the audit trail and the metrics
 STEP_BUSY = ("roombot is busy right now and could not take this step, so no room was sent. "
              "Run the workflow again in a minute.")
 NOT_SET_UP = "roombot cannot send rooms from this app: its rooms feature is not set up, so no room was sent."

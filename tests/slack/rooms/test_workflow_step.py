@@ -98,7 +98,7 @@ def test_the_step_sends_the_room_and_completes_with_the_verified_outcome(room_bo
     # The same audit trail as /room join.
     [row] = dispatch_rows(room_bot)
     assert (row.requested_by, row.source, row.room_name, row.meeting_id) == (
-        "U1", DispatchSource.COMMAND, "Boardroom", EXTERNAL_ID)
+        "U1", DispatchSource.WORKFLOW, "Boardroom", EXTERNAL_ID)
     assert row.outcome is DispatchOutcome.JOINED and row.passcode_used and row.channel_id is None
 
 
@@ -176,7 +176,7 @@ def test_a_refused_step_fails_with_the_reason_in_plain_words_and_sends_nothing(
     if audited:  # the refusal is in the audit trail, as for /room join
         [row] = rows
         assert row.outcome is DispatchOutcome.REFUSED and row.requested_by == "U1"
-        assert row.source is DispatchSource.COMMAND
+        assert row.source is DispatchSource.WORKFLOW
         # A refused dispatch (past the room lookup) is named, as its card names it, for `/room audit`.
         assert execution.error.endswith(f"(dispatch {row.reference})") == (audited == "dispatch")
     else:
