@@ -37,7 +37,7 @@ from bot.scheduling.service import UPCOMING_FETCHED
 from bot.scheduling.when import DAY_LABELS, RRULE_DAYS, describe
 from bot.slack.blocks import SlackMessage, code, escape_mrkdwn
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.rooms import render
+from bot.slack.rooms import render, room_list
 from bot.slack.wording import meeting_on
 
 MAX_LISTED = 20  # three blocks each would pass Slack's 50-block cap
@@ -215,11 +215,11 @@ def room_select(room_names: list[str]) -> StaticSelectElement | ExternalDataSele
     """The modal's room select: every room in a static_select while they fit in Slack's 100 options, else an
     external_select searched as the user types (``bot.slack.bookings.modal.booking_room_options``).  The
     value is the room's name, which the submission books by."""
-    return render.room_picker([render.RoomView(0, name) for name in room_names], action_id=ActionId.ROOM_SELECT,
+    return room_list.room_picker([room_list.RoomView(0, name) for name in room_names], action_id=ActionId.ROOM_SELECT,
                               placeholder="Pick a room", value=by_name)
 
 
-def by_name(room: render.RoomView) -> str:
+def by_name(room: room_list.RoomView) -> str:
     return room.name
 
 
@@ -228,7 +228,7 @@ def booking_view(room_names: list[str], *, now: datetime) -> View:
     return View(type="modal", callback_id=CallbackId.BOOK_MODAL, title="Book a room", submit="Book", close="Cancel",
                 blocks=[
                     InputBlock(block_id=BlockId.ROOM, label="Room", element=room_select(room_names),
-                               hint=render.search_hint(len(room_names))),
+                               hint=room_list.search_hint(len(room_names))),
                     InputBlock(block_id=BlockId.START, label="Starts",
                                element=DateTimePickerElement(action_id=ActionId.START_PICKER, initial_date_time=start)),
                     InputBlock(block_id=BlockId.MEETING, label="Meeting", hint="A Zoom link, a meeting ID, or “new” "

@@ -25,7 +25,7 @@ from bot.slack.directory import directory_of
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.lane import BUSY_TEXT, defer, deferred
 from bot.slack.middleware import services_of
-from bot.slack.rooms import render
+from bot.slack.rooms import room_list
 from bot.store import rooms as room_store
 from bot.store.db import DatabaseUnavailable, session_scope
 
@@ -41,13 +41,13 @@ def booking_room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
     seconds: not deferred, one short read of the stored rooms, no Zoom."""
     try:
         with session_scope(services_of(context).sessions()) as session:
-            rooms = [render.RoomView(room.id, room.name, tuple(alias.alias for alias in room.aliases))
+            rooms = [room_list.RoomView(room.id, room.name, tuple(alias.alias for alias in room.aliases))
                      for room in room_store.list_rooms(session)]
     except DatabaseUnavailable as error:
         log.warning("no room options for the booking modal: %s", error)
         ack(options=[])
         return
-    ack(**render.room_options(rooms, str(payload.get("value") or ""), by_name))
+    ack(**room_list.room_options(rooms, str(payload.get("value") or ""), by_name))
 
 
 def open_booking_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

@@ -20,7 +20,9 @@ from slack_sdk.errors import SlackApiError
 
 import bot.slack.rooms.commands as room_commands
 import bot.slack.rooms.flow as flow
+import bot.slack.rooms.modals as modals
 import bot.slack.rooms.render as render
+import bot.slack.rooms.room_list as room_list
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Requester
 from bot.meetings import MeetingReference
@@ -85,18 +87,18 @@ def dispatch_button(body: dict, action: dict, client: WebClient, context: BoltCo
 def enter_passcode(body: dict, action: dict, client: WebClient) -> None:
     click = Click(body, action)
     modal = ModalContext(click.key, click.channel, click.card_ts)
-    client.views_open(trigger_id=click.trigger_id, view=render.passcode_modal(modal))
+    client.views_open(trigger_id=click.trigger_id, view=modals.passcode_modal(modal))
 
 
 def join_a_meeting(body: dict, action: dict, client: WebClient, context: BoltContext) -> None:
     click = Click(body, action)
     modal = ModalContext(click.key, click.channel)
     # Open first (the trigger expires in 3 s), then name the room once the store has answered.
-    opened = client.views_open(trigger_id=click.trigger_id, view=render.join_meeting_modal(modal))
+    opened = client.views_open(trigger_id=click.trigger_id, view=modals.join_meeting_modal(modal))
     try:
         view = opened["view"]
         client.views_update(view_id=view["id"], hash=view["hash"],
-                            view=render.join_meeting_modal(modal, rooms_of(context).room_name(click.key.room)))
+                            view=modals.join_meeting_modal(modal, rooms_of(context).room_name(click.key.room)))
     except (SlackApiError, UserFacingError, KeyError) as error:
         log.info("join modal left without the room name: %s", type(error).__name__)
 
@@ -105,7 +107,7 @@ def list_page(body: dict, action: dict, respond: Respond, context: BoltContext) 
     """Previous / Next on `/room list`: the same (ephemeral) message shows the other page."""
     feature = rooms_of(context)
     try:
-        page = render.ListPage.decode(str(action.get("value", "")))
+        page = room_list.ListPage.decode(str(action.get("value", "")))
     except StaleValue:
         raise UserFacingError("This button comes from an older roombot message and no longer works. Nothing was "
                               "done.", hint="Run `/room list` again.") from None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
+import bot.slack.rooms.room_list as room_list
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import DispatchResult, Requester, ResultKind
 from bot.dispatch.reasons import Reason, Why, reason
@@ -126,17 +127,17 @@ def _submit_lookup(feature: RoomsFeature, request: SubcommandRequest,
 async def list_message(feature: RoomsFeature, query: str = "", page: int = 1) -> render.SlackMessage:
     """One page of `/room list [text]` (on the dispatch engine: the status comes from the status board).
 
-    Every room can be reached: a page holds ``render.ROOMS_PER_PAGE`` rooms and its Previous/Next buttons
+    Every room can be reached: a page holds ``room_list.ROOMS_PER_PAGE`` rooms and its Previous/Next buttons
     (``bot.slack.rooms.actions.list_page``) show the others; ``text`` narrows the list to the rooms whose name
     or alias contains it."""
     rooms, zoom_problem = await feature.rooms_with_status()
-    found = render.find_rooms(rooms, query) if query else rooms
-    return render.rooms_list_message(found, zoom_problem=zoom_problem, page=page, query=query, total=len(rooms))
+    found = room_list.find_rooms(rooms, query) if query else rooms
+    return room_list.rooms_list_message(found, zoom_problem=zoom_problem, page=page, query=query, total=len(rooms))
 
 
 def list_query(args: str) -> str:
     """The filter of `/room list <text>`, as it is carried in the page buttons."""
-    return " ".join(args.split())[:render.MAX_LIST_QUERY]
+    return " ".join(args.split())[:room_list.MAX_LIST_QUERY]
 
 
 def resolved(feature: RoomsFeature, request: SubcommandRequest, room_text: str, requester: Requester,

@@ -21,7 +21,7 @@ from bot.services import NotWired, Services
 from bot.slack.directory import SlackDirectory, directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.middleware import services_of
-from bot.slack.rooms.render import RoomView
+from bot.slack.rooms.room_list import RoomView
 from bot.store import audit
 from bot.store import rooms as room_store
 from bot.store.crypto import Sealed

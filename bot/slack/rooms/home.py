@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-import bot.slack.rooms.render as render
+import bot.slack.rooms.room_list as room_list
 from bot.slack.rooms.feature import RoomsFeature
 from bot.store.db import DatabaseUnavailable
 
@@ -25,9 +25,9 @@ def rooms_section(feature: RoomsFeature, user_id: str) -> Sequence[Block]:
         # The Home tab is built in the listener lane; the status comes from the engine's status board.
         rooms, zoom_problem = feature.engine.run(feature.rooms_with_status(), timeout=HOME_STATUS_TIMEOUT)
     except DatabaseUnavailable:
-        return render.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
+        return room_list.home_blocks([], problem="roombot cannot reach its database right now; try again later.")
     except Exception:
         log.warning("could not build the rooms section of the Home tab", exc_info=True)
-        return render.home_blocks([], problem="The rooms could not be loaded right now.")
+        return room_list.home_blocks([], problem="The rooms could not be loaded right now.")
     problem = f"Live status unavailable: {zoom_problem}" if zoom_problem else None
-    return render.home_blocks(rooms, problem=problem)
+    return room_list.home_blocks(rooms, problem=problem)

@@ -18,7 +18,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
+import bot.slack.rooms.modals as modals
 import bot.slack.rooms.render as render
+import bot.slack.rooms.room_list as room_list
 from bot.dispatch.third_party import seal_target
 from bot.meetings import parse_message
 from bot.slack.errors import acks_itself
@@ -41,11 +43,11 @@ def send_room(body: dict, client: WebClient, context: BoltContext) -> None:
     reference = parse_message(str((body.get("message") or {}).get("text") or ""))
     if not reference.is_valid or not (reference.meeting_id or reference.is_third_party):
         reason = reference.reason or PERSONAL_LINK
-        client.views_open(trigger_id=trigger_id, view=render.notice_view(
+        client.views_open(trigger_id=trigger_id, view=modals.notice_view(
             f":warning: I could not find a meeting to send a room to: {render.escape_mrkdwn(reason)}",
             NO_MEETING_HINT))
         return
-    opened = client.views_open(trigger_id=trigger_id, view=render.notice_view(
+    opened = client.views_open(trigger_id=trigger_id, view=modals.notice_view(
         ":hourglass_flowing_sand: Loading the rooms…"))
     feature = rooms_of(context)
     sealed = target = None
@@ -62,9 +64,9 @@ def send_room(body: dict, client: WebClient, context: BoltContext) -> None:
     rooms = feature.stored_rooms()
     view: View
     if rooms:
-        view = render.send_room_modal(modal, rooms, passcode_stated=sealed is not None)
+        view = modals.send_room_modal(modal, rooms, passcode_stated=sealed is not None)
     else:
-        view = render.notice_view(":information_source: roombot knows no rooms yet.",
+        view = modals.notice_view(":information_source: roombot knows no rooms yet.",
                                   "A roombot admin can import them from Zoom with `/room sync`.")
     try:
         client.views_update(view_id=opened["view"]["id"], view=view)
@@ -83,7 +85,7 @@ def room_options(ack: Ack, payload: dict, context: BoltContext) -> None:
         log.warning("no room options: %s", error)
         ack(options=[])
         return
-    ack(**render.room_options(rooms, str(payload.get("value") or "")))
+    ack(**room_list.room_options(rooms, str(payload.get("value") or "")))
 
 
 def register(app: App) -> None:

@@ -18,6 +18,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 import bot.slack.rooms.flow as flow
+import bot.slack.rooms.modals as modals
 import bot.slack.rooms.render as render
 from bot.meetings import MeetingReference, parse_meeting_reference
 from bot.slack.errors import ReplyTo, UserFacingError, acks_itself
@@ -76,8 +77,8 @@ def _selected(view: dict[str, Any], block_id: str, action_id: str) -> str:
 def passcode_problem(passcode: str, *, required: bool) -> str | None:
     if not passcode:
         return "Enter the meeting passcode, or close this and choose “Join without passcode”." if required else None
-    if len(passcode) > render.MAX_PASSCODE_INPUT:
-        return f"That is longer than any meeting passcode ({render.MAX_PASSCODE_INPUT} characters at most)."
+    if len(passcode) > modals.MAX_PASSCODE_INPUT:
+        return f"That is longer than any meeting passcode ({modals.MAX_PASSCODE_INPUT} characters at most)."
     return None
 
 

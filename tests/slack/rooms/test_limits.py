@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.slack import blocks
 from bot.slack.bookings.messages import booking_view
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.rooms import render
+from bot.slack.rooms import modals, room_list
 from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue
 from tests.slack.rooms.suggest import (
     MESSAGE_BLOCKS,
@@ -32,18 +32,18 @@ HOSTILE = st.text(alphabet=st.sampled_from("ab <>&!@#*_~`|\n:é😀"), min_size=
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def numbered(count: int, name: str = "Room {:04d}") -> list[render.RoomView]:
-    return [render.RoomView(i + 1, name.format(i), status=("Available", "InMeeting", "Offline", None)[i % 4])
+def numbered(count: int, name: str = "Room {:04d}") -> list[room_list.RoomView]:
+    return [room_list.RoomView(i + 1, name.format(i), status=("Available", "InMeeting", "Offline", None)[i % 4])
             for i in range(count)]
 
 
-def pages_of(rooms: list[render.RoomView], **options: Any) -> list[dict[str, Any]]:
-    first = render.rooms_list_message(rooms, **options).as_kwargs()
+def pages_of(rooms: list[room_list.RoomView], **options: Any) -> list[dict[str, Any]]:
+    first = room_list.rooms_list_message(rooms, **options).as_kwargs()
     pages = [first]
     while nxt := next((e for b in pages[-1]["blocks"] if b.get("block_id") == BlockId.LIST_PAGES
                        for e in b["elements"] if e["action_id"] == ActionId.LIST_NEXT), None):
-        page = render.ListPage.decode(nxt["value"])
-        pages.append(render.rooms_list_message(rooms, page=page.page, query=page.query, **options).as_kwargs())
+        page = room_list.ListPage.decode(nxt["value"])
+        pages.append(room_list.rooms_list_message(rooms, page=page.page, query=page.query, **options).as_kwargs())
     return pages
 
 
@@ -60,16 +60,17 @@ def test_every_room_is_on_exactly_one_list_page(count: int) -> None:
         check_limits(page["blocks"], max_blocks=MESSAGE_BLOCKS)
         assert all("<!channel>" not in text for text in mrkdwn_texts(page))
     assert [key for page in pages for key in room_keys(page)] == [room.key for room in rooms]
-    assert len(pages) == -(-count // render.ROOMS_PER_PAGE)
-    if count > render.ROOMS_PER_PAGE:
+    assert len(pages) == -(-count // room_list.ROOMS_PER_PAGE)
+    if count > room_list.ROOMS_PER_PAGE:
         assert f"page {len(pages)} of {len(pages)}" in pages[-1]["blocks"][0]["text"]["text"]
 
 
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(HOSTILE, min_size=1, max_size=70), query=st.text(max_size=300), page=st.integers(1, 10))
 def test_list_pages_stay_within_limits_for_any_names(names: list[str], query: str, page: int) -> None:
-    rooms = [render.RoomView(i, name, aliases=(name[::-1],), status="InMeeting") for i, name in enumerate(names)]
-    message = render.rooms_list_message(rooms, page=page, query=query[:render.MAX_LIST_QUERY], total=len(rooms) + 5)
+    rooms = [room_list.RoomView(i, name, aliases=(name[::-1],), status="InMeeting") for i, name in enumerate(names)]
+    message = room_list.rooms_list_message(rooms, page=page, query=query[:room_list.MAX_LIST_QUERY],
+                                           total=len(rooms) + 5)
     payload = message.as_kwargs()  # slack_sdk validates the rest on to_dict()
     check_limits(payload["blocks"], max_blocks=MESSAGE_BLOCKS)
     assert all("<!" not in text for text in mrkdwn_texts(payload))
@@ -77,22 +78,22 @@ def test_list_pages_stay_within_limits_for_any_names(names: list[str], query: st
 
 @given(page=st.integers(1, 10**9), query=st.text(max_size=500))
 def test_list_page_buttons_round_trip_within_slacks_limit(page: int, query: str) -> None:
-    encoded = render.ListPage(page, query).encode()
+    encoded = room_list.ListPage(page, query).encode()
     assert len(encoded) <= 2000
-    assert render.ListPage.decode(encoded) == render.ListPage(page, query[:render.MAX_LIST_QUERY])
+    assert room_list.ListPage.decode(encoded) == room_list.ListPage(page, query[:room_list.MAX_LIST_QUERY])
 
 
 @pytest.mark.parametrize("stale", ["", "{}", "[1]", '{"page": 0}', '{"page": "2"}', '{"page": true}', "x"])
 def test_stale_list_page_values_are_refused(stale: str) -> None:
     with pytest.raises(StaleValue):
-        render.ListPage.decode(stale)
+        room_list.ListPage.decode(stale)
 
 
 @pytest.mark.parametrize("count, name", [(0, "R{}"), (4, "Room {}"), (60, "Room {:04d}"), (1000, "Room {:04d}"),
                                          (5000, "Room {:04d} " + "x" * 180)])
 def test_home_section_shows_some_rooms_in_full_and_counts_the_others(count: int, name: str) -> None:
     rooms = numbered(count, name)
-    section = render.home_blocks(rooms, problem="Live status unavailable: <!here>")
+    section = room_list.home_blocks(rooms, problem="Live status unavailable: <!here>")
     view = blocks.home_view([section, [SectionBlock(text="*Your bookings*")]], available=frozenset({"help"})).to_dict()
     check_limits(view["blocks"], max_blocks=VIEW_BLOCKS)
     texts = [t for t in mrkdwn_texts({"blocks": view["blocks"]})]
@@ -101,13 +102,13 @@ def test_home_section_shows_some_rooms_in_full_and_counts_the_others(count: int,
     assert all(not line.endswith("…") for line in shown)
     more = re.search(r"…and (\d+) more", " ".join(texts))
     assert len(shown) + (int(more.group(1)) if more else 0) == count
-    assert len(shown) <= render.HOME_ROOMS
+    assert len(shown) <= room_list.HOME_ROOMS
 
 
 @pytest.mark.parametrize("count", [1, 100])
 def test_send_room_modal_lists_up_to_a_hundred_rooms(count: int) -> None:
     modal = ModalContext(DispatchKey(op="join", room=0, meeting="81234567890"), "C1")
-    view = render.send_room_modal(modal, numbered(count, "Room {:04d} " + "y" * 120), passcode_stated=False).to_dict()
+    view = modals.send_room_modal(modal, numbered(count, "Room {:04d} " + "y" * 120), passcode_stated=False).to_dict()
     check_limits(view["blocks"], max_blocks=VIEW_BLOCKS)
     select = view["blocks"][1]["element"]
     assert select["type"] == "static_select" and len(select["options"]) == count
@@ -116,7 +117,7 @@ def test_send_room_modal_lists_up_to_a_hundred_rooms(count: int) -> None:
 
 def test_send_room_modal_searches_more_than_a_hundred_rooms() -> None:
     modal = ModalContext(DispatchKey(op="join", room=0, meeting="81234567890"), "C1")
-    view = render.send_room_modal(modal, numbered(101), passcode_stated=True).to_dict()
+    view = modals.send_room_modal(modal, numbered(101), passcode_stated=True).to_dict()
     check_limits(view["blocks"], max_blocks=VIEW_BLOCKS)
     room = view["blocks"][1]
     assert room["element"]["type"] == "external_select" and room["element"]["action_id"] == ActionId.ROOM_SELECT
@@ -128,8 +129,8 @@ def test_send_room_modal_searches_more_than_a_hundred_rooms() -> None:
 @settings(max_examples=40, deadline=None)
 @given(names=st.lists(HOSTILE, min_size=1, max_size=300, unique=True), query=st.text(max_size=80))
 def test_room_options_stay_within_limits(names: list[str], query: str) -> None:
-    rooms = [render.RoomView(i, name) for i, name in enumerate(names)]
-    answer = render.room_options(rooms, query)
+    rooms = [room_list.RoomView(i, name) for i, name in enumerate(names)]
+    answer = room_list.room_options(rooms, query)
     options = answer["options"] if "options" in answer else answer["option_groups"][0]["options"]
     check_options(options)
     assert len(answer) == 1 and len(answer.get("option_groups", [])) <= 1
@@ -138,14 +139,14 @@ def test_room_options_stay_within_limits(names: list[str], query: str) -> None:
 
 
 def test_typing_a_whole_name_finds_that_room_first_among_many() -> None:
-    rooms = [render.RoomView(i, f"Room {i}") for i in range(2000)]  # "Room 1" is the start of 1,111 names
+    rooms = [room_list.RoomView(i, f"Room {i}") for i in range(2000)]  # "Room 1" is the start of 1,111 names
     for wanted in ("Room 1", "room-1", "ROOM 19", "Room 1999"):
-        answer = render.room_options(rooms, wanted)
+        answer = room_list.room_options(rooms, wanted)
         options = answer["options"] if "options" in answer else answer["option_groups"][0]["options"]
         assert options[0]["text"]["text"] == " ".join(wanted.replace("-", " ").split()).title()
-    aliased = [render.RoomView(1, "Boardroom", aliases=("R&D lab",)), render.RoomView(2, "Other")]
-    assert render.room_options(aliased, "r&d")["options"][0]["value"] == "1"
-    assert render.room_options(aliased, "&")["options"][0]["value"] == "1"  # punctuation only: as typed
+    aliased = [room_list.RoomView(1, "Boardroom", aliases=("R&D lab",)), room_list.RoomView(2, "Other")]
+    assert room_list.room_options(aliased, "r&d")["options"][0]["value"] == "1"
+    assert room_list.room_options(aliased, "&")["options"][0]["value"] == "1"  # punctuation only: as typed
 
 
 @pytest.mark.parametrize("count", [3, 100, 101, 1000])

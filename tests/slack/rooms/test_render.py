@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.dispatch.outcomes import DispatchResult, Fix, ResultKind, ZoomErrorDetail
 from bot.dispatch.reasons import Why, reason
 from bot.services import Services
-from bot.slack.rooms import render
+from bot.slack.rooms import render, room_list
 from bot.slack.rooms.admin import MENTION, Principal
 from bot.slack.rooms.feature import RoomsFeature
 from bot.slack.rooms.values import DispatchKey, ModalContext, StaleValue
@@ -67,10 +67,10 @@ def test_passcode_message_is_the_only_builder_that_shows_it() -> None:
 
 
 def test_room_list_stays_under_slacks_block_limit() -> None:
-    rooms = [render.RoomView(i, f"Room {i}", status="InMeeting" if i % 2 else "Available") for i in range(60)]
-    message = render.rooms_list_message(rooms)
+    rooms = [room_list.RoomView(i, f"Room {i}", status="InMeeting" if i % 2 else "Available") for i in range(60)]
+    message = room_list.rooms_list_message(rooms)
     assert len(message.blocks) <= 50 and "page 1 of 3" in json.dumps(message.as_kwargs())
-    last = render.rooms_list_message(rooms, page=3)  # the rooms past the first page are one click away
+    last = room_list.rooms_list_message(rooms, page=3)  # the rooms past the first page are one click away
     assert len(last.blocks) <= 50 and "*Room 59*" in json.dumps(last.as_kwargs())
 
 
