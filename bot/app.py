@@ -49,7 +49,8 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
     * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
       handler, which answers honestly instead of Slack's generic failure.
     """
-    logsafety.install()  # escapes, pwd= redaction and body elision on every root handler (bot.logsafety)
+    # Escapes, pwd= redaction, body elision and the work's ids on every root handler, in ROOMBOT_LOG_FORMAT.
+    logsafety.install(log_format=settings.log_format)
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN", "missing; the Slack app cannot start without a bot token")
     if not settings.slack_signing_secret and not settings.socket_mode:

@@ -1,4 +1,5 @@
-"""WSGI entry point: ``POST /slack/events`` (Bolt) and ``GET /healthz`` (for load balancers and monitors).
+"""WSGI entry point: ``POST /slack/events`` (Bolt), ``GET /healthz`` (for load balancers and monitors) and
+``GET /metrics`` (Prometheus; ``bot.metrics``).
 
 Served by gunicorn's threaded worker in production (``roombot serve``) and by a werkzeug server in tests.
 
@@ -7,6 +8,11 @@ own check logs the whole body of every request that fails it (one unsigned 10 MB
 log line, and a stale but genuine request would log its passcode), and answers a timestamp that is not a
 number with a traceback and HTTP 200 (slack_sdk's ``int(timestamp)`` raises inside the check).  Here every
 bad request gets 401 and one short log line naming the reason; Bolt's check still runs on what passes.
+
+Every answer on ``/slack/events`` is timed (``roombot_slack_ack_duration_seconds``): the listeners only
+hand their work on and acknowledge, so this is the time Slack waits for its answer.  ``/metrics`` serves
+prometheus_client's exposition of ``bot.metrics.scrape_registry`` (every worker's samples under gunicorn's
+multi-process mode) and ``roombot_database_up``, the ``database`` health check run at each scrape.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import make_wsgi_app
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot import metrics
 from bot.app import create_app
 from bot.config import Settings
 from bot.services import HealthCheck, Services
@@ -37,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTHZ_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60  # Slack's rule, as slack_sdk's SignatureVerifier applies it
 
@@ -49,6 +58,7 @@ def create_wsgi_app(
     health_check_timeout: float = HEALTH_CHECK_TIMEOUT_SECONDS,
 ) -> WSGIApplication:
     services = services if services is not None else Services()
+    metrics.observe_dispatches(services.dispatcher, services.meetings)  # roombot_dispatches_total
     slack = SlackRequestHandler(create_app(settings, client=client, services=services), path=SLACK_EVENTS_PATH)
     signature = SlackSignature(settings.slack_signing_secret) if settings.slack_signing_secret else None
     return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout,
@@ -82,7 +92,7 @@ class SlackSignature:
 
 
 class RoombotWsgi:
-    """Routes the two public paths; everything else is 404."""
+    """Routes the three public paths; everything else is 404."""
 
     def __init__(
         self,
@@ -99,16 +109,20 @@ class RoombotWsgi:
         # Checks run in parallel and are abandoned after the timeout, so a hung dependency cannot hang
         # /healthz itself (the stuck thread finishes or stays stuck on its own).
         self._check_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+        database_up = metrics.AvailabilityCollector(
+            "roombot_database_up", "1 when the database health check passes (SELECT 1), 0 when it fails.",
+            lambda: self._passes("database"))
+        self._metrics = make_wsgi_app(metrics.scrape_registry([database_up]))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == SLACK_EVENTS_PATH:
-            if method != "POST":
-                return _respond(start_response, 405, {"error": "POST only"}, extra_headers=[("Allow", "POST")])
-            if self._signature is not None and not self._signature_ok(environ):
-                return _respond(start_response, 401, {"error": "invalid request"})
-            return self._slack(environ, start_response)
+            return self._timed(self._slack_events, environ, start_response)
+        if path == METRICS_PATH:
+            if method != "GET":
+                return _respond(start_response, 405, {"error": "GET only"}, extra_headers=[("Allow", "GET")])
+            return self._metrics(environ, start_response)
         if path == HEALTHZ_PATH:
             if method not in ("GET", "HEAD"):
                 return _respond(start_response, 405, {"error": "GET only"}, extra_headers=[("Allow", "GET, HEAD")])
@@ -116,6 +130,42 @@ class RoombotWsgi:
             body = _respond(start_response, status, report)
             return [] if method == "HEAD" else body
         return _respond(start_response, 404, {"error": "not found"})
+
+    def _slack_events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD", "GET") != "POST":
+            return _respond(start_response, 405, {"error": "POST only"}, extra_headers=[("Allow", "POST")])
+        if self._signature is not None and not self._signature_ok(environ):
+            return _respond(start_response, 401, {"error": "invalid request"})
+        return self._slack(environ, start_response)
+
+    @staticmethod
+    def _timed(app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Run ``app`` and record how long its answer took, by HTTP status (``error`` when it raised)."""
+        started = time.monotonic()
+        statuses: list[str] = []
+
+        def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
+            statuses.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            return app(environ, recording)
+        finally:
+            metrics.slack_ack(statuses[-1] if statuses else "error", time.monotonic() - started)
+
+    def _passes(self, name: str) -> bool | None:
+        """Whether the health check ``name`` passes now (within the timeout); None when there is no such check."""
+        check = self._health_checks.get(name)
+        if check is None:
+            return None
+        try:
+            return self._check_pool.submit(check).result(timeout=self._health_check_timeout) is not False
+        except FutureTimeout:
+            return False
+        except Exception:
+            # Every scrape while the database is down: not a warning each time (/healthz says it, and the gauge).
+            logger.debug("health check %s failed during a metrics scrape", name, exc_info=True)
+            return False
 
     def _signature_ok(self, environ: WSGIEnvironment) -> bool:
         """Read the body, check Slack's signature, and leave the body for Bolt to read again."""

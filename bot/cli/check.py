@@ -3,11 +3,16 @@
 Order: configuration → secret key → database (reachable, schema at head) → Zoom (token, rooms) → Slack
 (`auth.test`).  Each line is ``✓ name: detail`` or ``✗ name: problem — fix: what to do``.  Exit 0 when every
 line is ✓, 1 otherwise.  Secrets never appear: every printed line is scrubbed of the configured secrets.
+
+``--json`` prints the same checks as one JSON object instead (for deployment tooling and monitors):
+``{"ok": bool, "passed": int, "total": int, "checks": [{"name", "ok", "detail", "fix"}]}`` with ``fix``
+null on a passing check; same exit status, same scrubbing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -48,6 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="check the configuration, database, Zoom credentials and Slack token; print what works",
         description=__doc__.splitlines()[0],
     )
+    parser.add_argument("--json", action="store_true",
+                        help='print one JSON object instead of lines: {"ok": …, "checks": [{"name", "ok", "detail", '
+                        '"fix"}, …]}')
     parser.set_defaults(func=run)
 
 
@@ -57,11 +65,22 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         sys.stdout.reconfigure(errors="replace")  # ✓/✗ on a non-UTF-8 terminal: "?" rather than a crash
     lines = run_checks(environ)
     secrets = _secret_values(environ)
+    failed = [line for line in lines if not line.ok]
+    if getattr(args, "json", False):
+        print(json.dumps(report(lines, secrets)))  # ASCII: whatever the terminal's encoding
+        return 1 if failed else 0
     for line in lines:
         print(_scrub(line.render(), secrets))
-    failed = [line for line in lines if not line.ok]
     print(f"{len(lines) - len(failed)} of {len(lines)} checks passed" + ("." if not failed else "; fix the ✗ lines."))
     return 1 if failed else 0
+
+
+def report(lines: list[CheckLine], secrets: tuple[str, ...]) -> dict[str, Any]:
+    """The checks as ``--json`` prints them, every text scrubbed of ``secrets``."""
+    checks = [{"name": line.name, "ok": line.ok, "detail": _scrub(line.detail, secrets),
+               "fix": _scrub(line.fix, secrets) if line.fix and not line.ok else None} for line in lines]
+    passed = sum(1 for line in lines if line.ok)
+    return {"ok": passed == len(lines), "passed": passed, "total": len(lines), "checks": checks}
 
 
 def run_checks(environ: Mapping[str, str]) -> list[CheckLine]:

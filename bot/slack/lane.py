@@ -19,6 +19,9 @@ exception: their listener validates (pure work, no Slack, Zoom or database) and 
 Whatever the work raises after the ack goes to the one after-ack reporter,
 ``bot.slack.errors.report_after_ack``: the requester is told, privately, and the work never re-raises into
 Bolt.
+
+Every log line of a listener's work — in the lane, and in the dispatches it hands to the engine — carries
+the request's team, channel and user ids (``bot.logcontext``): they are bound here, where the work starts.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
+from bot import logcontext
 from bot.slack.errors import report_after_ack
 
 log = logging.getLogger(__name__)
@@ -105,10 +109,16 @@ def defer(context: BoltContext, work: Callable[[], object], *, body: Mapping[str
 
 def _reporting(work: Callable[..., object], arguments: Mapping[str, Any], body: Mapping[str, Any],
                context: BoltContext) -> None:
-    try:
-        work(**arguments)
-    except Exception as error:  # noqa: BLE001 - already acknowledged: tell the requester, do not re-raise
-        report_after_ack(error, body, context, where=getattr(work, "__name__", "listener"))
+    with logcontext.bound(**request_ids(context)):  # reset afterwards: lane threads serve many requests
+        try:
+            work(**arguments)
+        except Exception as error:  # noqa: BLE001 - already acknowledged: tell the requester, do not re-raise
+            report_after_ack(error, body, context, where=getattr(work, "__name__", "listener"))
+
+
+def request_ids(context: BoltContext) -> dict[str, str | None]:
+    """The Slack request's ids for log lines: team, channel and user."""
+    return {"team_id": context.team_id, "channel_id": context.channel_id, "user_id": context.user_id}
 
 
 def deferred(work: Callable[..., object]) -> Callable[..., None]:
@@ -129,7 +139,8 @@ def deferred(work: Callable[..., object]) -> Callable[..., None]:
         if lane_of(context).submit(functools.partial(_reporting, work, arguments, body, context)):
             ack()
             return
-        log.warning("listener lane full: refused %s", _kind(body))
+        with logcontext.bound(**request_ids(context)):
+            log.warning("listener lane full: refused %s", _kind(body))
         if body.get("command"):
             ack(response_type="ephemeral", text=BUSY_TEXT)  # shown to the requester alone
         else:

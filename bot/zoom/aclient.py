@@ -192,6 +192,7 @@ class AsyncZoomTransport(TransportPolicy):
         try:
             response = await self.http.request(**self.request_args(call, token))
         except httpx.TransportError as exc:
+            self.log_response(call, None, started)
             raise self.transport_failed(call, exc) from None
         self.log_response(call, response, started)
         return response

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import tenacity
 
+from bot import metrics
 from bot.zoom.auth import TokenProvider
 from bot.zoom.errors import ZoomError, ZoomRateLimited, ZoomUnavailable, error_from_response
 from bot.zoom.ratelimit import CategoryRateLimiter
@@ -102,8 +103,13 @@ class TransportPolicy:
     def log_reauth(self, call: ZoomCall) -> None:
         log.info("Zoom %s: access token rejected (code 124); re-authenticating once", call.label)
 
-    def log_response(self, call: ZoomCall, response: httpx.Response, started: float) -> None:
-        log.debug("Zoom %s -> %s (%.0f ms)", call.label, response.status_code, (time.monotonic() - started) * 1000)
+    def log_response(self, call: ZoomCall, response: httpx.Response | None, started: float) -> None:
+        """Log and count (``bot.metrics``) one request's answer; ``response`` None: it got no HTTP answer."""
+        seconds = time.monotonic() - started
+        status = response.status_code if response is not None else None
+        metrics.zoom_request(call.category, call.method, call.path, status, seconds)
+        if response is not None:
+            log.debug("Zoom %s -> %s (%.0f ms)", call.label, status, seconds * 1000)
 
     def check(self, call: ZoomCall, response: httpx.Response) -> httpx.Response:
         """The response when it is a success; raises its ``ZoomError`` otherwise."""
@@ -233,6 +239,7 @@ class ZoomTransport(TransportPolicy):
         try:
             response = self.http.request(**self.request_args(call, token))
         except httpx.TransportError as exc:
+            self.log_response(call, None, started)
             raise self.transport_failed(call, exc) from None
         self.log_response(call, response, started)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,51 @@ def test_unreachable_services(tmp_path: Path, zoom_sim: SimulatorServer, fake_sl
     assert "✗ database: database unavailable" in text and "db-pw-hidden" not in text
     assert "✗ database schema: not checked" in text
     assert "✗ Zoom token:" in text and "✗ Slack auth.test: cannot reach" in text
+
+
+# ------------------------------------------------------------------------------------------ --json
+
+
+def test_json_report_is_one_object_with_every_check(zoom_sim: SimulatorServer, fake_slack: FakeSlackApi,
+                                                    migrated_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = check.run(argparse.Namespace(json=True), full_env(zoom_sim, fake_slack, migrated_url))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert len(out.splitlines()) == 1
+    report = json.loads(out)
+    assert (report["ok"], report["passed"], report["total"]) == (True, 7, 7)
+    assert [c["name"] for c in report["checks"]] == NAMES
+    assert all(c["ok"] and c["fix"] is None and c["detail"] for c in report["checks"])
+    assert "4 room(s)" in next(c["detail"] for c in report["checks"] if c["name"] == "Zoom rooms")
+
+
+def test_json_report_of_failures_exits_1_with_fixes_and_never_a_secret(
+    tmp_path: Path, zoom_sim: SimulatorServer, fake_slack: FakeSlackApi
+) -> None:
+    bad = "wrong-zoom-secret-value"
+    env = full_env(zoom_sim, fake_slack, f"sqlite:///{tmp_path / 'empty.sqlite3'}", ZOOM_CLIENT_SECRET=bad)
+    result = roombot("check", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert report["ok"] is False and report["passed"] == report["total"] - 3
+    assert checks["Zoom token"]["ok"] is False and "ZOOM_CLIENT_SECRET" in checks["Zoom token"]["fix"]
+    assert checks["database schema"]["fix"] == "run `roombot migrate` with this DATABASE_URL"
+    assert checks["Zoom rooms"]["detail"] == "not checked: no Zoom token"
+    assert checks["Slack auth.test"]["ok"] is True and checks["Slack auth.test"]["fix"] is None
+    for secret in (bad, SECRET_KEY, SIGNING_SECRET, fake_slack.bot_token):
+        assert secret not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_json_report_scrubs_secrets_from_details(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                                 zoom_sim: SimulatorServer, fake_slack: FakeSlackApi,
+                                                 migrated_url: str) -> None:
+    env = full_env(zoom_sim, fake_slack, migrated_url)
+    leaky = check.CheckLine("Slack auth.test", False, f"token {env['SLACK_BOT_TOKEN']} refused",
+                            f"rotate {env['ROOMBOT_SECRET_KEY']}")
+    monkeypatch.setattr(check, "run_checks", lambda environ: [leaky])
+    assert check.run(argparse.Namespace(json=True), env) == 1
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["checks"] == [{"name": "Slack auth.test", "ok": False, "detail": "token *** refused",
+                                          "fix": "rotate ***"}]
