@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config_errors import ConfigError
@@ -25,12 +26,19 @@ DEFAULT_DATABASE_URL = "sqlite:///roombot.sqlite3"
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "0.0.0.0"  # every interface: behind a load balancer or TLS proxy
 MIGRATIONS_DIR_VARIABLE = "ROOMBOT_MIGRATIONS_DIR"  # Alembic scripts somewhere other than the installed ones
+# On SIGTERM, running dispatches get this long to finish on their own before their watches are cut short.
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 30.0
+MAX_SHUTDOWN_GRACE_SECONDS = 600.0
 
 # Booking worker: a claim this old whose worker went quiet is taken over; a lease must outlast several polls
 # (and renewals, every third of a lease).
 DEFAULT_LEASE = timedelta(minutes=3)
 LEASE_TO_POLL_RATIO = 3.0
 MIN_LEASE_SECONDS = 3.0
+
+# ROOMBOT_LOG_FORMAT: `text` (one human line per record, the default) or `json` (one JSON object per line).
+LogFormat = Literal["text", "json"]
+DEFAULT_LOG_FORMAT: LogFormat = "text"
 
 _S2S_VARIABLES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 _JWT_VARIABLES = ("ZOOM_API_KEY", "ZOOM_API_SECRET")
@@ -53,6 +61,8 @@ class Settings:
     port: int = DEFAULT_PORT
     host: str = DEFAULT_HOST
     zoom: ZoomSettings = field(default_factory=ZoomSettings)
+    log_format: LogFormat = DEFAULT_LOG_FORMAT  # ROOMBOT_LOG_FORMAT (bot.logsafety applies it)
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE_SECONDS  # ROOMBOT_SHUTDOWN_GRACE_SECONDS (docs/production.md)
 
     @property
     def bind(self) -> str:
@@ -86,7 +96,7 @@ class Settings:
             f"secret_key={secret(self.secret_key)}, "
             f"admins={sorted(self.admins)!r}, "
             f"port={self.port!r}, host={self.host!r}, "
-            f"zoom={self.zoom!r})"
+            f"zoom={self.zoom!r}, log_format={self.log_format!r})"
         )
 
     __str__ = __repr__
@@ -159,6 +169,8 @@ class Settings:
             port=_port(get("PORT")),
             host=_host(get("HOST")),
             zoom=zoom_settings_from_env(environ, require_credentials=require_zoom),
+            log_format=_log_format(get("ROOMBOT_LOG_FORMAT")),
+            shutdown_grace=_shutdown_grace(get("ROOMBOT_SHUTDOWN_GRACE_SECONDS")),
         )
 
 
@@ -321,6 +333,29 @@ def _host(value: str | None) -> str:
         if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", host):
             raise ConfigError("HOST", "must be an address to bind to (0.0.0.0, 127.0.0.1, ::) or a host name") from None
     return host
+
+
+def _shutdown_grace(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_SHUTDOWN_GRACE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError("ROOMBOT_SHUTDOWN_GRACE_SECONDS", "must be a number of seconds, like 30") from None
+    if not 0 <= seconds <= MAX_SHUTDOWN_GRACE_SECONDS:
+        raise ConfigError("ROOMBOT_SHUTDOWN_GRACE_SECONDS",
+                          f"must be between 0 and {MAX_SHUTDOWN_GRACE_SECONDS:.0f} seconds")
+    return seconds
+
+
+def _log_format(value: str | None) -> LogFormat:
+    lowered = (value or DEFAULT_LOG_FORMAT).lower()
+    if lowered in ("text", "human"):
+        return "text"
+    if lowered == "json":
+        return "json"
+    raise ConfigError("ROOMBOT_LOG_FORMAT", "must be 'text' (one line per record for people, the default) or 'json' "
+                      "(one JSON object per line, for a log collector)")
 
 
 def _port(value: str | None) -> int:

@@ -1,16 +1,19 @@
 """Wire the collaborators of one roombot process: store, secrets, Zoom, dispatch, health checks, Slack handlers.
 
 ``build_services(settings)`` is what ``serve``, ``demo`` and the tests call; ``close_services`` releases the
-database pool and Zoom's HTTP connections.  Nothing here does network or database I/O: connections open on
-first use, so building the services before gunicorn forks its worker is safe.
+database pool and Zoom's HTTP connections, and ``shut_down`` is the graceful stop on SIGTERM (``roombot serve``
+and ``roombot worker``).  Nothing here does network or database I/O: connections open on first use, so
+building the services before gunicorn forks its worker is safe.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import httpx
 from sqlalchemy import Engine
@@ -43,12 +46,22 @@ class DispatchParts:
     dispatcher: DispatchService
     meetings: MeetingService
 
-    def close(self, timeout: float = 30.0) -> int:
+    def close(self, timeout: float = 30.0, *, cut_short: Callable[[], object] | None = None) -> int:
         """Let accepted dispatches finish (within ``timeout``), close Zoom's connections on the loop that
-        opened them, stop the engine; returns how many dispatches could not finish."""
+        opened them, stop the engine; returns how many dispatches could not finish.
+
+        Those still running after ``timeout`` are cut short, not killed: ``cut_short`` runs first (the booking
+        worker hands its claims over), then the dispatcher stops watching, so each one records and reports
+        what it knows (``DispatchService.stop_watching``) before the engine stops."""
         if not self.engine.started:
             return 0
-        unfinished = self.engine.drain(timeout)
+
+        def stop_waiting() -> None:
+            if cut_short is not None:
+                cut_short()
+            self.dispatcher.stop_watching()
+
+        unfinished = self.engine.drain(timeout, cut_short=stop_waiting)
         try:
             self.engine.run(self.zoom.aclose(), timeout=5)
         except Exception:
@@ -113,6 +126,48 @@ def build_services(
     if install_slack:
         _install_slack_surfaces(services)
     return services
+
+
+class ClaimHolder(Protocol):
+    """What ``shut_down`` needs of the booking worker (``bot.scheduling.worker.BookingWorker``)."""
+
+    def stop_claiming(self) -> None: ...
+
+    def retire(self) -> int: ...
+
+    def release(self) -> int: ...
+
+
+# Beyond the grace, a stop takes at most this long: cut-short dispatches report (CUT_SHORT_SETTLE_SECONDS),
+# stragglers are cancelled, Zoom's connections close, the claims are given back.  gunicorn's graceful_timeout
+# and a supervisor's stop timeout must be at least the grace plus this (docs/production.md).
+SHUTDOWN_MARGIN_SECONDS = 30.0
+
+
+def shut_down(services: Services, *, grace: float, worker: ClaimHolder | None = None) -> int:
+    """Stop this process's work in order (SIGTERM); returns how many dispatches did not finish on their own.
+
+    1. The booking worker stops claiming (its leases on running dispatches are still renewed).
+    2. The engine refuses new work (Slack is told nothing was done) and running dispatches get ``grace`` seconds.
+    3. Those still running are cut short: the worker first moves its claims out of their reach (so none is
+       finished as failed), then every watch ends as unconfirmed — audited, and the channel told the bot
+       restarted before it could confirm — and a join not yet sent is refused instead.
+    4. The claims are given back (scheduled again), so another instance takes them over at once; its runner
+       sees each occurrence's join marker and re-checks the room before sending anything.
+    5. Zoom's clients and the database pool are closed.
+    """
+    started = time.monotonic()
+    if worker is not None:
+        worker.stop_claiming()
+    parts = services.dispatch_parts
+    unfinished = 0
+    if parts is not None:
+        unfinished = parts.close(grace, cut_short=worker.retire if worker is not None else None)
+    released = worker.release() if worker is not None else 0
+    close_services(services)
+    logger.info("stopped in %.1f s: %d dispatches cut short, %d booking claims given back to other workers",
+                time.monotonic() - started, unfinished, released)
+    return unfinished
 
 
 def close_services(services: Services) -> None:

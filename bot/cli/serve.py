@@ -1,12 +1,24 @@
-"""`roombot serve`: run the Slack app — HTTP under gunicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
+"""`roombot serve`: run the Slack app — HTTP under gunicorn, or Socket Mode when SLACK_APP_TOKEN is set.
+
+SIGTERM (or Ctrl-C) stops it gracefully (``bot.runtime.shut_down``): no new work is taken — gunicorn stops
+accepting, Socket Mode answers "busy, nothing was done" and then closes its connection — running dispatches
+get ``ROOMBOT_SHUTDOWN_GRACE_SECONDS``, those still running are cut short and say so, and the booking
+worker's claims are given back for another instance to take over at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import math
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bot import logsafety
@@ -17,12 +29,26 @@ from bot.services import Services
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
+
+    from bot.scheduling.worker import BookingWorker
+    from bot.slack.lane import ListenerLane
+
 logger = logging.getLogger("bot.serve")
 
 DEFAULT_THREADS = 8
 ACK_SWITCH_INTERVAL = 0.0001  # seconds (CPython: 0.005); see serve_http
-# Starts the booking worker and returns the function that stops it (None when there is nothing to stop).
-WorkerStarter = Callable[[], Callable[[], None] | None]
+# Socket Mode: ping Slack this often and give up on a connection whose pong is this late (one that died without
+# a close frame is replaced within about their sum), see socket_mode_handler.
+SOCKET_PING_INTERVAL = 5.0
+SOCKET_PONG_TIMEOUT = 3.0
+# On SIGTERM in Socket Mode: envelopes being answered get this long for their acks before the connection closes,
+# and work their listeners handed to the lane (posting "Sending…", submitting the dispatch) this long to finish.
+ACK_LINGER_SECONDS = 0.5
+LANE_DRAIN_SECONDS = 5.0
+# Starts the booking worker in this process and returns it (None when it is not part of this build).
+WorkerStarter = Callable[[], "BookingWorker | None"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -60,19 +86,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     logsafety.install()  # before anything logs: escaped lines, no pwd= tokens, no request bodies
     start_worker: WorkerStarter | None = None
     if not args.no_worker:
-        def start_worker() -> Callable[[], None] | None:
+        def start_worker() -> BookingWorker | None:
             return start_booking_worker(settings, services, worker_config)
     try:
         if settings.socket_mode:
-            stop_worker = start_worker() if start_worker else None
-            try:
-                return serve_socket_mode(settings, services)
-            finally:
-                if stop_worker is not None:
-                    stop_worker()
+            return serve_socket_mode(settings, services, start_worker=start_worker)
         return serve_http(settings, services, threads=args.threads, start_worker=start_worker)
     finally:
-        close_services(services)
+        close_services(services)  # a second close after shut_down is harmless
 
 
 def check_schema(settings: Settings) -> None:
@@ -110,8 +131,8 @@ def booking_worker_config(environ: Mapping[str, str]) -> Any:
     return WorkerConfig.from_env(environ).check("ROOMBOT_WORKER_POLL_SECONDS")
 
 
-def start_booking_worker(settings: Settings, services: Services, config: Any) -> Callable[[], None] | None:
-    """Start the booking worker (SPEC §9) in this process; returns the function that stops it."""
+def start_booking_worker(settings: Settings, services: Services, config: Any) -> BookingWorker | None:
+    """Start the booking worker (SPEC §9) in this process; ``bot.runtime.shut_down`` stops it."""
     if config is None:
         logger.warning("the booking worker is not part of this build; scheduled bookings will not be dispatched")
         return None
@@ -120,30 +141,134 @@ def start_booking_worker(settings: Settings, services: Services, config: Any) ->
     from bot.slack.directory import directory_of
 
     client = bot_client(settings)  # reminders and results go to Slack; bookers are looked up there
-    worker = BookingWorker(services.wired(), config, notifier=SlackNotifier(client),
-                           requesters=SlackRequesters(directory_of(services), client)).start()
-    return worker.stop
+    return BookingWorker(services.wired(), config, notifier=SlackNotifier(client),
+                         requesters=SlackRequesters(directory_of(services), client)).start()
 
 
-def serve_socket_mode(settings: Settings, services: Services) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def serve_socket_mode(settings: Settings, services: Services, *, start_worker: WorkerStarter | None = None,
+                      stop: threading.Event | None = None) -> int:
+    """Serve over Socket Mode until SIGTERM/SIGINT (or until ``stop`` is set), then shut down gracefully."""
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app
+    from bot.runtime import shut_down
+    from bot.slack.lane import ListenerLane
 
     assert settings.slack_app_token is not None  # socket_mode implies it
-    logger.info("connecting to Slack in Socket Mode (no public URL needed)")
+    stop = stop if stop is not None else threading.Event()
+    stop_on_signals(stop)
     sys.setswitchinterval(ACK_SWITCH_INTERVAL)  # as for HTTP: acks never queue behind dispatch work
-    SocketModeHandler(create_app(settings, services=services), settings.slack_app_token).start()
-    return 0
+    lane = ListenerLane()
+    handler = socket_mode_handler(create_app(settings, services=services, lane=lane), settings.slack_app_token)
+    worker = start_worker() if start_worker is not None else None
+    logger.info("connecting to Slack in Socket Mode (no public URL needed)")
+    try:
+        handler.connect()
+    except SlackApiError as error:
+        print(f"roombot serve: SLACK_APP_TOKEN: Slack refused the Socket Mode connection "
+              f"({error.response.get('error')}); it needs an app-level token (xapp-…) with connections:write",
+              file=sys.stderr)
+        return_code = 2
+    else:
+        stop.wait()
+        logger.info("stopping: new Slack requests are answered busy; running dispatches get %g s to finish",
+                    settings.shutdown_grace)
+        lane.stop(wait=False)  # new requests: "busy, nothing was done" (bot.slack.lane)
+        time.sleep(ACK_LINGER_SECONDS)  # acks already on their way go out before the connection closes
+        return_code = 0
+    handler.close()  # Slack sends new requests to the app's other connections
+    drain_lane(lane, LANE_DRAIN_SECONDS)
+    shut_down(services, grace=settings.shutdown_grace, worker=worker)
+    return return_code
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``; a second Ctrl-C interrupts the graceful stop.  Only the main thread can
+    install signal handlers: elsewhere (a test serving in a thread) ``stop`` is set by the caller."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        logger.info("%s received: stopping gracefully", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def drain_lane(lane: ListenerLane, timeout: float) -> None:
+    """Wait (at most ``timeout``) for listener work admitted before the stop, so its dispatches reach the engine
+    before it drains."""
+    deadline = time.monotonic() + timeout
+    while lane.pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if lane.pending:
+        logger.warning("%d Slack requests were still being handled when the dispatch engine stopped", lane.pending)
+
+
+def _shut_down_connection(session: Any, **_close_options: Any) -> None:
+    """Stop a websocket-client ``WebSocketApp`` from another thread without waiting: its reader sees the end
+    of the stream at once and tears it down (closing the socket, calling on_close)."""
+    session.keep_running = False
+    sock = session.sock
+    if sock is not None:
+        sock.abort()  # shutdown(SHUT_RDWR), not close: the reader's select() must see it
+
+
+def socket_mode_handler(app: App, app_token: str) -> BaseSocketModeHandler:
+    """Bolt's Socket Mode adapter on slack_sdk's websocket-client client, which replaces its connection at once
+    on Slack's ``disconnect`` (``refresh_requested``) and on a close.  slack_sdk's built-in client instead
+    stalls about 3 s after every ``disconnect`` and takes about a minute to notice a connection that died
+    without a close frame.  slack_sdk runs websocket-client without a pong deadline, which would never notice
+    such a connection at all: here the client pings every ``SOCKET_PING_INTERVAL`` s and reconnects when a pong
+    is ``SOCKET_PONG_TIMEOUT`` s late."""
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+    from slack_sdk.socket_mode.websocket_client import SocketModeClient
+
+    class PongCheckingClient(SocketModeClient):
+        def connect(self) -> None:
+            # slack_sdk closes the connection it replaces with websocket-client's close(), which waits up to 3 s
+            # for the peer's close frame and then closes the socket under the reader thread, whose select() is
+            # then never woken: the new connection starts only when that select times out.  Shut the old socket
+            # down instead: its reader wakes at once, tears the connection down and lets the new one start.
+            replaced = self.current_session
+            if replaced is not None:
+                replaced.close = functools.partial(_shut_down_connection, replaced)  # type: ignore[method-assign]
+            super().connect()
+
+        def _run_current_session(self) -> None:  # slack_sdk's, with ping_timeout
+            session = self.current_session
+            if session is None:
+                return
+            try:
+                self.logger.info("Starting to receive messages from a new connection")
+                session.run_forever(ping_interval=self.ping_interval, ping_timeout=SOCKET_PONG_TIMEOUT)
+                self.logger.info("Stopped receiving messages from a connection")
+            except Exception as error:  # noqa: BLE001 - as slack_sdk: close it, and the monitor reconnects
+                self.logger.warning("the Socket Mode connection failed: %s", type(error).__name__)
+                if self.current_session is not None:
+                    self.current_session.close()
+
+    class Handler(SocketModeHandler):
+        def __init__(self) -> None:  # SocketModeHandler's, with the client above
+            self.app = app
+            self.app_token = app_token
+            self.client = PongCheckingClient(app_token=app_token, logger=app.logger, web_client=app.client,
+                                             ping_interval=SOCKET_PING_INTERVAL)
+            self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+
+    return Handler()
 
 
 def serve_http(settings: Settings, services: Services, *, threads: int,
                start_worker: WorkerStarter | None = None) -> int:
     # Imported here: every `roombot` subcommand imports this module to build the parser.
-    from bot.runtime import engine_of
+    from bot.runtime import engine_of, shut_down
     from bot.web import GunicornServer, create_wsgi_app
 
-    stoppers: list[Callable[[], None]] = []
+    workers: list[BookingWorker] = []  # the one started in the serving process (after the fork)
 
     def load() -> WSGIApplication:
         # Runs in the forked worker process.  The master never opened a database connection, but if a pool
@@ -156,15 +281,15 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
             engine.dispose(close=False)
         # The booking worker starts here, after the fork, so that only the serving process uses the Zoom
         # client's connections and the database pool (threads and sockets do not survive a fork cleanly).
-        stop = start_worker() if start_worker is not None else None
-        if stop is not None:
-            stoppers.append(stop)
+        worker = start_worker() if start_worker is not None else None
+        if worker is not None:
+            workers.append(worker)
         return create_wsgi_app(settings, services)
 
     def worker_exit(_server: Any, _worker: Any) -> None:
-        # gunicorn calls this in the worker process on shutdown: let running dispatches finish.
-        for stop in stoppers:
-            stop()
+        # gunicorn calls this in the serving process once it has stopped accepting requests (SIGTERM) and
+        # answered those it had: stop gracefully.  (In the master, which started nothing, it only closes.)
+        shut_down(services, grace=settings.shutdown_grace, worker=workers[0] if workers else None)
 
     options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit}
     logger.info("serving POST /slack/events and GET /healthz on %s", settings.bind)
@@ -173,6 +298,8 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
 
 
 def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
+    from bot.runtime import SHUTDOWN_MARGIN_SECONDS
+
     return {
         "bind": settings.bind,
         # One process: Bolt acks from a thread pool and keeps working after the response, and the booking
@@ -182,8 +309,9 @@ def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
         "threads": max(1, threads),
         # Requests return as soon as ack() is called, so a long timeout only matters for stuck sockets.
         "timeout": 60,
-        # Longer than a dispatch's watch (45 s), so a deploy lets running dispatches finish and report.
-        "graceful_timeout": 90,
+        # The graceful stop (bot.runtime.shut_down) takes at most the grace plus the margin; gunicorn kills the
+        # serving process after this.
+        "graceful_timeout": math.ceil(settings.shutdown_grace + SHUTDOWN_MARGIN_SECONDS),
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "roombot",

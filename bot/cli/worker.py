@@ -2,7 +2,9 @@
 
 It dispatches scheduled bookings, posts reminders and results in their channels, and needs the database,
 Zoom credentials, ``ROOMBOT_SECRET_KEY`` and ``SLACK_BOT_TOKEN`` (no signing secret: it answers no Slack
-requests).  SIGTERM or Ctrl-C stops claiming; dispatches already running finish first.
+requests).  SIGTERM or Ctrl-C stops it gracefully (``bot.runtime.shut_down``): it stops claiming, dispatches
+already running get ``ROOMBOT_SHUTDOWN_GRACE_SECONDS`` to finish, those still running are cut short and say so,
+and its claims are given back so that another worker takes them over at once.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def worker_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    from bot.runtime import build_services, close_services
+    from bot.runtime import build_services, shut_down
     from bot.scheduling.worker import BookingWorker
     from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters, bot_client
     from bot.slack.directory import directory_of
@@ -88,7 +90,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     stopped = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:
-        logger.info("stopping on %s: no new claims; running dispatches finish", signal.Signals(signum).name)
+        if stopped.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting (leases then run out as after a crash)
+        logger.info("stopping on %s: no new claims; running dispatches get %g s to finish",
+                    signal.Signals(signum).name, settings.shutdown_grace)
         stopped.set()
 
     signal.signal(signal.SIGTERM, stop)
@@ -99,6 +104,5 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     try:
         stopped.wait()
     finally:
-        worker.stop()
-        close_services(services)
+        shut_down(services, grace=settings.shutdown_grace, worker=worker)
     return 0

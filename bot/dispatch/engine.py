@@ -18,6 +18,7 @@ The loop thread starts on first use, and again in a forked child (gunicorn forks
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import logging
 import os
@@ -29,6 +30,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from bot import logcontext, metrics
+
 log = logging.getLogger("bot.dispatch")
 
 T = TypeVar("T")
@@ -38,6 +41,9 @@ Job = Callable[[], Awaitable[object]]
 DEFAULT_MAX_IN_FLIGHT = 200
 DEFAULT_MAX_QUEUED = 1000
 DEFAULT_BLOCKING_THREADS = 12
+# After ``drain``'s timeout, ``cut_short`` asks the running jobs to end; they get this long to say so.
+CUT_SHORT_SETTLE_SECONDS = 10.0
+CANCEL_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Admission:
     ahead: int = 0  # dispatches that must finish before this one can start (0: it starts now)
     in_flight: int = 0
     limit: int = 0
+    stopping: bool = False  # refused because the engine is draining (the process is stopping), not for load
 
     @property
     def queued(self) -> bool:
@@ -197,14 +204,30 @@ class DispatchEngine:
     def started(self) -> bool:
         return self._loop is not None and self._pid == os.getpid()
 
-    def drain(self, timeout: float = 30.0) -> int:
-        """Refuse new work and wait up to ``timeout`` for accepted work; returns how many jobs were cancelled."""
+    def drain(self, timeout: float = 30.0, *, cut_short: Callable[[], object] | None = None,
+              settle: float = CUT_SHORT_SETTLE_SECONDS) -> int:
+        """Refuse new work and wait up to ``timeout`` for accepted work; returns how many jobs had not finished.
+
+        With ``cut_short``: when jobs are still running after ``timeout``, it is called (in the caller's thread)
+        to ask them to end on their own — a dispatch then records and reports what it knows — and they get
+        ``settle`` seconds more.  Whatever is still running after that is cancelled."""
         with self._lock:
             self._closing = True
         if not self.started:
             return 0
         try:
-            return self.run(self._drain(timeout), timeout=timeout + 10)
+            if cut_short is not None:
+                running = self.run(self._settled(timeout), timeout=timeout + 10)
+                if not running:
+                    return 0
+                log.warning("%d dispatches still running after %g s: cutting them short", running, timeout)
+                cut_short()
+                cancelled = self.run(self._drain(settle), timeout=settle + CANCEL_WAIT_SECONDS + 10)
+                if cancelled:
+                    log.warning("%d dispatches did not end within %g s of being cut short: cancelled", cancelled,
+                                settle)
+                return running
+            return self.run(self._drain(timeout), timeout=timeout + CANCEL_WAIT_SECONDS + 10)
         except Exception:
             log.warning("dispatch engine did not drain cleanly", exc_info=True)
             return 0
@@ -221,7 +244,8 @@ class DispatchEngine:
             return 0
         unfinished = 0
         try:
-            unfinished = asyncio.run_coroutine_threadsafe(self._drain(timeout), loop).result(timeout + 5)
+            unfinished = asyncio.run_coroutine_threadsafe(self._drain(timeout), loop).result(
+                timeout + CANCEL_WAIT_SECONDS + 5)
         except Exception:
             log.warning("dispatch engine did not stop cleanly", exc_info=True)
         loop.call_soon_threadsafe(loop.stop)
@@ -235,6 +259,14 @@ class DispatchEngine:
             log.warning("dispatch engine stopped with %d dispatches unfinished", unfinished)
         return unfinished
 
+    async def _settled(self, timeout: float) -> int:
+        """Wait up to ``timeout`` for the accepted jobs; how many are still running."""
+        tasks = set(self._tasks)
+        if not tasks:
+            return 0
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        return len(pending)
+
     async def _drain(self, timeout: float) -> int:
         tasks = set(self._tasks)
         if not tasks:
@@ -243,7 +275,7 @@ class DispatchEngine:
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending, timeout=5)
+            await asyncio.wait(pending, timeout=CANCEL_WAIT_SECONDS)
         return len(pending)
 
     # ------------------------------------------------------------------------------------ admission
@@ -258,21 +290,25 @@ class DispatchEngine:
             stopped = self._closing and self._pid == os.getpid()
         if stopped:
             self.refused += 1
-            return Admission(False)
+            metrics.engine_refused("stopping")
+            return Admission(False, stopping=True)
         loop = self._ensure_started()
         with self._lock:
             admitted = self._running + self._waiting
             ahead = max(0, admitted - self.max_in_flight + 1)
             if self._closing or admitted >= self.max_in_flight + self.max_queued:
                 self.refused += 1
-                return Admission(False, ahead, self._running, self.max_in_flight)
+                metrics.engine_refused("stopping" if self._closing else "full")
+                return Admission(False, ahead, self._running, self.max_in_flight, stopping=self._closing)
             self._waiting += 1
+            metrics.engine_jobs(queued=1)
             admission = Admission(True, ahead, self._running, self.max_in_flight)
         loop.call_soon_threadsafe(self._start, job, label)
         return admission
 
     def _start(self, job: Job, label: str) -> None:
         JOB_ORDER.set(next(self._order))  # copied into the task's context: its blocking calls carry it
+        logcontext.fork()  # the job's log ids (the submitter's, and its dispatch id once known) are its own
         task = asyncio.ensure_future(self._run(job, label))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -286,6 +322,7 @@ class DispatchEngine:
                 with self._lock:
                     self._waiting -= 1
                     self._running += 1
+                    metrics.engine_jobs(in_flight=1, queued=-1)
                 started = True
                 try:
                     await job()
@@ -293,6 +330,7 @@ class DispatchEngine:
                     with self._lock:
                         self._running -= 1
                         self.completed += 1
+                        metrics.engine_jobs(in_flight=-1)
         except asyncio.CancelledError:
             log.warning("%s cancelled while stopping", label)
         except Exception:
@@ -301,6 +339,7 @@ class DispatchEngine:
             if not started:
                 with self._lock:
                     self._waiting -= 1
+                    metrics.engine_jobs(queued=-1)
 
     # ------------------------------------------------------------------------------------ helpers
 
@@ -320,4 +359,5 @@ class DispatchEngine:
 async def to_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call on the running loop's default executor: on the engine's loop, its I/O threads."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, lambda: function(*args, **kwargs))
+    context = contextvars.copy_context()  # as asyncio.to_thread: the call's log lines carry the job's ids
+    return await loop.run_in_executor(None, lambda: context.run(function, *args, **kwargs))

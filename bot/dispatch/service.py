@@ -71,6 +71,10 @@ log = logging.getLogger("bot.dispatch")
 ONLINE = frozenset({"Available", "InMeeting"})
 MAX_PLAUSIBLE_PASSCODE = 64  # Zoom passcodes have at most 10 characters; anything this long is a bad paste
 _NO_MEETING = MeetingReference()  # leave requests name no meeting
+# When the process stops (``DispatchService.stop_watching``): why a watch ended unconfirmed, and why a join
+# that had not left yet was never sent.
+STOPPED_WATCHING = "roombot restarted before it could confirm the join"
+NOT_SENT_STOPPING = "roombot is restarting, so this join was not sent and nothing was done. Try again in a minute."
 
 
 # An audit row as the flow carries it: its id (buttons carry it) and its reference (what people see).
@@ -153,6 +157,13 @@ class DispatchService:
         self._monotonic = monotonic
         self.monotonic = monotonic
         self.third_party = ThirdPartyFlow(self)
+        self.stopping = False  # set by stop_watching
+
+    def stop_watching(self) -> None:
+        """The process is stopping and its grace is over (``bot.runtime.shut_down``): every watch ends at its next
+        poll as unconfirmed — the join was sent, so the audit row and the channel say the bot restarted before
+        it could confirm, and no leave is sent blind — and a join that has not left yet is refused, not sent."""
+        self.stopping = True
 
     @property
     def protocol(self) -> str:
@@ -269,6 +280,9 @@ class DispatchService:
     async def _send_and_watch(self, base: DispatchResult, target: RoomTarget, request: JoinRequest,
                               passcode: str | None, source: PasscodeSource, progress: ProgressCallback,
                               join_marker: JoinMarker | None) -> DispatchResult:
+        if self.stopping:  # see stop_watching: audited as refused, and the requester is told
+            return await self._refuse(base, request, ResultKind.ZOOM_ERROR,
+                                      reason(Why.ZOOM_ERROR, detail=NOT_SENT_STOPPING), (Fix.RETRY,), passcode)
         chain = ProgressChain(progress)
         try:
             return await self._send_and_watch_reporting(base, target, request, passcode, source, chain, join_marker)
@@ -364,6 +378,8 @@ class DispatchService:
         error_name: str | None = None
         await self._sleep(min(self.policy.first_poll_delay, self.policy.watch_timeout))
         while True:
+            if self.stopping:  # see stop_watching: unconfirmed (no status), never a leave
+                return WatchResult(None, joined=False, poll_error=STOPPED_WATCHING)
             try:
                 last = await self.live_status(target)
             except ZoomError as error:

@@ -27,6 +27,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import logcontext, metrics
 from bot.dispatch.engine import DispatchEngine, to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
@@ -133,7 +134,16 @@ class OccurrenceRunner:
     async def run(self, job: Job, notifier: BookingNotifier, *, requester: Requester) -> DispatchResult:
         """Dispatch a claimed occurrence for ``requester`` (its booker, looked up like a `/room join` requester:
         room rules for their groups apply too) and finish it.  Never raises for Zoom or notifier trouble; a
-        crash (or a database outage) leaves the lease to expire so another worker takes over safely."""
+        crash (or a database outage) leaves the lease to expire so another worker takes over safely.
+
+        Counted as a booking dispatch and as a finished occurrence (``bot.metrics``); its log lines carry the
+        occurrence id."""
+        with logcontext.bound(occurrence_id=job.view.occurrence_id):
+            result = await metrics.counted(DispatchSource.BOOKING, self._run(job, notifier, requester))
+        metrics.occurrence_finished(result.kind)
+        return result
+
+    async def _run(self, job: Job, notifier: BookingNotifier, requester: Requester) -> DispatchResult:
         view = job.view
         previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:

@@ -25,6 +25,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import logcontext, metrics
 from bot.config import WorkerConfig
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Requester
@@ -76,6 +77,7 @@ class BookingWorker:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._leases_given_back = threading.Event()  # the lease keeper runs until then, past stop_claiming
         self._thread: threading.Thread | None = None
         self._keeper: threading.Thread | None = None
         self._capacity_limited = False
@@ -95,15 +97,59 @@ class BookingWorker:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop claiming; dispatches already running finish (their leases cover a hard stop)."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self.stop_claiming(timeout)
+        self._leases_given_back.set()
         if self._keeper is not None:
             self._keeper.join(timeout)
         with self._lock:
             running = list(self._futures)
         wait(running, timeout=timeout)
+
+    # A graceful stop (``bot.runtime.shut_down``): stop_claiming, then retire if dispatches had to be cut short,
+    # then release once the dispatch engine has stopped.
+
+    def stop_claiming(self, timeout: float = 10.0) -> None:
+        """No more claims, reminders or meetings; dispatches already running go on, their leases still renewed."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def retire(self) -> int:
+        """The dispatches still running here are being cut short: move this worker's claims to its stopping name
+        (``occurrences.retire_claims``), so that none of them is finished as failed; ``release`` gives them
+        back once they have ended.  Returns how many claims were retired."""
+        self._leases_given_back.set()
+        try:
+            with session_scope(self.sessions, write_lock=True) as session:
+                retired = occurrences.retire_claims(session, worker_id=self.worker_id, now=self.clock(),
+                                                    lease=self.config.lease)
+        except Exception as error:  # noqa: BLE001 - then their leases run out, as after a crash
+            log.warning("booking worker %s: could not retire its claims: %s", self.worker_id, type(error).__name__)
+            return 0
+        if retired:
+            log.info("booking worker %s: %d claims retired while their dispatches are cut short", self.worker_id,
+                     retired)
+        return retired
+
+    def release(self) -> int:
+        """Give back every claim this worker holds (``occurrences.release_claims``): scheduled again, for another
+        worker to take over at once.  Call it only once no dispatch of this worker runs any more (after the
+        dispatch engine has stopped).  Returns how many claims were given back."""
+        self._leases_given_back.set()
+        if self._keeper is not None:
+            self._keeper.join(5)
+        try:
+            with session_scope(self.sessions, write_lock=True) as session:
+                released = occurrences.release_claims(session, worker_id=self.worker_id, now=self.clock())
+        except Exception as error:  # noqa: BLE001 - then their leases run out, as after a crash
+            log.warning("booking worker %s: could not give back its claims (%s); other workers take them over "
+                        "when their leases run out", self.worker_id, type(error).__name__)
+            return 0
+        if released:
+            log.info("booking worker %s: gave back %d claims for other workers to take over now", self.worker_id,
+                     released)
+        return released
 
     def _loop(self) -> None:
         outage: _Outage | None = None
@@ -130,7 +176,7 @@ class BookingWorker:
 
     def _keep_leases(self) -> None:
         period = max(0.1, self.config.lease.total_seconds() / 3)
-        while not self._stopping.wait(period):
+        while not self._leases_given_back.wait(period):
             try:
                 self._renew_leases(self.clock())
             except Exception as error:  # noqa: BLE001 - the tick loop reports outages; try again next period
@@ -212,13 +258,17 @@ class BookingWorker:
         return future
 
     async def _run_job(self, job: Job, future: Future[None]) -> None:
+        # From the occurrence's start (its due time) to its dispatch starting here.
+        metrics.booking_lag((self.clock() - job.view.starts_at).total_seconds(), taken_over=job.claim_count > 1)
         try:
-            requester = await to_thread(self.booker, job.view)
-            result = await self.runner.run(job, self.notifier, requester=requester)
-            if job.reminder_message_ts:
-                outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
-                await to_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts, outcome)
+            with logcontext.bound(occurrence_id=job.view.occurrence_id):
+                requester = await to_thread(self.booker, job.view)
+                result = await self.runner.run(job, self.notifier, requester=requester)
+                if job.reminder_message_ts:
+                    outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
+                    await to_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts, outcome)
         except Exception:
+            metrics.occurrence_finished("crashed")
             log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)
         finally:
             with self._lock:
@@ -276,10 +326,12 @@ class BookingWorker:
         return created
 
     def _report_skipped(self, view: OccurrenceView, reason: str, reminder_ts: MessageRef | None) -> None:
-        log.info("occurrence %s skipped: %s", view.occurrence_id, reason)
-        self.notifier.skipped(view, reason)
-        if reminder_ts:
-            self.notifier.reminder_settled(view, reminder_ts, ReminderOutcome.MISSED)
+        metrics.occurrence_finished("missed")
+        with logcontext.bound(occurrence_id=view.occurrence_id):
+            log.info("occurrence %s skipped: %s", view.occurrence_id, reason)
+            self.notifier.skipped(view, reason)
+            if reminder_ts:
+                self.notifier.reminder_settled(view, reminder_ts, ReminderOutcome.MISSED)
 
 
 class _Outage:

@@ -10,7 +10,8 @@ Exactly-once dispatch across instances and restarts:
 3. ``finish`` in the transaction that also records the dispatch outcome; it only succeeds while the
    worker still holds the lease.
 A worker that dies leaves a lease that expires; the row is then claimable again — or, when it is more than
-the grace period late, skipped and reported (``misfired``), never joined late.
+the grace period late, skipped and reported (``misfired``), never joined late.  A worker that stops gracefully
+gives its claims back at once instead (``retire_claims``, then ``release_claims``).
 """
 
 from __future__ import annotations
@@ -202,6 +203,47 @@ def reclaim_expired(session: Session, *, now: datetime | None = None) -> int:
     result = cast(CursorResult[Any], session.execute(  # an UPDATE: a CursorResult, typed as Result
         update(Occurrence)
         .where(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_expires_at < now)
+        .values(status=OccurrenceStatus.SCHEDULED, lease_owner=None, lease_expires_at=None, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    ))
+    return result.rowcount
+
+
+STOPPING_SUFFIX = "/stopping"
+_OWNER_LENGTH = 100  # Occurrence.lease_owner
+
+
+def stopping_owner(worker_id: str) -> str:
+    """The lease owner a stopping worker's claims move to (``retire_claims``)."""
+    return worker_id[: _OWNER_LENGTH - len(STOPPING_SUFFIX)] + STOPPING_SUFFIX
+
+
+def retire_claims(session: Session, *, worker_id: str, now: datetime | None = None,
+                  lease: timedelta = DEFAULT_LEASE) -> int:
+    """A stopping worker whose dispatches are being cut short: its claims move to ``stopping_owner(worker_id)``,
+    for one more ``lease`` at most.  Its dispatches can then no longer finish them (``finish`` needs the
+    worker's own id) and no other worker claims them yet; ``release_claims`` gives them back once those
+    dispatches have ended — or, should the process die first, the lease runs out as after any crash."""
+    now = now or utcnow()
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE: a CursorResult, typed as Result
+        update(Occurrence)
+        .where(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_owner == worker_id)
+        .values(lease_owner=stopping_owner(worker_id), lease_expires_at=now + lease, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    ))
+    return result.rowcount
+
+
+def release_claims(session: Session, *, worker_id: str, now: datetime | None = None) -> int:
+    """A stopping worker gives back its claims (its own and those ``retire_claims`` moved): scheduled again,
+    for any worker to claim at once instead of when the lease runs out.  ``claim_count`` is kept, so the next
+    claim counts as a take-over and the runner looks for the occurrence's join marker before sending anything
+    (``bot.scheduling.runner``): a join this worker may have sent is watched, not sent again."""
+    now = now or utcnow()
+    result = cast(CursorResult[Any], session.execute(  # an UPDATE: a CursorResult, typed as Result
+        update(Occurrence)
+        .where(Occurrence.status == OccurrenceStatus.CLAIMED,
+               Occurrence.lease_owner.in_((worker_id, stopping_owner(worker_id))))
         .values(status=OccurrenceStatus.SCHEDULED, lease_owner=None, lease_expires_at=None, updated_at=now)
         .execution_options(synchronize_session="fetch")
     ))

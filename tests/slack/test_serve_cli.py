@@ -69,7 +69,8 @@ def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch)
     # Schema check and service wiring are tested in tests/runtime; here only the mode choice matters.
     monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
     monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
-    monkeypatch.setattr(serve_command, "serve_socket_mode", lambda settings, services: chosen.append("socket") or 0)
+    monkeypatch.setattr(serve_command, "serve_socket_mode",
+                        lambda settings, services, **_: chosen.append("socket") or 0)
     monkeypatch.setattr(serve_command, "serve_http",
                         lambda settings, services, threads, **_: chosen.append("http") or 0)
     env = {
@@ -123,3 +124,28 @@ def test_gunicorn_serves_healthz_and_signed_slack_requests(
         output = process.communicate(timeout=30)[0]
     assert process.returncode == 0, output
     assert TEST_BOT_TOKEN not in output and TEST_SIGNING_SECRET not in output
+
+
+def test_socket_mode_uses_the_websocket_client_with_a_pong_deadline(fake_slack: FakeSlackApi) -> None:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+    from slack_sdk.socket_mode.websocket_client import SocketModeClient
+
+    app = App(client=WebClient(token=TEST_BOT_TOKEN, base_url=fake_slack.api_url), signing_secret="x",
+              token_verification_enabled=False)
+    handler = serve_command.socket_mode_handler(app, "xapp-1-test")
+    try:
+        assert isinstance(handler.client, SocketModeClient)  # not slack_sdk's built-in client (see its docstring)
+        assert handler.client.ping_interval == serve_command.SOCKET_PING_INTERVAL
+        assert serve_command.SOCKET_PONG_TIMEOUT < serve_command.SOCKET_PING_INTERVAL  # websocket-client's rule
+    finally:
+        handler.close()
+
+
+def test_gunicorn_gives_the_graceful_stop_the_grace_and_its_margin() -> None:
+    from bot.config import Settings
+    from bot.runtime import SHUTDOWN_MARGIN_SECONDS
+
+    options = serve_command.gunicorn_options(Settings(shutdown_grace=12.5), threads=3)
+    assert options["graceful_timeout"] == int(12.5 + SHUTDOWN_MARGIN_SECONDS) + 1
+    assert options["threads"] == 3 and options["workers"] == 1
