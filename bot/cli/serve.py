@@ -82,8 +82,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         # One line naming the variable or the command that fixes it (SPEC §3); never a traceback or a secret.
         print(f"roombot serve: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logsafety.install()  # before anything logs: escaped lines, no pwd= tokens, no request bodies
+    # Before anything logs: escaped lines, no pwd= tokens, no request bodies; ROOMBOT_LOG_FORMAT's format.
+    logsafety.configure(settings.log_format)
     start_worker: WorkerStarter | None = None
     if not args.no_worker:
         def start_worker() -> BookingWorker | None:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     try:
         if settings.socket_mode:
             return serve_socket_mode(settings, services, start_worker=start_worker)
-        return serve_http(settings, services, threads=args.threads, start_worker=start_worker)
+        return serve_http(settings, services, threads=args.threads, start_worker=start_worker, environ=environ)
     finally:
         close_services(services)  # a second close after shut_down is harmless
 
@@ -263,8 +263,9 @@ def socket_mode_handler(app: App, app_token: str) -> BaseSocketModeHandler:
 
 
 def serve_http(settings: Settings, services: Services, *, threads: int,
-               start_worker: WorkerStarter | None = None) -> int:
+               start_worker: WorkerStarter | None = None, environ: Mapping[str, str] | None = None) -> int:
     # Imported here: every `roombot` subcommand imports this module to build the parser.
+    from bot import metrics
     from bot.runtime import engine_of, shut_down
     from bot.web import GunicornServer, create_wsgi_app
 
@@ -291,7 +292,9 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
         # answered those it had: stop gracefully.  (In the master, which started nothing, it only closes.)
         shut_down(services, grace=settings.shutdown_grace, worker=workers[0] if workers else None)
 
-    options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit}
+    options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit,
+               "logger_class": logsafety.gunicorn_logger_class(settings.log_format),
+               **metrics.gunicorn_hooks(os.environ if environ is None else environ)}
     logger.info("serving POST /slack/events and GET /healthz on %s", settings.bind)
     GunicornServer(load, options).run()
     return 0

@@ -85,8 +85,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     except (ConfigError, DatabaseUnavailable) as error:
         print(f"roombot worker: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logsafety.install()
+    logsafety.configure(settings.log_format)
     stopped = threading.Event()
 
     def stop(signum: int, _frame: Any) -> None:

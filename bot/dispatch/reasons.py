@@ -60,6 +60,7 @@ class Why(StrEnum):
     ZOOM_MAYBE_RECEIVED = "zoom_maybe_received"  # room, action, number
     ZOOM_UNREACHABLE = "zoom_unreachable"  # room, action, number
     ZOOM_ERROR = "zoom_error"  # detail (a status lookup that Zoom refused)
+    NOT_SENT_STOPPING = "not_sent_stopping"  # the process is stopping: the join was not sent
     # Meetings the bot creates or repairs
     NEW_ROOM_OFFLINE = "new_room_offline"  # room
     NEW_ROOM_BUSY = "new_room_busy"  # room

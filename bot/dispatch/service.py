@@ -74,7 +74,6 @@ _NO_MEETING = MeetingReference()  # leave requests name no meeting
 # When the process stops (``DispatchService.stop_watching``): why a watch ended unconfirmed, and why a join
 # that had not left yet was never sent.
 STOPPED_WATCHING = "roombot restarted before it could confirm the join"
-NOT_SENT_STOPPING = "roombot is restarting, so this join was not sent and nothing was done. Try again in a minute."
 
 
 # An audit row as the flow carries it: its id (buttons carry it) and its reference (what people see).
@@ -282,7 +281,7 @@ class DispatchService:
                               join_marker: JoinMarker | None) -> DispatchResult:
         if self.stopping:  # see stop_watching: audited as refused, and the requester is told
             return await self._refuse(base, request, ResultKind.ZOOM_ERROR,
-                                      reason(Why.ZOOM_ERROR, detail=NOT_SENT_STOPPING), (Fix.RETRY,), passcode)
+                                      reason(Why.NOT_SENT_STOPPING), (Fix.RETRY,), passcode)
         chain = ProgressChain(progress)
         try:
             return await self._send_and_watch_reporting(base, target, request, passcode, source, chain, join_marker)

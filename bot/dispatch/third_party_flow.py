@@ -65,6 +65,9 @@ class ThirdPartyFlow:
         refused = await self._preflight(base, target, request, passcode)
         if refused is not None:
             return refused
+        if self.service.stopping:  # the process is stopping (DispatchService.stop_watching): nothing is sent
+            return await self._refuse(base, request, ResultKind.ZOOM_ERROR,
+                                      reason(Why.NOT_SENT_STOPPING), (Fix.RETRY,), passcode)
         chain = ProgressChain(progress)
         try:
             return await self._send_and_watch(base, target, request, join, passcode, chain, join_marker)

@@ -146,8 +146,9 @@ class OccurrenceRunner:
     async def _run(self, job: Job, notifier: BookingNotifier, requester: Requester) -> DispatchResult:
         view = job.view
         previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
-        if previous is not None:
+        if previous is not None:  # the earlier worker's message says "restarted": it gets the result
             result = previous
+            await to_thread(_ProgressPost(notifier, view, self, ts=job.progress_message_ts).finish, result)
         else:
             result = await self._dispatch(job, view, requester, notifier)
         await to_thread(self._finish, view, result)

@@ -65,7 +65,7 @@ def skip_slack_retries(
     stop retrying this delivery.  Socket Mode maps ``retry_attempt``/``retry_reason`` to the same headers.
     """
     retry_num = _first(request.headers.get("x-slack-retry-num"))
-    if not retry_num:
+    if not retry_num or retry_num == "0":  # Socket Mode's retry_attempt 0 is the first delivery
         return next()
     reason = _first(request.headers.get("x-slack-retry-reason")) or ""
     if reason in REASONS_TO_PROCESS:

@@ -190,6 +190,8 @@ _WORDS: dict[Why, Callable[[Reason], str]] = {
     Why.ZOOM_UNREACHABLE: lambda r: (f"I could not reach Zoom while {_doing(r)} (a server error, no answer or no "
                                      f"connection), so nothing reached {r.param('room')}. Try again in a minute."),
     Why.ZOOM_ERROR: lambda r: r.param("detail"),
+    Why.NOT_SENT_STOPPING: lambda r: ("roombot is restarting, so this join was not sent and nothing was done. "
+                                      "Try again in a minute."),
     Why.NEW_ROOM_OFFLINE: lambda r: (f"{r.param('room')} is offline in Zoom, so I did not create a meeting. Check "
                                      "that the Zoom Rooms device is on and connected, then retry."),
     Why.NEW_ROOM_BUSY: lambda r: (f"{r.param('room')} is in another meeting right now. Start the new meeting anyway "

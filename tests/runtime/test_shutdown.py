@@ -25,8 +25,9 @@ from sqlalchemy import select
 
 from bot.dispatch.engine import DispatchEngine
 from bot.dispatch.outcomes import JoinRequest, Requester, ResultKind
+from bot.dispatch.reasons import Why
 from bot.dispatch.room_sync import sync_rooms_from_zoom
-from bot.dispatch.service import NOT_SENT_STOPPING, STOPPED_WATCHING, DispatchPolicy
+from bot.dispatch.service import STOPPED_WATCHING, DispatchPolicy
 from bot.meetings import parse_meeting_reference
 from bot.runtime import build_dispatch, shut_down
 from bot.scheduling.runner import join_marker
@@ -234,7 +235,7 @@ def test_a_join_not_yet_sent_when_the_watches_stop_is_refused_and_audited(make_s
     stack.async_dispatcher.stop_watching()
     result = stack.dispatcher.join(JoinRequest("Boardroom", parse_meeting_reference(MEETING_ID), Requester(ALICE),
                                                CHANNEL, passcode=PASSCODE))
-    assert result.kind is ResultKind.ZOOM_ERROR and result.reason.params["detail"] == NOT_SENT_STOPPING
+    assert result.kind is ResultKind.ZOOM_ERROR and result.reason.why is Why.NOT_SENT_STOPPING
     [row] = dispatches(stack.db.sessions)
     assert row.outcome is DispatchOutcome.REFUSED and "nothing was done" in (row.reason or "")
     assert join_requests(stack.sim) == []

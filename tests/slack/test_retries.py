@@ -82,3 +82,12 @@ def test_home_tab_retry_publishes_once(slack_client: SignedSlackClient, fake_sla
     slack_client.app_home_opened("U2")
     fake_slack.wait_for(lambda: "U2" in fake_slack.home_views, what="marker")
     assert [c.params["user_id"] for c in fake_slack.calls("views.publish")] == ["U1", "U2"]
+
+
+def test_attempt_zero_is_the_first_delivery_and_is_processed(
+    slack_client: SignedSlackClient, fake_slack: FakeSlackApi, counted_events: dict[str, int]
+) -> None:
+    """Socket Mode envelopes carry retry_attempt 0 on a first delivery, which Bolt maps to X-Slack-Retry-Num."""
+    first = slack_client.event(reaction("7.7"), event_id="Ev7", headers={"X-Slack-Retry-Num": "0"})
+    assert "x-slack-no-retry" not in first.response.headers
+    fake_slack.wait_for(lambda: counted_events.get("7.7") == 1, what="first delivery handled")

@@ -126,7 +126,10 @@ def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Reque
 def submit(feature: RoomsFeature, progress: ProgressMessage, job: Callable[[], Awaitable[None]]) -> Admission:
     """Hand the dispatch to the engine and say at once, in its message, when it must wait or cannot run."""
     admission = feature.engine.submit(job, label="Slack dispatch")
-    if not admission.accepted:
+    if not admission.accepted and admission.stopping:
+        progress.finish(render.info_message(":warning: roombot is restarting, so nothing was sent.",
+                                            "Try again in a minute."))
+    elif not admission.accepted:
         progress.finish(render.info_message(
             f":warning: roombot is already sending {admission.in_flight} rooms, with more waiting: as many as "
             "Zoom's rate limits let it handle, so nothing was sent.", "Try again in a minute."))
