@@ -26,7 +26,7 @@ from bot.store.models import Dispatch
 from bot.store.types import DispatchOutcome
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
-from tests.support.processes import full_env
+from tests.support.processes import full_env, wait_until
 from tests.support.slack import FakeSlackApi
 from tests.support.socket_mode_fake import SocketModeFake, slash_command
 from tests.support.zoom_sim import sim_admin, sim_zoom_settings
@@ -44,14 +44,6 @@ STOP_BOUND = GRACE + 15.0
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from bot.store.models import Dispatch, IdempotencyKey, Occurrence
 from bot.store.types import DispatchOutcome, MeetingMode, OccurrenceStatus
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
-from tests.support.processes import SECRET_KEY, SIGNING_SECRET, closed_port, full_env
+from tests.support.processes import SECRET_KEY, SIGNING_SECRET, closed_port, full_env, wait_until
 from tests.support.slack import FakeSlackApi, SignedSlackClient
 from tests.support.stack import TEST_SECRET_KEY, Stack
 from tests.support.zoom_sim import sim_admin, sim_zoom_settings
@@ -66,14 +66,6 @@ STOP_BOUND = GRACE + 15.0
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def join_requests(sim: SimulatorServer) -> list[dict[str, Any]]:

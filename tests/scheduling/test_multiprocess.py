@@ -29,6 +29,7 @@ from bot.store.models import Occurrence
 from bot.store.types import MeetingMode, OccurrenceStatus
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
+from tests.support.processes import wait_until
 from tests.support.slack import FakeSlackApi
 from tests.support.stack import TEST_SECRET_KEY
 from tests.support.zoom_sim import SIM_ACCOUNT, SIM_CLIENT_ID, SIM_CLIENT_SECRET, sim_admin, sim_zoom_settings
@@ -123,14 +124,6 @@ def counts(sessions: Any) -> dict[OccurrenceStatus, int]:
         return {status: number for status, number in rows}
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def claimed_by(sessions: Any, pid: int) -> int:
