@@ -358,7 +358,7 @@ def test_the_root_filter_escapes_line_breaks_and_redacts_pwd_tokens(
 def test_serve_installs_the_filter_once_logging_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     order: list[str] = []
     monkeypatch.setattr(serve_command.logging, "basicConfig", lambda **_: order.append("basicConfig"))
-    monkeypatch.setattr(logsafety, "install", lambda *_: order.append("install"))
+    monkeypatch.setattr(logsafety, "install", lambda *_, **__: order.append("install"))
     monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
     monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
     monkeypatch.setattr(serve_command, "close_services", lambda services: None)
