@@ -186,3 +186,15 @@ def test_the_list_join_a_meeting_form_takes_a_meet_link(room_bot: RoomBot) -> No
     assert room_bot.card().text.startswith("Boardroom is in the Google Meet meeting.")
     [join] = third_party_joins(room_bot)
     assert join["json"]["params"]["join_url"] == MEET
+
+
+@pytest.mark.parametrize("link, words", [
+    ("https://teams.microsoft.com.evil.example/meet/219137232612292?p=x", "teams.microsoft.com.evil.example"),
+    ("https://meet.google.com@evil.example/abc-defg-hij", "behind an '@'"),
+    ("https://acme.webex.com/meet/alice", "SIP"),
+])
+def test_look_alike_hosts_and_webex_links_are_refused_with_the_reason(room_bot: RoomBot, link: str,
+                                                                       words: str) -> None:
+    reply = room_bot.reply(room_bot.room(f"join Boardroom {link}")).params["text"]
+    assert words in reply and "Nothing was done" in reply
+    assert third_party_joins(room_bot) == [] and room_bot.joins_sent() == []
