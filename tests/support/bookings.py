@@ -18,6 +18,7 @@ from bot.scheduling.worker import BookingWorker, WorkerConfig
 from bot.services import Services
 from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters
 from bot.slack.directory import directory_of
+from bot.slack.ids import ActionId, BlockId
 from bot.store import bookings as booking_store
 from bot.store import rooms as room_store
 from bot.store.crypto import SecretBox
@@ -104,3 +105,22 @@ def utc_now() -> datetime:
 
 
 NowFactory = Callable[[], datetime]
+
+
+def booking_form(*, start: int, meeting: str, room: str = "Boardroom", duration: str = "30", repeat: str = "",
+                 channel: str | None = CHANNEL, room_select: str = "static_select",
+                 room_option: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The **Book a room** form's state as Slack submits it (``view.state.values``)."""
+    values: dict[str, Any] = {
+        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": room_select,
+                                              "selected_option": room_option or {"value": room}}},
+        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
+        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input", "value": meeting}},
+        BlockId.BOOKING_PASSCODE: {ActionId.BOOKING_PASSCODE_INPUT: {"type": "plain_text_input", "value": None}},
+        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": duration}}},
+        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": repeat}}},
+    }
+    if channel is not None:
+        values[BlockId.BOOKING_CHANNEL] = {ActionId.BOOKING_CHANNEL_INPUT: {"type": "conversations_select",
+                                                                            "selected_conversation": channel}}
+    return values

@@ -17,7 +17,7 @@ from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from bot.store.models import Booking
 from bot.store.types import AccessPrincipal, BookingStatus, OccurrenceStatus
-from tests.support.bookings import ALICE, BOB, CHANNEL, MEETING_ID, PASSCODE, Bookings, utc_now
+from tests.support.bookings import ALICE, BOB, CHANNEL, MEETING_ID, PASSCODE, Bookings, booking_form, utc_now
 from tests.support.slack import TEST_ADMIN, SignedSlackClient, SlackAppServers
 
 NY = ZoneInfo("America/New_York")
@@ -187,16 +187,7 @@ def test_book_a_room_shortcut_opens_the_modal_and_books(bookings: Bookings, slac
     [opened] = slack.fake.wait_for(lambda: slack.fake.calls("views.open"), what="modal")
     assert opened.params["view"]["callback_id"] == CallbackId.BOOK_MODAL
     start = int((utc_now() + timedelta(days=1)).timestamp())
-    values = {
-        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": "static_select", "selected_option": {"value": "Boardroom"}}},
-        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
-        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input", "value": "new"}},
-        "booking_passcode": {"booking_passcode_input": {"type": "plain_text_input", "value": None}},
-        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "45"}}},
-        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": "week"}}},
-        "booking_channel": {"booking_channel_input": {"type": "conversations_select",
-                                                      "selected_conversation": CHANNEL}},
-    }
+    values = booking_form(start=start, meeting="new", duration="45", repeat="week")
     delivery = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip()  # closes the modal
     # The booking is made once the form is closed; the booker is told privately.

@@ -27,7 +27,7 @@ from tests.slack.rooms.suggest import (
     suggest,
     text_objects,
 )
-from tests.support.bookings import ALICE, CHANNEL, Bookings, utc_now
+from tests.support.bookings import ALICE, CHANNEL, Bookings, booking_form, utc_now
 from tests.support.slack import FakeSlackApi, SignedSlackClient, SlackAppServers
 from tests.support.stack import TEST_SECRET_KEY, Stack
 
@@ -76,16 +76,7 @@ def test_booking_modal_searches_a_thousand_rooms(serve: Any, slack_client: Signe
     check_options(answered_options(many))
 
     start = int((utc_now() + timedelta(days=1)).timestamp())
-    values = {
-        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": "external_select", "selected_option": option}},
-        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
-        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input", "value": "new"}},
-        "booking_passcode": {"booking_passcode_input": {"type": "plain_text_input", "value": None}},
-        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "30"}}},
-        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": "once"}}},
-        "booking_channel": {"booking_channel_input": {"type": "conversations_select",
-                                                      "selected_conversation": CHANNEL}},
-    }
+    values = booking_form(start=start, meeting="new", repeat="once", room_select="external_select", room_option=option)
     delivery = slack_client.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip(), delivery.response.text
     # The booking is confirmed to the booker once it is made (possibly after the modal has closed).

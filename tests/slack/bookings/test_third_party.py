@@ -12,7 +12,7 @@ from bot.slack.bookings import install
 from bot.store.db import session_scope
 from bot.store.models import Booking
 from bot.store.types import OccurrenceStatus
-from tests.support.bookings import ALICE, CHANNEL, Bookings, utc_now
+from tests.support.bookings import ALICE, CHANNEL, Bookings, booking_form, utc_now
 from tests.support.slack import SignedSlackClient, SlackAppServers
 
 HASHED = "lu3d1SdNShj6ak9H0S"
@@ -56,20 +56,10 @@ def test_a_teams_booking_is_kept_sealed_and_dispatched_by_url_once(bookings: Boo
 
 
 def test_the_booking_form_takes_a_sip_address(bookings: Bookings, slack: SignedSlackClient) -> None:
-    from bot.slack.ids import ActionId, BlockId, CallbackId
+    from bot.slack.ids import CallbackId
 
     start = int((utc_now() + timedelta(days=1)).timestamp())
-    values = {
-        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": "static_select", "selected_option": {"value": "Boardroom"}}},
-        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
-        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input",
-                                                   "value": "sip:24357724034@ietf.webex.com"}},
-        "booking_passcode": {"booking_passcode_input": {"type": "plain_text_input", "value": None}},
-        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "30"}}},
-        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": ""}}},
-        "booking_channel": {"booking_channel_input": {"type": "conversations_select",
-                                                      "selected_conversation": CHANNEL}},
-    }
+    values = booking_form(start=start, meeting="sip:24357724034@ietf.webex.com")
     delivery = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE)
     assert delivery.status_code == 200 and not delivery.response.content.strip(), delivery.response.text
     slack.fake.wait_for(lambda: [m for m in slack.fake.ephemerals(ALICE) if "Booked" in m.text], what="confirmation")
@@ -80,16 +70,10 @@ def test_the_booking_form_takes_a_sip_address(bookings: Bookings, slack: SignedS
 
 def test_a_booking_form_with_options_it_never_offered_is_refused_beside_the_fields(
         bookings: Bookings, slack: SignedSlackClient) -> None:
-    from bot.slack.ids import ActionId, BlockId, CallbackId
+    from bot.slack.ids import BlockId, CallbackId
 
     start = int((utc_now() + timedelta(days=1)).timestamp())
-    values = {
-        BlockId.ROOM: {ActionId.ROOM_SELECT: {"type": "static_select", "selected_option": {"value": "Boardroom"}}},
-        BlockId.START: {ActionId.START_PICKER: {"type": "datetimepicker", "selected_date_time": start}},
-        BlockId.MEETING: {ActionId.MEETING_INPUT: {"type": "plain_text_input", "value": TEAMS}},
-        BlockId.DURATION: {ActionId.DURATION_SELECT: {"type": "static_select", "selected_option": {"value": "x"}}},
-        BlockId.REPEAT: {ActionId.REPEAT_SELECT: {"type": "static_select", "selected_option": {"value": "fortnight"}}},
-    }
+    values = booking_form(start=start, meeting=TEAMS, duration="x", repeat="fortnight", channel=None)
     answer = slack.view_submission(CallbackId.BOOK_MODAL, values, user_id=ALICE).response.json()
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) >= {BlockId.DURATION, BlockId.REPEAT}
