@@ -15,6 +15,7 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from bot.dispatch.third_party import stored_service
 from bot.meetings import MeetingReference
 from bot.meetings.reference import Provider
 
@@ -124,15 +125,13 @@ class ModalContext:
             raise StaleValue(str(error)) from None
 
 
-_SERVICES: dict[object, Provider] = {"teams": "teams", "meet": "meet", "sip": "sip"}
-
-
 def _service(value: object) -> Provider | None:
     if value in (None, ""):
         return None
-    if value not in _SERVICES:
+    service = stored_service(value if isinstance(value, str) else None)
+    if service is None:
         raise ValueError(f"unknown service {value!r}")
-    return _SERVICES[value]
+    return service
 
 
 def _optional_str(value: object) -> str | None:
