@@ -171,18 +171,22 @@ class DispatchService:
     # ------------------------------------------------------------------------------------ rooms
 
     async def resolve(self, room_text: str, requester: Requester, channel_id: str | None,
-                      source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
-        """The stored room the user meant, or the refusal to show (unknown room, not allowed), audited."""
-        return await to_thread(self.resolve_now, room_text, requester, channel_id, source, action)
+                      source: DispatchSource, action: DispatchAction, *,
+                      room_key: int | None = None) -> RoomTarget | DispatchResult:
+        """The stored room the user meant, or the refusal to show (unknown room, not allowed), audited.
+        ``room_key``: the room is known by its stored id (a booking's); ``room_text`` then only names it."""
+        return await to_thread(self.resolve_now, room_text, requester, channel_id, source, action, room_key=room_key)
 
     def resolve_now(self, room_text: str, requester: Requester, channel_id: str | None,
-                    source: DispatchSource, action: DispatchAction) -> RoomTarget | DispatchResult:
+                    source: DispatchSource, action: DispatchAction, *,
+                    room_key: int | None = None) -> RoomTarget | DispatchResult:
         """``resolve`` for a caller on a thread of its own (a Slack listener checking before it submits)."""
-        found = self._look_up(room_text, requester, channel_id)  # a read: no write lock unless it is refused
+        # A read: no write lock unless it is refused.
+        found = self._look_up(room_text, requester, channel_id, room_key=room_key)
         if not isinstance(found, DispatchResult):
             return found
         with self.trail.writing() as session:
-            found = self._lookup(session, room_text, requester, channel_id)
+            found = self._lookup(session, room_text, requester, channel_id, room_key=room_key)
             if isinstance(found, DispatchResult):
                 room = session.get(Room, found.room_key) if found.room_key else None
                 # Typed text may hold a passcode or a pwd= token: the audit trail keeps it as it is quoted back.
@@ -191,9 +195,12 @@ class DispatchService:
             return found
 
     @staticmethod
-    def _lookup(session: Session, room_text: str, requester: Requester,
-                channel_id: str | None) -> RoomTarget | DispatchResult:
-        room = room_store.find_room_or_unique_prefix(session, room_text)
+    def _lookup(session: Session, room_text: str, requester: Requester, channel_id: str | None, *,
+                room_key: int | None = None) -> RoomTarget | DispatchResult:
+        if room_key is not None:
+            room = session.get(Room, room_key)
+        else:
+            room = room_store.find_room_or_unique_prefix(session, room_text)
         if room is None:
             suggestions = tuple(room_store.suggest_rooms(session, room_text))
             return DispatchResult(ResultKind.UNKNOWN_ROOM, room_text.strip() or "?",
@@ -331,18 +338,16 @@ class DispatchService:
         the join marker."""
         meeting_id = base.meeting_id or ""
         with self.trail.writing() as session:
-            if passcode:
-                audit.lock_room_for_attempts(session, target.key)
-            room = session.get(Room, target.key)
+            room = audit.room_for_passcode_attempt(session, target.key) if passcode else session.get(Room, target.key)
             dispatch = audit.start_dispatch(
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
                 action=DispatchAction.JOIN, room=room, meeting_id=meeting_id, protocol=self.protocol,
-                passcode_used=bool(passcode), force_accept=request.force_accept)
-            self.trail.remember(dispatch, passcode)
+                passcode_used=bool(passcode), force_accept=request.force_accept, passcode=self.trail.sealed(passcode))
             attempt_id = None
             if passcode:
                 attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
-                                                            limit=self.policy.passcode_attempt_limit)
+                                                            limit=self.policy.passcode_attempt_limit,
+                                                            room_locked=True)
                 if attempt is None:
                     limit = self.policy.passcode_attempt_limit
                     pending = audit.count_pending_passcode_attempts(session, target.key)
@@ -503,9 +508,10 @@ class DispatchService:
 
     # ------------------------------------------------------------------------------------ passcodes
 
-    def _look_up(self, room_text: str, requester: Requester, channel_id: str | None) -> RoomTarget | DispatchResult:
+    def _look_up(self, room_text: str, requester: Requester, channel_id: str | None, *,
+                 room_key: int | None = None) -> RoomTarget | DispatchResult:
         with session_scope(self.sessions) as session:
-            return self._lookup(session, room_text, requester, channel_id)
+            return self._lookup(session, room_text, requester, channel_id, room_key=room_key)
 
     async def account_meeting(self, meeting_id: str | None) -> Meeting | None:
         return await account_meeting(self.zoom, meeting_id)

@@ -15,7 +15,7 @@ from bot.dispatch.third_party import open_target
 from bot.dispatch.zoom_answers import zoom_error_detail
 from bot.meetings import MeetingReference
 from bot.store import audit
-from bot.store.crypto import SecretBox
+from bot.store.crypto import Sealed, SecretBox
 from bot.store.db import session_scope
 from bot.store.models import Dispatch, Room
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource
@@ -48,9 +48,13 @@ class AuditTrail:
         concurrent dispatches (Slack's thread pool, the booking worker) would otherwise hit."""
         return session_scope(self.sessions, write_lock=True)
 
+    def sealed(self, passcode: str | None) -> Sealed | None:
+        """The passcode as stored for Retry and Join anyway (None without one or without a key)."""
+        return self.secret_box.seal(passcode) if passcode and self.secret_box is not None else None
+
     def remember(self, dispatch: Dispatch, passcode: str | None) -> None:
-        if passcode and self.secret_box is not None:
-            dispatch.passcode = self.secret_box.seal(passcode)
+        if (sealed := self.sealed(passcode)) is not None:
+            dispatch.passcode = sealed
 
     def remembered_passcode(self, dispatch_id: int) -> str | None:
         """The passcode an earlier dispatch sent or would have sent (None when there was none or no key)."""
@@ -86,29 +90,27 @@ class AuditTrail:
                settled_attempt: int | None = None) -> None:
         """One Zoom answer (or failure) for the dispatch, and optionally its new outcome.  With ``ack``: the
         request's path, after a row for each path Zoom did not find the room by (the other id was tried)."""
-        with self.writing() as session:
-            dispatch = session.get(Dispatch, dispatch_id)
-            if dispatch is None:  # the row went away mid-flight (deleted by hand): nothing to attach answers to
-                log.warning("dispatch %s is gone; not recording its %s step", dispatch_id, step)
-                if settled_attempt is not None:
-                    audit.mark_passcode_attempt(session, settled_attempt, succeeded=True)
-                return
-            detail = zoom_error_detail(error) if error else None
-            method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
-            if ack is not None:
-                for refused in ack.not_found_paths:
-                    audit.record_zoom_response(session, dispatch, step=step, http_method=ack.http_method,
-                                               http_path=refused, http_status=404, zoom_code=1012,
+        detail = zoom_error_detail(error) if error else None
+        method, _, path = (error.request or "").partition(" ") if error else ("", "", "")
+        answers: list[audit.ZoomAnswer] = []
+        if ack is not None:
+            answers = [audit.zoom_response_row(step=step, http_method=ack.http_method, http_path=refused,
+                                               http_status=404, zoom_code=1012,
                                                zoom_message="Room not found by this id; tried the room's other id")
-                method, path = ack.http_method or "", ack.path or ""
-            audit.record_zoom_response(
-                session, dispatch, step=step, http_method=method or None, http_path=path or None,
-                http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,
-                zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
-                room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None)
-            if outcome is not None:
-                audit.set_dispatch_outcome(session, dispatch, outcome,
-                                           self.describe(reason) if reason is not None else None)
+                       for refused in ack.not_found_paths]
+            method, path = ack.http_method or "", ack.path or ""
+        answers.append(audit.zoom_response_row(
+            step=step, http_method=method or None, http_path=path or None,
+            http_status=detail.status if detail else http_status, zoom_code=detail.code if detail else None,
+            zoom_field=detail.field if detail else None, zoom_message=detail.message if detail else None,
+            room_status=room_status, elapsed_ms=int(elapsed * 1000) if elapsed is not None else None))
+        # Core statements by id, no ORM load: this runs once or twice per Zoom call on the busiest path.
+        with self.writing() as session:
+            described = self.describe(reason) if reason is not None and outcome is not None else None
+            if audit.update_dispatch_outcome(session, dispatch_id, outcome, described):
+                audit.append_zoom_responses(session, dispatch_id, answers)
+            else:  # the row went away mid-flight (deleted by hand): nothing to attach answers to
+                log.warning("dispatch %s is gone; not recording its %s step", dispatch_id, step)
             if settled_attempt is not None:  # the passcode attempt worked: in the same transaction
                 audit.mark_passcode_attempt(session, settled_attempt, succeeded=True)
 

@@ -173,7 +173,7 @@ class OccurrenceRunner:
             await to_thread(progress.finish, result)
             return result
         target = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
-                                               DispatchAction.JOIN)
+                                               DispatchAction.JOIN, room_key=job.room_id)
         if isinstance(target, DispatchResult):
             await to_thread(progress.finish, target)
             return target
@@ -232,7 +232,7 @@ class OccurrenceRunner:
         if not sent:
             return None
         target_room = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id,
-                                                    DispatchSource.BOOKING, DispatchAction.JOIN)
+                                                    DispatchSource.BOOKING, DispatchAction.JOIN, room_key=job.room_id)
         if isinstance(target_room, DispatchResult):
             return None
         watch = await self.dispatcher.watch_join(target_room)

@@ -10,10 +10,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.store.crypto import Sealed
 from bot.store.models import Dispatch, IdempotencyKey, PasscodeAttempt, Room, ZoomResponse
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource, utcnow
 
 # --- dispatches ---------------------------------------------------------------------------------------
+
+# One Zoom answer's column values (see zoom_response_row).
+ZoomAnswer = dict[str, str | int | None]
 
 
 def start_dispatch(
@@ -30,9 +34,11 @@ def start_dispatch(
     passcode_used: bool = False,
     force_accept: bool = False,
     slack_message_ts: str | None = None,
+    passcode: Sealed | None = None,
 ) -> Dispatch:
     """Record a dispatch before Zoom is called (outcome ``pending``).  ``room`` may be None for a request
-    refused because the room is unknown; ``room_name`` is then what the user typed."""
+    refused because the room is unknown; ``room_name`` is then what the user typed.  ``passcode``: the
+    passcode to be sent, sealed, so that Retry and Join anyway can send it again."""
     if room is None and not room_name:
         raise ValueError("a dispatch needs a room or the room name the user typed")
     dispatch = Dispatch(
@@ -48,6 +54,7 @@ def start_dispatch(
         passcode_used=passcode_used,
         force_accept=force_accept,
         slack_message_ts=slack_message_ts,
+        passcode=passcode,
         outcome=DispatchOutcome.PENDING,
     )
     session.add(dispatch)
@@ -55,9 +62,7 @@ def start_dispatch(
     return dispatch
 
 
-def record_zoom_response(
-    session: Session,
-    dispatch: Dispatch,
+def zoom_response_row(
     *,
     step: str,
     http_method: str | None = None,
@@ -68,24 +73,40 @@ def record_zoom_response(
     zoom_message: str | None = None,
     room_status: str | None = None,
     elapsed_ms: int | None = None,
-) -> ZoomResponse:
-    """Append one Zoom answer to the dispatch.  Query strings are dropped from ``http_path``: they can hold
+) -> ZoomAnswer:
+    """The column values of one Zoom answer.  Query strings are dropped from ``http_path``: they can hold
     passcodes or tokens, which never belong in the audit."""
-    response = ZoomResponse(
-        dispatch_id=dispatch.id,
-        step=step,
-        http_method=http_method,
-        http_path=http_path.split("?", 1)[0] if http_path else None,
-        http_status=http_status,
-        zoom_code=zoom_code,
-        zoom_field=zoom_field,
-        zoom_message=zoom_message,
-        room_status=room_status,
-        elapsed_ms=elapsed_ms,
-    )
-    session.add(response)
-    session.flush()
-    return response
+    return {"step": step, "http_method": http_method,
+            "http_path": http_path.split("?", 1)[0] if http_path else None,
+            "http_status": http_status, "zoom_code": zoom_code, "zoom_field": zoom_field,
+            "zoom_message": zoom_message, "room_status": room_status, "elapsed_ms": elapsed_ms}
+
+
+def append_zoom_responses(session: Session, dispatch_id: int, rows: list[ZoomAnswer],
+                          *, now: datetime | None = None) -> None:
+    """Append Zoom answers (from :func:`zoom_response_row`) in one statement, without loading the dispatch:
+    the dispatch engine records one or two per Zoom call, on its busiest path."""
+    if rows:
+        stamp = now or utcnow()
+        session.execute(insert(ZoomResponse),
+                        [{"dispatch_id": dispatch_id, "created_at": stamp, **row} for row in rows])
+
+
+def update_dispatch_outcome(session: Session, dispatch_id: int, outcome: DispatchOutcome | None = None,
+                            reason: str | None = None, *, now: datetime | None = None) -> bool:
+    """:func:`set_dispatch_outcome` by id, in one UPDATE (without ``outcome`` it only stamps ``updated_at``).
+    False when the row is gone."""
+    now = now or utcnow()
+    values: dict[str, Any] = {"updated_at": now}
+    if outcome is not None:
+        values["outcome"] = outcome
+        if outcome not in (DispatchOutcome.PENDING, DispatchOutcome.ACCEPTED):
+            values["finished_at"] = now
+    if reason is not None:
+        values["reason"] = reason
+    result = session.execute(update(Dispatch).where(Dispatch.id == dispatch_id).values(**values)
+                             .execution_options(synchronize_session=False))
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 def set_dispatch_outcome(
@@ -206,14 +227,16 @@ def count_pending_passcode_attempts(
     return session.scalar(select(func.count()).select_from(pending.subquery())) or 0
 
 
-def lock_room_for_attempts(session: Session, room_id: int) -> None:
-    """Take the room row's lock first in a transaction that will count and record a passcode attempt.
+def room_for_passcode_attempt(session: Session, room_id: int) -> Room | None:
+    """The room, loaded with its row lock first in a transaction that will count and record a passcode
+    attempt (then pass ``room_locked=True`` to :func:`try_record_passcode_attempt`).
 
     Inserting the dispatch row takes a key-share lock on the room (its foreign key); counting attempts then
     wants the row lock.  Two concurrent joins to one room would each hold the first and wait for the second —
     a deadlock on PostgreSQL — unless the row lock comes first.  (SQLite serialises the whole transaction.)"""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Room.id).where(Room.id == room_id).with_for_update())
+        return session.scalars(select(Room).where(Room.id == room_id).with_for_update()).first()
+    return session.get(Room, room_id)
 
 
 def try_record_passcode_attempt(
@@ -224,17 +247,19 @@ def try_record_passcode_attempt(
     limit: int = PASSCODE_ATTEMPT_LIMIT,
     window: timedelta = PASSCODE_WINDOW,
     now: datetime | None = None,
+    room_locked: bool = False,
 ) -> PasscodeAttempt | None:
     """Record a passcode join about to be sent, or return None when the room already had ``limit``
     unsuccessful ones in ``window``.
 
-    On PostgreSQL the room row is locked first so that concurrent dispatches to one room count in turn.
+    On PostgreSQL the room row is locked first (unless ``room_locked``: the caller did, with
+    :func:`room_for_passcode_attempt`) so that concurrent dispatches to one room count in turn.
     On SQLite the count-then-insert is safe because a transaction that read before another writer
     committed cannot write (it fails with "database is locked"); use ``session_scope(write_lock=True)``
     to wait instead of failing.
     """
     now = now or utcnow()
-    if session.get_bind().dialect.name == "postgresql":
+    if not room_locked and session.get_bind().dialect.name == "postgresql":
         session.execute(select(Room.id).where(Room.id == room_id).with_for_update())
     if count_passcode_attempts(session, room_id, window=window, now=now) >= limit:
         return None

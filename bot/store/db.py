@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
@@ -27,6 +29,12 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # Connection execution option read by the SQLite "begin" hook: start the transaction with BEGIN IMMEDIATE.
 SQLITE_WRITE_LOCK_OPTION = "roombot_sqlite_begin_immediate"
+
+# One in-process writer lock per SQLite file engine.  SQLite's busy handler makes a waiting writer sleep
+# (up to 100 ms a turn), so twelve threads queueing on BEGIN IMMEDIATE leave the lock idle most of the time;
+# a Python lock hands it to the next writer of this process at once.  Other processes still meet SQLite's
+# own lock and busy timeout.
+_sqlite_writer_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -127,6 +135,7 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
             **pooling,
         )
         _configure_sqlite(engine, in_memory)
+        _sqlite_writer_locks[engine] = threading.RLock()
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
@@ -167,16 +176,25 @@ def session_scope(factory: sessionmaker[Session], *, write_lock: bool = False) -
     and row locks do that job there.
     """
     session = factory()
-    try:
-        if write_lock and session.get_bind().dialect.name == "sqlite":
-            session.connection(execution_options={SQLITE_WRITE_LOCK_OPTION: True})
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    with ExitStack() as held:
+        try:
+            if write_lock and session.get_bind().dialect.name == "sqlite":
+                _take_writer_lock(session.get_bind(), held)
+                session.connection(execution_options={SQLITE_WRITE_LOCK_OPTION: True})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _take_writer_lock(bind: Any, held: ExitStack) -> None:
+    lock = _sqlite_writer_locks.get(bind)
+    # Past the busy timeout, go on without it: SQLite's own lock then decides (and names the wait).
+    if lock is not None and lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+        held.callback(lock.release)
 
 
 def is_sqlite(session_or_engine: Session | Engine) -> bool:

@@ -55,13 +55,14 @@ def _lock_candidates(session: Session, condition, limit: int) -> list[int]:
 
 
 def _compare_and_set(session: Session, occurrence_id: int, guard, **values) -> bool:
-    # synchronize_session="fetch": an Occurrence already loaded in this session sees the new values.
+    # synchronize_session="evaluate": an Occurrence already loaded in this session sees the new values,
+    # without the extra bookkeeping (or SELECT) of "fetch" on the worker's busiest statements.
     # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed with the base Result.
     result = cast(CursorResult[Any], session.execute(
         update(Occurrence)
         .where(Occurrence.id == occurrence_id, guard)
         .values(updated_at=utcnow(), **values)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     ))
     return result.rowcount == 1
 
@@ -192,7 +193,7 @@ def finish(
             update(Booking)
             .where(Booking.id == booking_id, Booking.rrule.is_(None), Booking.status == BookingStatus.ACTIVE)
             .values(status=BookingStatus.FINISHED, updated_at=now)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session="evaluate")
         )
     return won
 

@@ -22,13 +22,15 @@ def test_dispatch_audit_records_each_zoom_response_and_outcome(migrated_db: Migr
             session, requested_by="U1", channel_id="C1", source=DispatchSource.BUTTON, action=DispatchAction.JOIN,
             room=room, meeting_id="85746352910", protocol="jsonrpc", passcode_used=True,
         )
-        audit.record_zoom_response(
-            session, dispatch, step="join", http_method="POST", http_path="/v2/rooms/zr-1/meetings?x=secret",
-            http_status=400, zoom_code=32602, zoom_field="params.password", zoom_message="Validation Failed",
-        )
-        audit.record_zoom_response(session, dispatch, step="status", http_status=None, zoom_message="timed out")
-        audit.set_dispatch_outcome(session, dispatch, DispatchOutcome.ACCEPTED)
-        assert dispatch.finished_at is None
+        audit.append_zoom_responses(session, dispatch.id, [
+            audit.zoom_response_row(step="join", http_method="POST", http_path="/v2/rooms/zr-1/meetings?x=secret",
+                                    http_status=400, zoom_code=32602, zoom_field="params.password",
+                                    zoom_message="Validation Failed"),
+            audit.zoom_response_row(step="status", http_status=None, zoom_message="timed out")])
+        assert audit.update_dispatch_outcome(session, dispatch.id, DispatchOutcome.ACCEPTED)
+        session.refresh(dispatch)
+        assert dispatch.outcome is DispatchOutcome.ACCEPTED and dispatch.finished_at is None
+        assert not audit.update_dispatch_outcome(session, dispatch.id + 1000, DispatchOutcome.JOINED)  # gone
         audit.finish_dispatch(session, dispatch, DispatchOutcome.FAILED, "Zoom rejected the passcode", now=NOW)
         with pytest.raises(ValueError):
             audit.finish_dispatch(session, dispatch, DispatchOutcome.PENDING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 from sqlalchemy import event, text
@@ -95,3 +96,46 @@ def test_session_factory_keeps_objects_readable_after_commit(migrated_db: Migrat
         room = Room(name="Lobby", name_key="lobby", zoom_room_id="zl")
         session.add(room)
     assert room.name == "Lobby" and room.id is not None
+
+
+def test_sqlite_writers_of_one_process_queue_instead_of_failing_on_the_busy_timeout(tmp_path) -> None:
+    """Two write transactions of this process at once: the second waits for the first, even past SQLite's
+    own busy timeout (cut to 50 ms here), instead of failing "database is locked"."""
+    engine = create_engine_for_url(f"sqlite:///{tmp_path}/queue.sqlite3")
+    # Runs after roombot's own connect hook: SQLite alone would give up on the lock after 50 ms.
+    event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=50"))
+    sessions = session_factory(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
+    first_holds_lock, second_started = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def first() -> None:
+        with session_scope(sessions, write_lock=True) as session:
+            session.execute(text("UPDATE counter SET n = n + 1"))
+            first_holds_lock.set()
+            second_started.wait(5)
+            # Hold the write lock for several busy timeouts while the second writer is queued.
+            threading.Event().wait(0.4)
+
+    def second() -> None:
+        first_holds_lock.wait(5)
+        second_started.set()
+        try:
+            with session_scope(sessions, write_lock=True) as session:
+                session.execute(text("UPDATE counter SET n = n + 10"))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    try:
+        assert failures == []
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 11
+    finally:
+        engine.dispose()
