@@ -10,8 +10,10 @@ or once ``ahead`` dispatches before it have finished) or refuses it because in-f
 its bound; the caller then tells the requester the truth.  Accepted work is never dropped: ``stop`` lets it
 finish within a bound and says how much could not.
 
-Blocking calls a dispatch still makes (the database through SQLAlchemy, Slack's sync ``WebClient``) run on a
-small executor of their own (``blocking``), sized to the database pool, so the loop never waits on them.
+Blocking calls a dispatch still makes run on two executors of the engine's own, so the loop never waits on
+them: store work (SQLAlchemy) on a few threads (``to_thread``) — its round trips are short, and more threads
+would only fight over the GIL — and Slack's sync ``WebClient`` on more (``to_messaging_thread``), because a
+Slack call can wait on the network for seconds and must not hold a thread the store work needs.
 The loop thread starts on first use, and again in a forked child (gunicorn forks after the services are built).
 """
 
@@ -24,6 +26,7 @@ import logging
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
@@ -40,7 +43,11 @@ Job = Callable[[], Awaitable[object]]
 
 DEFAULT_MAX_IN_FLIGHT = 200
 DEFAULT_MAX_QUEUED = 1000
-DEFAULT_BLOCKING_THREADS = 12
+# Store work: its round trips take a millisecond or less, so four threads keep up with any Zoom rate limit;
+# twelve burned half as much CPU again in GIL hand-offs on PostgreSQL (bench/bench_bookings.py).
+DEFAULT_BLOCKING_THREADS = 4
+# Slack calls: they mostly wait on the network (up to seconds when Slack is slow or rate-limits).
+DEFAULT_MESSAGING_THREADS = 16
 # After ``drain``'s timeout, ``cut_short`` asks the running jobs to end; they get this long to say so.
 CUT_SHORT_SETTLE_SECONDS = 10.0
 CANCEL_WAIT_SECONDS = 5.0
@@ -140,12 +147,15 @@ class OldestJobFirstExecutor(ThreadPoolExecutor):
 
 class DispatchEngine:
     def __init__(self, *, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, max_queued: int = DEFAULT_MAX_QUEUED,
-                 blocking_threads: int = DEFAULT_BLOCKING_THREADS, name: str = "dispatch") -> None:
-        if max_in_flight < 1 or max_queued < 0 or blocking_threads < 1:
-            raise ValueError("the dispatch engine needs max_in_flight >= 1, max_queued >= 0, blocking_threads >= 1")
+                 blocking_threads: int = DEFAULT_BLOCKING_THREADS,
+                 messaging_threads: int = DEFAULT_MESSAGING_THREADS, name: str = "dispatch") -> None:
+        if max_in_flight < 1 or max_queued < 0 or blocking_threads < 1 or messaging_threads < 1:
+            raise ValueError("the dispatch engine needs max_in_flight >= 1, max_queued >= 0 and at least one "
+                             "store and one messaging thread")
         self.max_in_flight = max_in_flight
         self.max_queued = max_queued
         self.blocking_threads = blocking_threads
+        self.messaging_threads = messaging_threads
         self.name = name
         self._lock = threading.Lock()
         self._running = 0
@@ -154,6 +164,7 @@ class DispatchEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._executor: OldestJobFirstExecutor | None = None
+        self._messaging: OldestJobFirstExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[object]] = set()
         self._closing = False
@@ -175,6 +186,8 @@ class DispatchEngine:
             loop = asyncio.new_event_loop()
             self._executor = OldestJobFirstExecutor(self.blocking_threads, f"{self.name}-io")
             loop.set_default_executor(self._executor)
+            self._messaging = OldestJobFirstExecutor(self.messaging_threads, f"{self.name}-slack")
+            _MESSAGING_EXECUTORS[loop] = self._messaging
             self._slots = None
             self._tasks = set()
             self._running = self._waiting = 0
@@ -251,8 +264,9 @@ class DispatchEngine:
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in (self._executor, self._messaging):
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             self._loop = None  # the pid stays: this process's engine is stopped for good
         if unfinished:
@@ -352,12 +366,27 @@ class DispatchEngine:
         return future.result(timeout)
 
     async def blocking(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a blocking call (database, Slack's sync client) on the engine's I/O threads."""
+        """Run a blocking store call on the engine's I/O threads."""
         return await to_thread(function, *args, **kwargs)  # they are its loop's default executor
 
 
+# Each engine loop's messaging executor (see to_messaging_thread).
+_MESSAGING_EXECUTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, OldestJobFirstExecutor] = (
+    weakref.WeakKeyDictionary())
+
+
 async def to_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a blocking call on the running loop's default executor: on the engine's loop, its I/O threads."""
+    """Run a blocking store call on the running loop's default executor: on the engine's loop, its I/O threads."""
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()  # as asyncio.to_thread: the call's log lines carry the job's ids
     return await loop.run_in_executor(None, lambda: context.run(function, *args, **kwargs))
+
+
+async def to_messaging_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking call that waits on Slack (a post, an edit, a reply) on the engine's messaging threads
+    (off the engine — a test's own loop — on the loop's default executor).  A store write it makes (the
+    message's ts) is fine: the threads are for whatever waits on the network."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_MESSAGING_EXECUTORS.get(loop),
+                                      lambda: context.run(function, *args, **kwargs))

@@ -15,7 +15,8 @@ Order of work (each step its own short transaction, none held while Zoom is call
    dispatch advances, then the result; the message's reference is stored, so a worker taking over edits it.
 
 Everything here runs on the dispatch engine's loop, through the same ``DispatchService`` (and so the same
-room-status board) as Slack's commands; store and notifier calls run on the engine's I/O threads.
+room-status board) as Slack's commands; store calls run on the engine's I/O threads, notifier calls on its
+messaging threads.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot import logcontext, metrics
-from bot.dispatch.engine import DispatchEngine, to_thread
+from bot.dispatch.engine import DispatchEngine, to_messaging_thread, to_thread
 from bot.dispatch.meetings import MeetingService, security_notes
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, ResultKind, Stage, format_meeting_number
 from bot.dispatch.reasons import Reason, Why, reason
@@ -115,9 +116,9 @@ class OccurrenceRunner:
             return await to_thread(self._reload, view.occurrence_id)
         ready = replace(view, meeting_id=str(meeting.id), join_url=meeting.join_url)
         notes = security_notes(meeting, view.room_name)
-        await to_thread(notifier.meeting_ready, ready, notes)
+        await to_messaging_thread(notifier.meeting_ready, ready, notes)
         if passcode:
-            await to_thread(notifier.meeting_passcode, ready, passcode)
+            await to_messaging_thread(notifier.meeting_passcode, ready, passcode)
         return ready
 
     def _attach_meeting(self, occurrence_id: int, meeting_id: str, sealed: Sealed | None, join_url: str | None) -> bool:
@@ -148,7 +149,7 @@ class OccurrenceRunner:
         previous = await self._earlier_join(job, requester) if job.claim_count > 1 else None
         if previous is not None:  # the earlier worker's message says "restarted": it gets the result
             result = previous
-            await to_thread(_ProgressPost(notifier, view, self, ts=job.progress_message_ts).finish, result)
+            await to_messaging_thread(_ProgressPost(notifier, view, self, ts=job.progress_message_ts).finish, result)
         else:
             result = await self._dispatch(job, view, requester, notifier)
         await to_thread(self._finish, view, result)
@@ -170,12 +171,12 @@ class OccurrenceRunner:
         except (ZoomError, UnsatisfiableRequirement) as error:
             result = DispatchResult(ResultKind.ZOOM_ERROR, view.room_name,
                                     reason(Why.MEETING_NOT_CREATED, detail=str(error)), room_key=job.room_id)
-            await to_thread(progress.finish, result)
+            await to_messaging_thread(progress.finish, result)
             return result
         target = await self.dispatcher.resolve(job.zoom_room_id, requester, view.channel_id, DispatchSource.BOOKING,
                                                DispatchAction.JOIN, room_key=job.room_id)
         if isinstance(target, DispatchResult):
-            await to_thread(progress.finish, target)
+            await to_messaging_thread(progress.finish, target)
             return target
         marker = JoinMarker(join_marker(view.occurrence_id), JOIN_MARKER_TTL)
         if job.third_party is not None:  # Teams, Meet, SIP: the same flow as `/room join` with such a link
@@ -183,7 +184,7 @@ class OccurrenceRunner:
             result = await self.dispatcher.third_party.join(
                 JoinRequest(job.zoom_room_id, ref, requester, view.channel_id, DispatchSource.BOOKING, passcode=stated),
                 progress.on_stage, target=target, join_marker=marker)
-            await to_thread(progress.finish, result)
+            await to_messaging_thread(progress.finish, result)
             return result
         passcode = self.secret_box.open_optional(job.passcode) if job.passcode is not None else None
         meeting = None
@@ -196,7 +197,7 @@ class OccurrenceRunner:
                                                 join_marker=marker)
         if view.join_url and not result.join_url:
             result = replace(result, join_url=view.join_url)
-        await to_thread(progress.finish, result)
+        await to_messaging_thread(progress.finish, result)
         return result
 
     def remember_progress_message(self, occurrence_id: int, ts: str) -> None:
@@ -264,7 +265,7 @@ class _ProgressPost:
         self.ts = ts  # an earlier worker's message for this occurrence, or None
 
     async def on_stage(self, stage: Stage, doing: Reason) -> None:
-        await to_thread(self._on_stage, stage, doing)
+        await to_messaging_thread(self._on_stage, stage, doing)
 
     def _on_stage(self, stage: Stage, doing: Reason) -> None:
         # Leases of running dispatches are renewed by the worker's lease timer, however long the watch takes.

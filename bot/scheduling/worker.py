@@ -27,7 +27,7 @@ from datetime import datetime
 
 from bot import logcontext, metrics
 from bot.config import WorkerConfig
-from bot.dispatch.engine import to_thread
+from bot.dispatch.engine import to_messaging_thread
 from bot.dispatch.outcomes import Requester
 from bot.scheduling.occurrence import OccurrenceView, view_of
 from bot.scheduling.ports import BookingBackends, BookingNotifier, MessageRef, ReminderOutcome, RequesterDirectory
@@ -262,11 +262,12 @@ class BookingWorker:
         metrics.booking_lag((self.clock() - job.view.starts_at).total_seconds(), taken_over=job.claim_count > 1)
         try:
             with logcontext.bound(occurrence_id=job.view.occurrence_id):
-                requester = await to_thread(self.booker, job.view)
+                requester = await to_messaging_thread(self.booker, job.view)
                 result = await self.runner.run(job, self.notifier, requester=requester)
                 if job.reminder_message_ts:
                     outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
-                    await to_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts, outcome)
+                    await to_messaging_thread(self.notifier.reminder_settled, job.view, job.reminder_message_ts,
+                                              outcome)
         except Exception:
             metrics.occurrence_finished("crashed")
             log.exception("occurrence %s: dispatch crashed; its lease will expire", job.view.occurrence_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import DEFAULT_DATABASE_URL
@@ -113,8 +114,9 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-# The dispatch engine's 12 I/O threads + the 12 Slack listener lane threads + the worker + /healthz.
-DEFAULT_POOL_SIZE = 26
+# The dispatch engine's 4 store and 16 Slack threads (those only store a message's ts) + the 12 Slack listener
+# lane threads + the worker + /healthz.  Connections are opened as they are first needed.
+DEFAULT_POOL_SIZE = 34
 
 
 def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
@@ -143,16 +145,42 @@ def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
             parsed,
             echo=echo,
             hide_parameters=True,
-            pool_pre_ping=True,  # survive server restarts and idle-connection reaping
             pool_size=pool_size,
             max_overflow=2,
             pool_recycle=1800,
             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, "application_name": "roombot"},
         )
+        _ping_idle_connections(engine)
     else:
         engine = create_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
     _install_unavailable_translation(engine)
     return engine
+
+
+# A pooled PostgreSQL connection idle this long is pinged before use (server restarts, idle reaping).
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "roombot_idle_since"
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for connections that sat idle: a ping is a round trip, and the dispatch
+    engine checks connections out several times per dispatch, milliseconds apart.  A connection that broke
+    while in use is invalidated by SQLAlchemy's disconnect handling; one that broke while idle is caught here
+    and replaced (raising ``DisconnectionError`` makes the pool connect afresh)."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: connect afresh
+            raise DisconnectionError(type(error).__name__) from error
 
 
 def check_connection(engine: Engine) -> None:

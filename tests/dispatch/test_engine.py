@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bot.dispatch.engine import DispatchEngine
+from bot.dispatch.engine import DispatchEngine, to_messaging_thread, to_thread
 
 
 @pytest.fixture
@@ -101,3 +101,23 @@ def test_blocking_calls_run_on_the_engines_io_threads(engine: DispatchEngine) ->
         return await engine.blocking(lambda: threading.current_thread().name)
 
     assert engine.run(where()).startswith("dispatch-io")
+
+
+def test_slack_calls_that_hang_hold_no_thread_the_store_work_needs() -> None:
+    """More Slack calls stuck on the network than there are store threads: store work still runs."""
+    engine = DispatchEngine(max_in_flight=10, max_queued=0, blocking_threads=2, messaging_threads=4)
+    slack_answers = threading.Event()
+    stored = threading.Event()
+    try:
+        async def post_to_slack() -> None:
+            await to_messaging_thread(slack_answers.wait, 30)
+
+        async def write_the_store() -> None:
+            await to_thread(stored.set)
+
+        assert all(engine.submit(post_to_slack) for _ in range(4))
+        assert engine.submit(write_the_store)
+        assert stored.wait(10)  # with one pool for both, the two threads would be stuck in Slack calls
+    finally:
+        slack_answers.set()
+        engine.stop(timeout=5)

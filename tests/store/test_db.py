@@ -139,3 +139,33 @@ def test_sqlite_writers_of_one_process_queue_instead_of_failing_on_the_busy_time
             assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 11
     finally:
         engine.dispose()
+
+
+def test_postgres_connection_killed_while_idle_is_replaced_and_busy_ones_are_not_pinged(
+        migrated_db: MigratedDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled connection whose server backend went away while it sat idle (a restart, idle reaping) is
+    pinged and replaced before use; one back in the pool a moment ago is used without a ping."""
+    if migrated_db.backend != "postgres":
+        pytest.skip("PostgreSQL's pool and backends")
+    import bot.store.db as db
+
+    engine = create_engine_for_url(migrated_db.url)
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or real_ping(connection))
+    sessions = session_factory(engine)
+
+    def backend_pid() -> int:
+        with session_scope(sessions) as session:
+            return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    try:
+        first = backend_pid()
+        assert backend_pid() == first and pings == []  # reused at once: no ping
+        with migrated_db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # now every pooled connection counts as idle
+        replaced = backend_pid()
+        assert replaced != first and len(pings) >= 1
+    finally:
+        engine.dispose()

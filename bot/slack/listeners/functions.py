@@ -36,7 +36,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.dispatch.engine import to_thread
+from bot.dispatch.engine import to_messaging_thread
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, ResultKind
 from bot.meetings import parse_meeting_reference
 from bot.slack.errors import failure_message
@@ -176,9 +176,9 @@ def _start(context: BoltContext, inputs: Mapping[str, Any], run: StepRun) -> Non
         try:
             result = await feature.dispatcher.join(request)
         except Exception as error:  # noqa: BLE001 - the step must end, in words
-            await to_thread(run.fail, failure_words(error, next_step=CHECK_THE_ROOM))
+            await to_messaging_thread(run.fail, failure_words(error, next_step=CHECK_THE_ROOM))
             return
-        await to_thread(run.finish, result)
+        await to_messaging_thread(run.finish, result)
 
     if not feature.engine.submit(dispatch, label="workflow step"):
         run.fail(STEP_BUSY)

@@ -23,7 +23,7 @@ import bot.slack.rooms.flow as flow
 import bot.slack.rooms.modals as modals
 import bot.slack.rooms.render as render
 import bot.slack.rooms.room_list as room_list
-from bot.dispatch.engine import to_thread
+from bot.dispatch.engine import to_messaging_thread
 from bot.dispatch.outcomes import Requester
 from bot.meetings import MeetingReference
 from bot.slack.errors import ReplyTo, UserFacingError
@@ -114,7 +114,7 @@ def list_page(body: dict, action: dict, respond: Respond, context: BoltContext) 
 
     async def answer() -> None:
         message = await room_commands.list_message(feature, page.query, page.page)
-        await to_thread(respond, response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await to_messaging_thread(respond, response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
     reply = ReplyTo.request(body, context).send
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
 import bot.slack.rooms.room_list as room_list
-from bot.dispatch.engine import to_thread
+from bot.dispatch.engine import to_messaging_thread
 from bot.dispatch.outcomes import DispatchResult, Requester, ResultKind
 from bot.dispatch.reasons import Reason, Why, reason
 from bot.dispatch.service import RoomTarget
@@ -165,7 +165,7 @@ def list_rooms(request: SubcommandRequest) -> None:
 
     async def answer() -> None:
         message = await list_message(feature, query)
-        await to_thread(flow.ephemeral, request.respond, message)
+        await to_messaging_thread(flow.ephemeral, request.respond, message)
 
     _submit_lookup(feature, request, answer)
 
@@ -231,7 +231,7 @@ def status(request: SubcommandRequest) -> None:
     async def answer() -> None:
         result = await feature.dispatcher.status(request.args, requester, request.channel_id)
         if not _refused_privately(request, result):
-            await to_thread(flow.ephemeral, request.respond,
+            await to_messaging_thread(flow.ephemeral, request.respond,
                             render.result_message(result, requester_id=request.user_id, op="status"))
 
     _submit_lookup(feature, request, answer)

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import bot.slack.rooms.render as render
-from bot.dispatch.engine import Admission, to_thread
+from bot.dispatch.engine import Admission, to_messaging_thread
 from bot.dispatch.outcomes import DispatchResult, JoinRequest, Requester, Stage, format_meeting_number
 from bot.dispatch.reasons import Reason
 from bot.dispatch.service import RoomTarget
@@ -77,9 +77,9 @@ def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Reques
     async def join() -> None:
         result = await _guarded(progress, feature.dispatcher.join(request, _stages(progress), target=target_of(room)))
         if result is not None:
-            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="join", bare=without_passcode))
-            await to_thread(_share_passcode, progress, result, repaired=False)
+            await to_messaging_thread(_share_passcode, progress, result, repaired=False)
 
     return submit(feature, progress, join)
 
@@ -91,9 +91,9 @@ def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Request
             room_text(room), topic, requester, progress.channel, _stages(progress), source=source,
             force_accept=force_accept, target=target_of(room)))
         if result is not None:
-            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="new", topic=topic))
-            await to_thread(_share_passcode, progress, result, repaired=False)
+            await to_messaging_thread(_share_passcode, progress, result, repaired=False)
 
     return submit(feature, progress, new)
 
@@ -104,9 +104,9 @@ def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requ
         result = await _guarded(progress, feature.meetings.repair(
             room_text(room), meeting_id, requester, progress.channel, _stages(progress), source=source))
         if result is not None:
-            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="join"))
-            await to_thread(_share_passcode, progress, result, repaired=True)
+            await to_messaging_thread(_share_passcode, progress, result, repaired=True)
 
     return submit(feature, progress, repair)
 
@@ -117,7 +117,7 @@ def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Reque
         result = await _guarded(progress, feature.dispatcher.leave(room_text(room), requester, progress.channel,
                                                                    source, target=target_of(room)))
         if result is not None:
-            await to_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
+            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
                                                                    op="leave"))
 
     return submit(feature, progress, leave)
@@ -140,7 +140,7 @@ def submit(feature: RoomsFeature, progress: ProgressMessage, job: Callable[[], A
 
 def _stages(progress: ProgressMessage) -> Callable[[Stage, Reason], Awaitable[None]]:
     async def on_stage(stage: Stage, doing: Reason) -> None:
-        await to_thread(progress.on_stage, stage, describe(doing))
+        await to_messaging_thread(progress.on_stage, stage, describe(doing))
 
     return on_stage
 
@@ -161,7 +161,7 @@ async def _guarded(progress: ProgressMessage, work: Awaitable[DispatchResult]) -
         return await work
     except Exception as error:  # noqa: BLE001 - reported in the dispatch's own message
         next_step = TRY_AGAIN_SOON if isinstance(error, ZoomError) else CHECK_THE_ROOM
-        await to_thread(report_failure, error, progress.finish, where="a dispatch", next_step=next_step)
+        await to_messaging_thread(report_failure, error, progress.finish, where="a dispatch", next_step=next_step)
         return None
 
 
@@ -170,7 +170,7 @@ async def reported(work: Awaitable[None], reply: Reply, *, where: str) -> None:
     try:
         await work
     except Exception as error:  # noqa: BLE001 - already acknowledged: report, do not re-raise
-        await to_thread(report_failure, error, reply, where=where)
+        await to_messaging_thread(report_failure, error, reply, where=where)
 
 
 def ephemeral(respond: Callable[..., object], message: SlackMessage) -> None:
