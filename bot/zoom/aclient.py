@@ -96,6 +96,9 @@ class AsyncPacer:
         if category not in self._dispensers:
             self._dispensers[category] = asyncio.ensure_future(self._dispense(category))
         await waiter
+        late = self._limiter.send_delay(category)  # this coroutine ran late: do not bunch with the next ones
+        if late > 0:
+            await self._sleep(late)
 
     async def _dispense(self, category: str) -> None:
         waiting = self._waiting[category]

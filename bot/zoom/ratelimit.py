@@ -49,6 +49,7 @@ class _Window:
     window: float  # ... in any span of this many seconds
     spacing: float  # gap between slots once requests have to wait
     slots: deque[float] = field(default_factory=deque)  # the last `limit` slots handed out, ascending
+    sent: deque[float] = field(default_factory=deque)  # when the last `limit` requests actually left
     paused_until: float = 0.0
 
 
@@ -76,8 +77,8 @@ class CategoryRateLimiter:
             limit = max(1, math.floor(rate))
             window = limit / rate + margin
             self._windows[name.lower()] = _Window(
-                qps=rate, limit=limit, window=window, spacing=window / limit, slots=deque(maxlen=limit)
-            )
+                qps=rate, limit=limit, window=window, spacing=window / limit, slots=deque(maxlen=limit),
+                sent=deque(maxlen=limit))
 
     @classmethod
     def for_settings(
@@ -111,6 +112,20 @@ class CategoryRateLimiter:
                 slot = max(slot, slots[-1] + state.spacing)
             slots.append(slot)
             return slot - now
+
+    def send_delay(self, category: str) -> float:
+        """Just before a request leaves, its slot in hand: how much longer to hold it; it is recorded as leaving
+        then.  A slot used late — its coroutine did not get to run on time, as on a busy process — would
+        otherwise leave right next to the slots after it, and more than ``limit`` requests could reach Zoom
+        within one of its seconds; this keeps any ``limit`` actual sends a ``window`` apart as well."""
+        with self._lock:
+            state = self._windows.get(category.lower())
+            if state is None:
+                return 0.0
+            now = self._clock()
+            leaves = max(now, state.sent[0] + state.window) if len(state.sent) == state.limit else now
+            state.sent.append(leaves)
+            return leaves - now
 
     def acquire(self, category: str) -> float:
         """Block until a request in ``category`` may be sent; returns the time waited."""

@@ -219,3 +219,23 @@ def test_threads_get_distinct_slots() -> None:
     assert sorted(results)[-1] == pytest.approx((1 + DEFAULT_MARGIN) + 69 * spacing)
     assert len({round(w, 6) for w in results if w > 0}) == 70
     assert max_in_any_window([fake.now + w for w in results]) == 10
+
+
+def test_slots_used_late_are_held_back_so_actual_sends_never_bunch() -> None:
+    """A busy process runs the waiters of three slots late, all at the moment the next slots are due: without
+    the send-time check they would leave together with those, more than the limit within one second."""
+    fake = FakeTime()
+    limiter = CategoryRateLimiter({"medium": 5}, clock=fake.clock, sleep=fake.sleep, margin=0.0)
+    slots = send_times(limiter, fake, "medium", 10)  # 5 at once, then one every 0.2 s
+    left: list[float] = []
+    for number, slot in enumerate(slots):
+        fake.now = max(slot, 1000.6) if number >= 2 else slot  # slots 2-4 used 0.6 s late, all at once
+        left.append(fake.now + limiter.send_delay("medium"))
+    assert max_in_any_window(left, 1.0) <= 5
+    assert max_in_any_window(slots, 1.0) <= 5  # the slots themselves were fine
+    assert left[:2] == slots[:2]  # on time: not held
+
+
+def test_send_delay_records_nothing_for_unlimited_categories() -> None:
+    limiter = CategoryRateLimiter({"medium": 5}, margin=0.0)
+    assert all(limiter.send_delay("light") == 0.0 for _ in range(50))
