@@ -546,8 +546,10 @@ def test_many_concurrent_calls_are_paced_and_draw_no_429(make_zoom_sim: MakeSim)
     for request in requests:
         counts[math.floor(request["at"])] = counts.get(math.floor(request["at"]), 0) + 1
     assert max(counts.values()) <= qps
-    # Waiting for the limiter is `await asyncio.sleep`, never a blocking sleep: the loop kept ticking.
-    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.25
+    # Waiting for the limiter is `await asyncio.sleep`, never a blocking sleep: the loop kept ticking through
+    # the pacing (blocking sleeps would have let the 10 ms ticker run a handful of times, not hundreds).  One
+    # stall of the loop by the in-process simulator's threads (seen once under a full suite) is no failure.
+    assert len(ticks) >= elapsed / 0.01 / 4
 
 
 def test_a_sync_and_an_async_client_can_share_one_budget(make_zoom_sim: MakeSim) -> None:
