@@ -379,16 +379,19 @@ _MESSAGING_EXECUTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Oldes
 
 async def to_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking store call on the running loop's default executor: on the engine's loop, its I/O threads."""
-    loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()  # as asyncio.to_thread: the call's log lines carry the job's ids
-    return await loop.run_in_executor(None, lambda: context.run(function, *args, **kwargs))
+    return await _run_in(None, function, *args, **kwargs)
 
 
 async def to_messaging_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call that waits on Slack (a post, an edit, a reply) on the engine's messaging threads
     (off the engine — a test's own loop — on the loop's default executor).  A store write it makes (the
     message's ts) is fine: the threads are for whatever waits on the network."""
+    return await _run_in(_MESSAGING_EXECUTORS.get(asyncio.get_running_loop()), function, *args, **kwargs)
+
+
+async def _run_in(executor: OldestJobFirstExecutor | None, function: Callable[P, T], *args: P.args,
+                  **kwargs: P.kwargs) -> T:
+    """``function`` on ``executor`` (None: the running loop's default one)."""
     loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()
-    return await loop.run_in_executor(_MESSAGING_EXECUTORS.get(loop),
-                                      lambda: context.run(function, *args, **kwargs))
+    context = contextvars.copy_context()  # as asyncio.to_thread: the call's log lines carry the job's ids
+    return await loop.run_in_executor(executor, lambda: context.run(function, *args, **kwargs))

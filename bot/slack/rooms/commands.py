@@ -232,7 +232,7 @@ def status(request: SubcommandRequest) -> None:
         result = await feature.dispatcher.status(request.args, requester, request.channel_id)
         if not _refused_privately(request, result):
             await to_messaging_thread(flow.ephemeral, request.respond,
-                            render.result_message(result, requester_id=request.user_id, op="status"))
+                                      render.result_message(result, requester_id=request.user_id, op="status"))
 
     _submit_lookup(feature, request, answer)
 

@@ -77,8 +77,7 @@ def run_join(feature: RoomsFeature, progress: ProgressMessage, requester: Reques
     async def join() -> None:
         result = await _guarded(progress, feature.dispatcher.join(request, _stages(progress), target=target_of(room)))
         if result is not None:
-            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
-                                                                   op="join", bare=without_passcode))
+            await _show_result(progress, result, requester, op="join", bare=without_passcode)
             await to_messaging_thread(_share_passcode, progress, result, repaired=False)
 
     return submit(feature, progress, join)
@@ -91,8 +90,7 @@ def run_new(feature: RoomsFeature, progress: ProgressMessage, requester: Request
             room_text(room), topic, requester, progress.channel, _stages(progress), source=source,
             force_accept=force_accept, target=target_of(room)))
         if result is not None:
-            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
-                                                                   op="new", topic=topic))
+            await _show_result(progress, result, requester, op="new", topic=topic)
             await to_messaging_thread(_share_passcode, progress, result, repaired=False)
 
     return submit(feature, progress, new)
@@ -104,8 +102,7 @@ def run_repair(feature: RoomsFeature, progress: ProgressMessage, requester: Requ
         result = await _guarded(progress, feature.meetings.repair(
             room_text(room), meeting_id, requester, progress.channel, _stages(progress), source=source))
         if result is not None:
-            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
-                                                                   op="join"))
+            await _show_result(progress, result, requester, op="join")
             await to_messaging_thread(_share_passcode, progress, result, repaired=True)
 
     return submit(feature, progress, repair)
@@ -117,8 +114,7 @@ def run_leave(feature: RoomsFeature, progress: ProgressMessage, requester: Reque
         result = await _guarded(progress, feature.dispatcher.leave(room_text(room), requester, progress.channel,
                                                                    source, target=target_of(room)))
         if result is not None:
-            await to_messaging_thread(progress.finish, render.result_message(result, requester_id=requester.user_id,
-                                                                   op="leave"))
+            await _show_result(progress, result, requester, op="leave")
 
     return submit(feature, progress, leave)
 
@@ -136,6 +132,13 @@ def submit(feature: RoomsFeature, progress: ProgressMessage, job: Callable[[], A
     elif admission.queued:
         progress.update(f"Queued behind {admission.ahead} other dispatches (Zoom's rate limits set the pace)…")
     return admission
+
+
+async def _show_result(progress: ProgressMessage, result: DispatchResult, requester: Requester, *, op: str,
+                       topic: str | None = None, bare: bool = False) -> None:
+    """The result card in place of the progress message (a Slack call: on the engine's messaging threads)."""
+    message = render.result_message(result, requester_id=requester.user_id, op=op, topic=topic, bare=bare)
+    await to_messaging_thread(progress.finish, message)
 
 
 def _stages(progress: ProgressMessage) -> Callable[[Stage, Reason], Awaitable[None]]:
