@@ -63,6 +63,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -311,6 +312,7 @@ class RunResult:
     controls: int
     throttled: int
     cpu: dict[str, float]  # process -> CPU seconds used during the burst
+    thread_cpu: Counter[str]  # the bot's threads, by name -> CPU seconds used during the burst
     rss: tuple[float, float]  # this process's RSS (MB) when the burst began, and the most sampled during it
     slack_calls: Counter[str]  # Slack Web API method -> calls during the burst
     first_start: float | None
@@ -447,6 +449,7 @@ class BotUnderTest:
             time.sleep(0.002)
         started = time.monotonic()
         cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs}}
+        threads_before = thread_cpu_seconds()
         self.worker.start()
         deadline = started + max(60.0, 4 * self.scenario.bound + 60)
         finished = peak = 0
@@ -470,6 +473,8 @@ class BotUnderTest:
             time.sleep(0.1)
         cpu = {"bot": own_cpu_seconds() - cpu_before["bot"],
                **{proc.name: proc.cpu_seconds() - cpu_before[proc.name] for proc in procs}}
+        threads = thread_cpu_seconds()
+        threads.subtract(threads_before)
         self.worker.stop(timeout=10)
         unfinished = self.parts.close(timeout=10)
         board_listings, capacity = self.parts.board.listings, self.parts.engine.max_in_flight
@@ -498,7 +503,7 @@ class BotUnderTest:
             # The last occurrence's finished_at, not when the loop above noticed it (it looks every 0.1 s).
             elapsed=finish_times[-1] if finished >= self.rooms and finish_times else None,
             finished=finished, medium=len(medium), listings=len(listings), controls=len(controls),
-            throttled=sum(1 for r in requests if r["status"] == 429), cpu=cpu, rss=(rss_before, rss_burst),
+            throttled=sum(1 for r in requests if r["status"] == 429), cpu=cpu, thread_cpu=threads, rss=(rss_before, rss_burst),
             slack_calls=slack_calls, first_start=first_start, first_join=min(joins) if joins else None,
             last_join=max(joins) if joins else None, listing_times=sorted(listings), finish_times=finish_times,
             peak_in_flight=peak, engine_capacity=capacity, dispatch_outcomes=outcomes, occurrence_statuses=statuses,
@@ -530,6 +535,23 @@ def source_revision() -> str:
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def thread_cpu_seconds() -> Counter[str]:
+    """CPU seconds used so far by this process's live threads, grouped by thread name without its number
+    (Linux /proc): which part of the bot the CPU went to."""
+    groups: Counter[str] = Counter()
+    tick = os.sysconf("SC_CLK_TCK")
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        name = re.sub(r"[_-]?\d+$", "", thread.name)
+        groups[name] += (int(fields[11]) + int(fields[12])) / tick
+        if os.environ.get("XSYS"):
+            groups[name + "(sys)"] += int(fields[12]) / tick
+    return groups
 
 
 def current_rss_mb() -> float:
@@ -586,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # As the serving process does (bot.cli.serve.serve_http): the bot under test runs with serve's GIL
     # switch interval.
-    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
+    sys.setswitchinterval(float(os.environ.get("XSW", ACK_SWITCH_INTERVAL)))
     keys = args.scenario or list(DEFAULT_SCENARIOS)
     revision = source_revision()
     print(f"roombot source: {revision}; GIL switch interval {sys.getswitchinterval() * 1000:g} ms (as serve)")
@@ -630,6 +652,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("   CPU during the burst: " + ", ".join(
                     f"{name} {seconds:.1f} s ({100 * seconds / run.elapsed:.0f}% of one core)"
                     for name, seconds in run.cpu.items()) + f"; {os.cpu_count()} cores")
+                print("   the bot's CPU by thread: " + ", ".join(
+                    f"{name} {seconds:.1f} s" for name, seconds in run.thread_cpu.most_common() if seconds >= 0.05))
             marks = {"first": 0.0, "p10": 0.1, "p50": 0.5, "p90": 0.9, "last": 1.0}
             print("   occurrences finished at t= " + " / ".join(f"{name} {percentile(times, share):.2f}"
                                                             for name, share in marks.items()) + " s")

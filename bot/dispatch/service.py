@@ -338,17 +338,25 @@ class DispatchService:
         the join marker."""
         meeting_id = base.meeting_id or ""
         with self.trail.writing() as session:
-            room = audit.room_for_passcode_attempt(session, target.key) if passcode else session.get(Room, target.key)
-            dispatch = audit.start_dispatch(
+            # Statements built once, nothing loaded: this runs for every join (bot.store.prepared).
+            present = (audit.lock_room_for_passcode_attempt(session, target.key) if passcode
+                       else audit.room_exists(session, target.key))
+            dispatch_id, dispatch_ref = audit.insert_dispatch(
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
-                action=DispatchAction.JOIN, room=room, meeting_id=meeting_id, protocol=self.protocol,
+                action=DispatchAction.JOIN, room_id=target.key if present else None, room_name=target.name,
+                zoom_room_id=target.zoom_room_id, meeting_id=meeting_id, protocol=self.protocol,
                 passcode_used=bool(passcode), force_accept=request.force_accept, passcode=self.trail.sealed(passcode))
+            if not present:  # removed since it was resolved: refused, audited
+                gone = reason(Why.UNKNOWN_ROOM, typed=quote_typed(target.name), suggestions=())
+                audit.update_dispatch_outcome(session, dispatch_id, DispatchOutcome.REFUSED, self.trail.describe(gone))
+                return replace(base, kind=ResultKind.UNKNOWN_ROOM, reason=gone, room_key=None,
+                               dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
             attempt_id = None
             if passcode:
-                attempt = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch.id,
-                                                            limit=self.policy.passcode_attempt_limit,
-                                                            room_locked=True)
-                if attempt is None:
+                attempt_id = audit.try_record_passcode_attempt(session, target.key, dispatch_id=dispatch_id,
+                                                               limit=self.policy.passcode_attempt_limit,
+                                                               room_locked=True)
+                if attempt_id is None:
                     limit = self.policy.passcode_attempt_limit
                     pending = audit.count_pending_passcode_attempts(session, target.key)
                     if pending:  # say so: those joins may still work, they are not failures (yet)
@@ -357,13 +365,13 @@ class DispatchService:
                         free_at = audit.passcode_attempts_free_at(session, target.key, limit=limit)
                         refusal = reason(Why.TOO_MANY_FAILED, room=target.name, limit=limit,
                                          free_at=f"{free_at:%H:%M}" if free_at else None)
-                    audit.finish_dispatch(session, dispatch, DispatchOutcome.REFUSED, self.trail.describe(refusal))
-                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=refusal, dispatch_id=dispatch.id,
-                                   dispatch_ref=dispatch.reference)
-                attempt_id = attempt.id
+                    audit.update_dispatch_outcome(session, dispatch_id, DispatchOutcome.REFUSED,
+                                                  self.trail.describe(refusal))
+                    return replace(base, kind=ResultKind.TOO_MANY_ATTEMPTS, reason=refusal, dispatch_id=dispatch_id,
+                                   dispatch_ref=dispatch_ref)
             if join_marker is not None:
                 audit.claim_once(session, join_marker.key, ttl=join_marker.ttl)
-            return dispatch.id, dispatch.reference, attempt_id
+            return dispatch_id, dispatch_ref, attempt_id
 
     async def watch_join(self, target: RoomTarget) -> WatchResult:
         """Watch a room that a join was (maybe) sent to earlier, as the flow watches its own joins."""

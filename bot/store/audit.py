@@ -3,21 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Insert, bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.crypto import Sealed
-from bot.store.models import Dispatch, IdempotencyKey, PasscodeAttempt, Room, ZoomResponse
+from bot.store.models import (
+    Dispatch,
+    IdempotencyKey,
+    PasscodeAttempt,
+    Room,
+    ZoomResponse,
+    new_dispatch_reference,
+)
+from bot.store.prepared import insert_row, insert_rows, table_of, update_row
 from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource, utcnow
+
+# The tables behind the statements built once (bot.store.prepared) on the dispatch engine's busiest path.
+DISPATCHES = table_of(Dispatch)
+ZOOM_RESPONSES = table_of(ZoomResponse)
+PASSCODE_ATTEMPTS = table_of(PasscodeAttempt)
+ROOMS = table_of(Room)
+IDEMPOTENCY_KEYS = table_of(IdempotencyKey)
 
 # --- dispatches ---------------------------------------------------------------------------------------
 
 # One Zoom answer's column values (see zoom_response_row).
 ZoomAnswer = dict[str, str | int | None]
+
+
+def _dispatch_values(*, requested_by: str, channel_id: str | None, source: DispatchSource, action: DispatchAction,
+                     room_id: int | None, room_name: str | None, zoom_room_id: str | None, meeting_id: str | None,
+                     protocol: str | None, passcode_used: bool, force_accept: bool, slack_message_ts: str | None,
+                     passcode: Sealed | None) -> dict[str, Any]:
+    if not room_name:
+        raise ValueError("a dispatch needs a room or the room name the user typed")
+    return {"requested_by": requested_by, "channel_id": channel_id, "source": source, "action": action,
+            "room_id": room_id, "room_name": room_name, "zoom_room_id": zoom_room_id, "meeting_id": meeting_id,
+            "protocol": protocol, "passcode_used": passcode_used, "force_accept": force_accept,
+            "slack_message_ts": slack_message_ts, "passcode": passcode, "outcome": DispatchOutcome.PENDING}
 
 
 def start_dispatch(
@@ -39,27 +67,41 @@ def start_dispatch(
     """Record a dispatch before Zoom is called (outcome ``pending``).  ``room`` may be None for a request
     refused because the room is unknown; ``room_name`` is then what the user typed.  ``passcode``: the
     passcode to be sent, sealed, so that Retry and Join anyway can send it again."""
-    if room is None and not room_name:
-        raise ValueError("a dispatch needs a room or the room name the user typed")
-    dispatch = Dispatch(
-        requested_by=requested_by,
-        channel_id=channel_id,
-        source=source,
-        action=action,
-        room_id=room.id if room else None,
-        room_name=room.name if room else room_name,
-        zoom_room_id=room.zoom_room_id if room else None,
-        meeting_id=meeting_id,
-        protocol=protocol,
-        passcode_used=passcode_used,
-        force_accept=force_accept,
-        slack_message_ts=slack_message_ts,
-        passcode=passcode,
-        outcome=DispatchOutcome.PENDING,
-    )
+    dispatch = Dispatch(**_dispatch_values(
+        requested_by=requested_by, channel_id=channel_id, source=source, action=action,
+        room_id=room.id if room else None, room_name=room.name if room else room_name,
+        zoom_room_id=room.zoom_room_id if room else None, meeting_id=meeting_id, protocol=protocol,
+        passcode_used=passcode_used, force_accept=force_accept, slack_message_ts=slack_message_ts,
+        passcode=passcode))
     session.add(dispatch)
     session.flush()
     return dispatch
+
+
+def insert_dispatch(
+    session: Session,
+    *,
+    requested_by: str,
+    channel_id: str | None,
+    source: DispatchSource,
+    action: DispatchAction,
+    room_id: int | None,
+    room_name: str,
+    zoom_room_id: str | None,
+    meeting_id: str | None = None,
+    protocol: str | None = None,
+    passcode_used: bool = False,
+    force_accept: bool = False,
+    passcode: Sealed | None = None,
+) -> tuple[int, str]:
+    """:func:`start_dispatch` in one prebuilt INSERT, for a room the caller already knows (``room_id`` None:
+    it is gone); returns the row's id and reference.  The dispatch engine's way: it loads nothing."""
+    reference = new_dispatch_reference()
+    values = _dispatch_values(
+        requested_by=requested_by, channel_id=channel_id, source=source, action=action, room_id=room_id,
+        room_name=room_name, zoom_room_id=zoom_room_id, meeting_id=meeting_id, protocol=protocol,
+        passcode_used=passcode_used, force_accept=force_accept, slack_message_ts=None, passcode=passcode)
+    return insert_row(session, DISPATCHES, {**values, "reference": reference}), reference
 
 
 def zoom_response_row(
@@ -86,10 +128,8 @@ def append_zoom_responses(session: Session, dispatch_id: int, rows: list[ZoomAns
                           *, now: datetime | None = None) -> None:
     """Append Zoom answers (from :func:`zoom_response_row`) in one statement, without loading the dispatch:
     the dispatch engine records one or two per Zoom call, on its busiest path."""
-    if rows:
-        stamp = now or utcnow()
-        session.execute(insert(ZoomResponse),
-                        [{"dispatch_id": dispatch_id, "created_at": stamp, **row} for row in rows])
+    stamp = now or utcnow()
+    insert_rows(session, ZOOM_RESPONSES, [{"dispatch_id": dispatch_id, "created_at": stamp, **row} for row in rows])
 
 
 def update_dispatch_outcome(session: Session, dispatch_id: int, outcome: DispatchOutcome | None = None,
@@ -104,9 +144,7 @@ def update_dispatch_outcome(session: Session, dispatch_id: int, outcome: Dispatc
             values["finished_at"] = now
     if reason is not None:
         values["reason"] = reason
-    result = session.execute(update(Dispatch).where(Dispatch.id == dispatch_id).values(**values)
-                             .execution_options(synchronize_session=False))
-    return bool(cast(CursorResult[Any], result).rowcount)
+    return update_row(session, DISPATCHES, dispatch_id, values)
 
 
 def set_dispatch_outcome(
@@ -160,6 +198,15 @@ def recent_dispatches(session: Session, *, room_id: int | None = None, limit: in
 DEFAULT_KEY_TTL = timedelta(days=2)  # Slack retries within minutes; buttons live on for a while
 
 
+@cache
+def _claim_statement(dialect: str) -> Insert:
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(IDEMPOTENCY_KEYS).values(
+        key=bindparam("new_key"), created_at=bindparam("new_created_at"), expires_at=bindparam("new_expires_at"))
+    # RETURNING, not rowcount: drivers do not all report a row count for ON CONFLICT DO NOTHING.
+    return statement.on_conflict_do_nothing(index_elements=["key"]).returning(IDEMPOTENCY_KEYS.c.key)
+
+
 def claim_once(session: Session, key: str, *, ttl: timedelta = DEFAULT_KEY_TTL, now: datetime | None = None) -> bool:
     """True the first time ``key`` is claimed, False for every later claim (until it expires and is purged).
 
@@ -169,16 +216,13 @@ def claim_once(session: Session, key: str, *, ttl: timedelta = DEFAULT_KEY_TTL, 
     Keys: ``event:<event_id>``, ``action:<container ts>:<action_id>:<user>``, ``occurrence:<id>``.
     """
     now = now or utcnow()
-    values = {"key": key, "created_at": now, "expires_at": now + ttl}
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(IdempotencyKey).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        # RETURNING, not rowcount: drivers do not all report a row count for ON CONFLICT DO NOTHING.
-        return session.execute(statement.returning(IdempotencyKey.key)).first() is not None
+        params = {"new_key": key, "new_created_at": now, "new_expires_at": now + ttl}
+        return session.execute(_claim_statement(dialect), params).first() is not None
     try:  # other backends: a savepoint keeps the caller's transaction usable after the duplicate
         with session.begin_nested():
-            session.execute(insert(IdempotencyKey).values(**values))
+            session.execute(insert(IdempotencyKey).values(key=key, created_at=now, expires_at=now + ttl))
         return True
     except IntegrityError:
         return False
@@ -211,11 +255,18 @@ def _counted_attempts(room_id: int, since: datetime):
     )
 
 
+# _counted_attempts, counted, built once (it runs before every passcode join).
+_COUNT_ATTEMPTS = select(func.count()).select_from(PASSCODE_ATTEMPTS).where(
+    PASSCODE_ATTEMPTS.c.room_id == bindparam("room_id"), PASSCODE_ATTEMPTS.c.attempted_at >= bindparam("since"),
+    or_(PASSCODE_ATTEMPTS.c.succeeded.is_(None), PASSCODE_ATTEMPTS.c.succeeded.is_(False)))
+_LOCK_ROOM = select(ROOMS.c.id).where(ROOMS.c.id == bindparam("room_id"))
+
+
 def count_passcode_attempts(
     session: Session, room_id: int, *, window: timedelta = PASSCODE_WINDOW, now: datetime | None = None
 ) -> int:
     since = (now or utcnow()) - window
-    return session.scalar(select(func.count()).select_from(_counted_attempts(room_id, since).subquery())) or 0
+    return session.scalar(_COUNT_ATTEMPTS, {"room_id": room_id, "since": since}) or 0
 
 
 def count_pending_passcode_attempts(
@@ -227,16 +278,20 @@ def count_pending_passcode_attempts(
     return session.scalar(select(func.count()).select_from(pending.subquery())) or 0
 
 
-def room_for_passcode_attempt(session: Session, room_id: int) -> Room | None:
-    """The room, loaded with its row lock first in a transaction that will count and record a passcode
-    attempt (then pass ``room_locked=True`` to :func:`try_record_passcode_attempt`).
+def lock_room_for_passcode_attempt(session: Session, room_id: int) -> bool:
+    """Take the room's row lock first in a transaction that will count and record a passcode attempt (then
+    pass ``room_locked=True`` to :func:`try_record_passcode_attempt`); False when the room is gone.
 
     Inserting the dispatch row takes a key-share lock on the room (its foreign key); counting attempts then
     wants the row lock.  Two concurrent joins to one room would each hold the first and wait for the second —
     a deadlock on PostgreSQL — unless the row lock comes first.  (SQLite serialises the whole transaction.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        return session.scalars(select(Room).where(Room.id == room_id).with_for_update()).first()
-    return session.get(Room, room_id)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _LOCK_ROOM.with_for_update() if postgres else _LOCK_ROOM
+    return session.scalar(statement, {"room_id": room_id}) is not None
+
+
+def room_exists(session: Session, room_id: int) -> bool:
+    return session.scalar(_LOCK_ROOM, {"room_id": room_id}) is not None
 
 
 def try_record_passcode_attempt(
@@ -248,29 +303,27 @@ def try_record_passcode_attempt(
     window: timedelta = PASSCODE_WINDOW,
     now: datetime | None = None,
     room_locked: bool = False,
-) -> PasscodeAttempt | None:
-    """Record a passcode join about to be sent, or return None when the room already had ``limit``
-    unsuccessful ones in ``window``.
+) -> int | None:
+    """Record a passcode join about to be sent and return the attempt's id, or None when the room already had
+    ``limit`` unsuccessful ones in ``window``.
 
     On PostgreSQL the room row is locked first (unless ``room_locked``: the caller did, with
-    :func:`room_for_passcode_attempt`) so that concurrent dispatches to one room count in turn.
+    :func:`lock_room_for_passcode_attempt`) so that concurrent dispatches to one room count in turn.
     On SQLite the count-then-insert is safe because a transaction that read before another writer
     committed cannot write (it fails with "database is locked"); use ``session_scope(write_lock=True)``
     to wait instead of failing.
     """
     now = now or utcnow()
-    if not room_locked and session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Room.id).where(Room.id == room_id).with_for_update())
+    if not room_locked:
+        lock_room_for_passcode_attempt(session, room_id)
     if count_passcode_attempts(session, room_id, window=window, now=now) >= limit:
         return None
-    attempt = PasscodeAttempt(room_id=room_id, dispatch_id=dispatch_id, attempted_at=now)
-    session.add(attempt)
-    session.flush()
-    return attempt
+    return insert_row(session, PASSCODE_ATTEMPTS, {"room_id": room_id, "dispatch_id": dispatch_id,
+                                                   "attempted_at": now, "succeeded": None})
 
 
 def mark_passcode_attempt(session: Session, attempt_id: int, *, succeeded: bool) -> None:
-    session.execute(update(PasscodeAttempt).where(PasscodeAttempt.id == attempt_id).values(succeeded=succeeded))
+    update_row(session, PASSCODE_ATTEMPTS, attempt_id, {"succeeded": succeeded})
 
 
 def passcode_attempts_free_at(

@@ -21,16 +21,29 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import DEFAULT_LEASE
 from bot.store.crypto import Sealed
 from bot.store.models import Booking, Occurrence
+from bot.store.prepared import table_of, update_row
 from bot.store.types import BookingStatus, MeetingMode, OccurrenceStatus, utcnow
 
 DEFAULT_GRACE = timedelta(minutes=5)
 FINAL_STATUSES = (OccurrenceStatus.DISPATCHED, OccurrenceStatus.FAILED, OccurrenceStatus.SKIPPED)
+
+# Statements built once (bot.store.prepared) for what every dispatch does: finish, renew its lease, remember
+# its messages.  Core statements: an Occurrence loaded in the same session does not see these changes.
+OCCURRENCES = table_of(Occurrence)
+BOOKINGS = table_of(Booking)
+_FINISH_ONE_OFF = (
+    update(BOOKINGS)
+    .where(BOOKINGS.c.id == select(OCCURRENCES.c.booking_id).where(OCCURRENCES.c.id == bindparam("occurrence_id"))
+           .scalar_subquery(),
+           BOOKINGS.c.rrule.is_(None), BOOKINGS.c.status == bindparam("active"))
+    .values(status=bindparam("finished"), updated_at=bindparam("now"))
+)
 
 
 @dataclass
@@ -153,12 +166,9 @@ def extend_lease(
     lease: timedelta = DEFAULT_LEASE,
 ) -> bool:
     """Keep a long dispatch's claim alive (while watching the room join).  False: the lease was lost."""
-    return _compare_and_set(
-        session,
-        occurrence_id,
-        and_(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_owner == worker_id),
-        lease_expires_at=(now or utcnow()) + lease,
-    )
+    now = now or utcnow()
+    return update_row(session, OCCURRENCES, occurrence_id, {"lease_expires_at": now + lease, "updated_at": now},
+                      guard={"status": OccurrenceStatus.CLAIMED, "lease_owner": worker_id})
 
 
 def finish(
@@ -171,30 +181,19 @@ def finish(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Record the occurrence's outcome, only while ``worker_id`` holds the lease.  Do it in the same
-    transaction as the dispatch audit's outcome.  A one-off booking is finished with it."""
+    """Record the occurrence's outcome, only while ``worker_id`` holds the lease.  A one-off booking is finished
+    with it."""
     if status not in FINAL_STATUSES:
         raise ValueError(f"{status.value!r} is not a final occurrence status")
     now = now or utcnow()
-    won = _compare_and_set(
-        session,
-        occurrence_id,
-        and_(Occurrence.status == OccurrenceStatus.CLAIMED, Occurrence.lease_owner == worker_id),
-        status=status,
-        dispatch_id=dispatch_id,
-        outcome_reason=reason,
-        finished_at=now,
-        lease_owner=None,
-        lease_expires_at=None,
-    )
+    won = update_row(
+        session, OCCURRENCES, occurrence_id,
+        {"status": status, "dispatch_id": dispatch_id, "outcome_reason": reason, "finished_at": now,
+         "lease_owner": None, "lease_expires_at": None, "updated_at": now},
+        guard={"status": OccurrenceStatus.CLAIMED, "lease_owner": worker_id})
     if won:
-        booking_id = session.scalar(select(Occurrence.booking_id).where(Occurrence.id == occurrence_id))
-        session.execute(
-            update(Booking)
-            .where(Booking.id == booking_id, Booking.rrule.is_(None), Booking.status == BookingStatus.ACTIVE)
-            .values(status=BookingStatus.FINISHED, updated_at=now)
-            .execution_options(synchronize_session="evaluate")
-        )
+        session.execute(_FINISH_ONE_OFF, {"occurrence_id": occurrence_id, "active": BookingStatus.ACTIVE,
+                                          "finished": BookingStatus.FINISHED, "now": now})
     return won
 
 
@@ -285,11 +284,11 @@ def claim_reminders(
 
 
 def set_reminder_message(session: Session, occurrence_id: int, message_ts: str) -> None:
-    _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, reminder_message_ts=message_ts)
+    update_row(session, OCCURRENCES, occurrence_id, {"reminder_message_ts": message_ts, "updated_at": utcnow()})
 
 
 def set_progress_message(session: Session, occurrence_id: int, message_ts: str) -> None:
-    _compare_and_set(session, occurrence_id, Occurrence.id == occurrence_id, progress_message_ts=message_ts)
+    update_row(session, OCCURRENCES, occurrence_id, {"progress_message_ts": message_ts, "updated_at": utcnow()})
 
 
 def needing_meeting(

@@ -98,7 +98,7 @@ def test_passcode_attempts_are_limited_per_room_and_window(migrated_db: Migrated
         other = rooms.add_room(session, "Lobby", "zr-2")
         first = audit.try_record_passcode_attempt(session, room.id, now=NOW)
         assert first is not None
-        audit.mark_passcode_attempt(session, first.id, succeeded=True)  # successes do not count
+        audit.mark_passcode_attempt(session, first, succeeded=True)  # successes do not count
         for minute in range(3):
             assert audit.try_record_passcode_attempt(session, room.id, now=NOW + timedelta(minutes=minute))
         assert audit.try_record_passcode_attempt(session, room.id, now=NOW + timedelta(minutes=5)) is None
