@@ -27,6 +27,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import logcontext
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import (
     DispatchResult,
@@ -212,8 +213,9 @@ class DispatchService:
                                   room_key=room.id)
         return RoomTarget(room.id, room.name, room.zoom_room_id, room.zoom_id)
 
-    async def live_status(self, target: RoomTarget) -> str:
-        return await self.board.status(target.as_zoom())
+    async def live_status(self, target: RoomTarget, *, watching: bool = False) -> str:
+        """``watching``: the room is being watched after a join or leave (``RoomStatusBoard.status``)."""
+        return await self.board.status(target.as_zoom(), watching=watching)
 
     # ------------------------------------------------------------------------------------ join
 
@@ -346,6 +348,8 @@ class DispatchService:
                 action=DispatchAction.JOIN, room_id=target.key if present else None, room_name=target.name,
                 zoom_room_id=target.zoom_room_id, meeting_id=meeting_id, protocol=self.protocol,
                 passcode_used=bool(passcode), force_accept=request.force_accept, passcode=self.trail.sealed(passcode))
+            # From here on the work's log lines carry the row (an ORM insert would have told bot.logcontext itself).
+            logcontext.note(dispatch_id=dispatch_id, dispatch_ref=dispatch_ref)
             if not present:  # removed since it was resolved: refused, audited
                 gone = reason(Why.UNKNOWN_ROOM, typed=quote_typed(target.name), suggestions=())
                 audit.update_dispatch_outcome(session, dispatch_id, DispatchOutcome.REFUSED, self.trail.describe(gone))
@@ -393,7 +397,7 @@ class DispatchService:
             if self.stopping:  # see stop_watching: unconfirmed (no status), never a leave
                 return WatchResult(None, joined=False, poll_error=STOPPED_WATCHING)
             try:
-                last = await self.live_status(target)
+                last = await self.live_status(target, watching=True)
             except ZoomError as error:
                 error_name = type(error).__name__
                 log.info("room status poll failed for %s: %s", target.name, error_name)
@@ -481,7 +485,7 @@ class DispatchService:
         await self._sleep(min(self.policy.first_poll_delay, self.policy.watch_timeout))
         while True:
             try:
-                if await self.live_status(target) != "InMeeting":
+                if await self.live_status(target, watching=True) != "InMeeting":
                     return True
             except ZoomError as error:
                 log.info("room status poll failed for %s: %s", target.name, type(error).__name__)

@@ -57,17 +57,20 @@ class RoomStatusBoard:
         # room_id -> the listing last answered for it: asking again about a room (watching it join) means
         # wanting news, so the next answer comes from a later listing.
         self._served: dict[str, float] = {}
+        self._blocked = 0  # asks waiting for a listing that are not watches: their join or answer waits on it
         self.listings = 0  # for benchmarks and metrics
 
     def interval(self) -> float:
         """Seconds between listings: ``min_interval``, or — while other Medium requests (joins) wait for the rate
-        limit — longer when a listing takes several pages, so listings never crowd the joins out."""
+        limit — longer when a listing takes several pages, so listings never crowd the joins out.  Not while a
+        dispatch waits for the listing before it can send its join (or someone for an answer): then the listing
+        is what holds the joins back."""
         settings = getattr(self._zoom, "settings", None)
         qps = float(getattr(settings, "qps_medium", 0) or 0)
         pages = max(1, -(-len(self._rooms) // ROOMS_PER_PAGE))
         pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
         joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 1
-        if qps <= 0 or not joins_waiting:
+        if qps <= 0 or not joins_waiting or self._blocked:
             return self.min_interval
         return max(self.min_interval, pages / (STATUS_SHARE * qps))
 
@@ -75,12 +78,18 @@ class RoomStatusBoard:
         """A join or leave reached Zoom: older listings no longer say anything about this room."""
         self._control_sent[room_id] = self._monotonic()
 
-    async def status(self, room: Room) -> str:
-        """The room's status from a listing fresh enough for it (waits for the next listing if needed)."""
+    async def status(self, room: Room, *, watching: bool = False) -> str:
+        """The room's status from a listing fresh enough for it (waits for the next listing if needed).
+        ``watching``: the ask of a dispatch watching its room join, which may wait for the next listing at the
+        pace that spares the joins (``interval``); any other ask has something waiting on its answer."""
         oldest = max(self._monotonic() - self.max_age, self._control_sent.get(room.room_id, NEVER))
         seen = self._served.get(room.room_id, NEVER)
         while self._listing_started < oldest or self._listing_started <= seen:
-            await self._refresh()
+            self._blocked += not watching
+            try:
+                await self._refresh()
+            finally:
+                self._blocked -= not watching
         status = self._statuses.get(room.room_id) or self._statuses.get(room.id)
         self._served[room.room_id] = self._listing_started
         # Not in the listing (added since, or renamed): ask Zoom about this room alone.
@@ -92,6 +101,13 @@ class RoomStatusBoard:
             await self._refresh()
         return tuple(self._rooms)
 
+    async def warm(self, *, ahead: float) -> None:
+        """Room status will be asked for ``ahead`` seconds from now (bookings start then): take a listing now
+        unless the last one will still be fresh then (at most half ``max_age`` old), so that those dispatches do
+        not all wait for a first listing together."""
+        if self._listing_started < self._monotonic() + ahead - self.max_age / 2:
+            await self._refresh()
+
     async def _refresh(self) -> None:
         """Take part in the next listing: start it, or wait for the one being taken."""
         if self._fetch is None:
@@ -101,9 +117,10 @@ class RoomStatusBoard:
 
     async def _take_listing(self) -> None:
         try:
-            wait = self._last_request + self.interval() - self._monotonic()
-            if wait > 0:
-                await self._sleep(wait)
+            # The interval is looked at again at least every min_interval: it is long only while joins wait for
+            # the rate limit, and once they have all left a listing may go sooner.
+            while (wait := self._last_request + self.interval() - self._monotonic()) > 0:
+                await self._sleep(min(wait, self.min_interval))
             asked = self._monotonic()
             self._last_request = asked
             with prioritised(), recording_send_times() as sent:

@@ -85,6 +85,10 @@ class RequesterDirectory(Protocol):
         """``user_id`` as a dispatch requester (email and user groups looked up; none when unknown)."""
         ...
 
+    def known_requester(self, user_id: str, *, is_admin: bool) -> Requester | None:
+        """``requester`` if it can be answered at once, without waiting on the network; else None."""
+        ...
+
 
 class BookingBackends(Protocol):
     """The parts of the process's services that bookings use (``bot.services.Wired`` satisfies it)."""

@@ -14,6 +14,7 @@ Slack layer's implementations.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import logcontext, metrics
 from bot.config import WorkerConfig
@@ -171,8 +172,28 @@ class BookingWorker:
                     outage = _Outage()
                     log.exception("booking worker tick failed (%s); retrying with backoff", type(error).__name__)
                 wait = outage.next_wait()
+            if outage is None:
+                wait = self._until_next_start(wait)
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _until_next_start(self, wait: float) -> float:
+        """How long to sleep: until the next occurrence starts, when that is sooner than ``wait`` — a booking
+        fires on its second, not up to a poll interval later — with the room-status listing started now, so
+        that its first dispatches find a fresh one instead of all waiting for it (``RoomStatusBoard.warm``)."""
+        now = self.clock()
+        try:
+            with session_scope(self.sessions) as session:
+                due = occurrences.next_start(session, after=now, until=now + timedelta(seconds=wait))
+        except Exception as error:  # noqa: BLE001 - the next tick reports a database outage
+            log.debug("could not look for the next occurrence: %s", type(error).__name__)
+            return wait
+        if due is None:
+            return wait
+        until = max(0.0, (due - now).total_seconds())
+        warming = asyncio.run_coroutine_threadsafe(self.runner.dispatcher.board.warm(ahead=until), self.engine.loop)
+        warming.add_done_callback(_warmed)
+        return until
 
     def _keep_leases(self) -> None:
         period = max(0.1, self.config.lease.total_seconds() / 3)
@@ -262,7 +283,9 @@ class BookingWorker:
         metrics.booking_lag((self.clock() - job.view.starts_at).total_seconds(), taken_over=job.claim_count > 1)
         try:
             with logcontext.bound(occurrence_id=job.view.occurrence_id):
-                requester = await to_messaging_thread(self.booker, job.view)
+                requester = self.requesters.known_requester(job.view.requester_user_id, is_admin=False)
+                if requester is None:  # not cached: ask Slack, off the loop
+                    requester = await to_messaging_thread(self.booker, job.view)
                 result = await self.runner.run(job, self.notifier, requester=requester)
                 if job.reminder_message_ts:
                     outcome = ReminderOutcome.SENT if result.ok else ReminderOutcome.FAILED
@@ -333,6 +356,11 @@ class BookingWorker:
             self.notifier.skipped(view, reason)
             if reminder_ts:
                 self.notifier.reminder_settled(view, reminder_ts, ReminderOutcome.MISSED)
+
+
+def _warmed(listing: Future[None]) -> None:
+    if not listing.cancelled() and (error := listing.exception()) is not None:
+        log.info("room-status listing before a due booking failed: %s", type(error).__name__)
 
 
 class _Outage:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, or_, select, update
+from sqlalchemy import CursorResult, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.config import DEFAULT_LEASE
@@ -195,6 +195,12 @@ def finish(
         session.execute(_FINISH_ONE_OFF, {"occurrence_id": occurrence_id, "active": BookingStatus.ACTIVE,
                                           "finished": BookingStatus.FINISHED, "now": now})
     return won
+
+
+def next_start(session: Session, *, after: datetime, until: datetime) -> datetime | None:
+    """When the earliest scheduled occurrence in ``(after, until]`` starts (the worker wakes for it)."""
+    return session.scalar(select(func.min(Occurrence.starts_at)).where(
+        Occurrence.status == OccurrenceStatus.SCHEDULED, Occurrence.starts_at > after, Occurrence.starts_at <= until))
 
 
 def reclaim_expired(session: Session, *, now: datetime | None = None) -> int:

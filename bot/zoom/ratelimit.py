@@ -7,7 +7,7 @@ discovering them through 429s. Zoom counts requests per second, so the limiter g
 
 - after an idle moment up to ``limit`` requests go at once: exactly what one per-second window admits;
 - once that is used up, requests are spaced evenly, ``window / limit`` apart, never bunched;
-- ``margin`` (50 ms by default) absorbs network and scheduling jitter: a request that reaches Zoom a little late cannot
+- ``margin`` (25 ms by default) absorbs network and scheduling jitter: a request that reaches Zoom a little late cannot
   land in the same Zoom second as a full second's worth of requests that follow it.
 
 The old token bucket allowed a one-second burst *on top of* the rate, so a burst of bookings sent up to
@@ -39,7 +39,7 @@ MEDIUM = "medium"
 HEAVY = "heavy"
 
 # Seconds added to each window: requests reaching Zoom up to this much later than their slot still fit.
-DEFAULT_MARGIN = 0.05
+DEFAULT_MARGIN = 0.025
 
 
 @dataclass

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import Fix, JoinRequest, Requester, ResultKind, Stage
+from bot.dispatch.passcode_source import PasscodeSource
 from bot.dispatch.service import DispatchPolicy
 from bot.meetings import parse_meeting_reference
 from bot.slack.wording import describe
@@ -235,13 +236,13 @@ def test_status_unreadable_after_the_join_is_reported_and_no_leave_is_sent_blind
     original_status = stack.async_dispatcher.live_status
     calls = []
 
-    async def status_then_outage(target):
+    async def status_then_outage(target, *, watching=False):
         calls.append(target.name)
         if len(calls) == 1:  # the pre-flight check before the join
-            return await original_status(target)
+            return await original_status(target, watching=watching)
         await to_thread(stack.admin, "POST", "/faults",
                         {"path_prefix": "/v2/rooms", "method": "GET", "status": 401, "count": 1})
-        return await original_status(target)
+        return await original_status(target, watching=watching)
 
     stack.async_dispatcher.live_status = status_then_outage
     result = join(stack, "Boardroom", EXTERNAL_ID, without_passcode=True)
@@ -408,3 +409,16 @@ def test_dispatch_references_do_not_repeat_where_row_numbers_do(make_stack):
     second = join(stack, "Huddle 3", EXTERNAL_ID, passcode="Xk7_9ab")
     assert second.dispatch_id == first.dispatch_id  # the row number repeated ...
     assert second.dispatch_ref != first.dispatch_ref  # ... the reference people were shown did not
+
+
+def test_a_room_removed_after_it_was_resolved_is_refused_and_audited_not_sent(stack):
+    external_meeting(stack)
+    target = stack.dispatcher.resolve_now("Boardroom", ALICE, "C_OPS", *_JOIN_SOURCE)
+    with session_scope(stack.db.sessions, write_lock=True) as session:
+        room_store.remove_room(session, room_store.find_room(session, "Boardroom"))
+    request = JoinRequest("Boardroom", parse_meeting_reference(EXTERNAL_ID), ALICE, "C_OPS", passcode="Xk7_9ab")
+    result = stack.run(stack.async_dispatcher.dispatch(target, request, PasscodeSource("Xk7_9ab", None)))
+    assert result.kind is ResultKind.UNKNOWN_ROOM and result.dispatch_ref
+    assert joins_sent(stack) == []
+    [row] = [r for r in audit_rows(stack) if r.id == result.dispatch_id]
+    assert row.outcome is DispatchOutcome.REFUSED and row.room_id is None and row.room_name == "Boardroom"

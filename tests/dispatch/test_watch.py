@@ -23,7 +23,7 @@ class ScriptedZoom:
     def __init__(self, *statuses):
         self.statuses = list(statuses)
 
-    async def status(self, _room):
+    async def status(self, _room, *, watching=False):
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         if isinstance(status, Exception):
             raise status

@@ -259,3 +259,20 @@ def test_a_booking_in_a_channel_the_bot_is_not_in_reaches_the_booker_by_direct_m
     assert len(dms) == 2  # the reminder, and one message for the dispatch, edited to its result
     assert "is in meeting" in dms[1].text and "/invite @roombot" in str(dms[1].blocks)
     assert bookings.slack.messages_in("G_PRIVATE") == []
+
+
+def test_a_running_worker_dispatches_on_the_due_second_with_a_listing_taken_before_it(bookings: Bookings) -> None:
+    """The worker looks at the database only every 30 s here, yet the occurrence due in 2 s is dispatched then:
+    it wakes for the next start, and the room-status listing its pre-flight reads was taken before that."""
+    start = utc_now() + timedelta(seconds=2)
+    booking_id = bookings.book(starts_at=start)
+    seen_before = len(bookings.stack.sim.requests)  # the room sync's listing is not the worker's
+    worker = bookings.worker(replace(FAST_WORKER, poll_interval=30.0))
+    worker.start()
+    bookings.slack.wait_for(lambda: all(o.status is OccurrenceStatus.DISPATCHED
+                                        for o in bookings.occurrences(booking_id)), timeout=20, what="dispatch")
+    listings = [r["at"] for r in bookings.stack.sim.requests[seen_before:]
+                if r["method"] == "GET" and r["path"] == "/v2/rooms"]
+    [join] = bookings.join_requests()
+    assert listings and min(listings) < start.timestamp() <= join["at"]
+    assert bookings.joins() == 1

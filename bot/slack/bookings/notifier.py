@@ -166,3 +166,6 @@ class SlackRequesters:
 
     def requester(self, user_id: str, *, is_admin: bool) -> Requester:
         return self.directory.requester(self.client, user_id, is_admin=is_admin)
+
+    def known_requester(self, user_id: str, *, is_admin: bool) -> Requester | None:
+        return self.directory.known_requester(user_id, is_admin=is_admin)
