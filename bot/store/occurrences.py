@@ -7,8 +7,9 @@ Exactly-once dispatch across instances and restarts:
    to ``claimed`` with a compare-and-set ``UPDATE … WHERE status/lease condition`` (the only guard
    SQLite needs: its writers are serialised).  Commit.
 2. Dispatch (outside any transaction; ``claim_once("occurrence:<id>")`` makes the Zoom join idempotent).
-3. ``finish`` in the transaction that also records the dispatch outcome; it only succeeds while the
-   worker still holds the lease.
+3. ``finish`` in a short transaction right after the dispatch's outcome is recorded; it only succeeds while
+   the worker still holds the lease.  A worker dying between the two leaves a lease that expires, and the
+   next worker finds the join marker and watches the room instead of joining again.
 A worker that dies leaves a lease that expires; the row is then claimable again — or, when it is more than
 the grace period late, skipped and reported (``misfired``), never joined late.  A worker that stops gracefully
 gives its claims back at once instead (``retire_claims``, then ``release_claims``).

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.meetings.quoting import quote_typed
@@ -281,6 +281,10 @@ def disallow(session: Session, room: Room, kind: AccessPrincipal, principal_id: 
     return True
 
 
+# Built once: every dispatch asks (bot.store.prepared says why that matters).
+_RULES_OF_ROOM = select(RoomAccessRule).where(RoomAccessRule.room_id == bindparam("room_id"))
+
+
 def is_dispatch_allowed(
     session: Session,
     room: Room,
@@ -294,7 +298,7 @@ def is_dispatch_allowed(
     ``usergroup_ids`` are the user's Slack user groups (the caller looks them up; the store does not
     call Slack).
     """
-    rules = list(session.scalars(select(RoomAccessRule).where(RoomAccessRule.room_id == room.id)))
+    rules = list(session.scalars(_RULES_OF_ROOM, {"room_id": room.id}))
     if not rules:
         return True
     groups = set(usergroup_ids)

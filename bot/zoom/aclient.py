@@ -90,13 +90,21 @@ class AsyncPacer:
         """Requests of ``category`` waiting for a slot now."""
         return len(self._waiting.get(category, ()))
 
-    async def acquire(self, category: str, priority: int = 0) -> None:
+    async def acquire(self, category: str, priority: int = 0, *, hold: bool = True) -> None:
+        """Wait for a slot of ``category``.  ``hold=False``: the caller calls ``hold`` itself, right before its
+        request leaves (``AsyncZoomTransport`` does, once the connection is ready)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting.setdefault(category, []), (-priority, next(self._sequence), waiter))
         if category not in self._dispensers:
             self._dispensers[category] = asyncio.ensure_future(self._dispense(category))
         await waiter
-        late = self._limiter.send_delay(category)  # this coroutine ran late: do not bunch with the next ones
+        if hold:
+            await self.hold(category)
+
+    async def hold(self, category: str) -> None:
+        """The slot in hand, just before the request leaves: a coroutine that ran late does not leave bunched
+        with the ones after it (``CategoryRateLimiter.send_delay``)."""
+        late = self._limiter.send_delay(category)
         if late > 0:
             await self._sleep(late)
 
@@ -173,12 +181,9 @@ class AsyncZoomTransport(TransportPolicy):
     # ------------------------------------------------------------------------------------------ attempts
 
     async def _attempt(self, call: ZoomCall) -> httpx.Response:
-        await self.pacer.acquire(call.category, _PRIORITY.get())
-        sent = _SEND_TIMES.get()
-        if sent is not None:
-            sent.append(time.monotonic())
+        await self.pacer.acquire(call.category, _PRIORITY.get(), hold=False)
         token = await self.token()
-        response = await self._send_once(call, token)
+        response = await self._send_once(call, token, paced=True)
         if self.needs_reauth(response):
             self.log_reauth(call)
             # Rare; the provider's lock may be held by a fetch in another thread, so not on the loop.
@@ -190,15 +195,47 @@ class AsyncZoomTransport(TransportPolicy):
         cached = getattr(self.auth, "cached", None)  # providers written before cached() existed: always fetch
         return cached() if cached is not None else None
 
-    async def _send_once(self, call: ZoomCall, token: str) -> httpx.Response:
+    async def _send_once(self, call: ZoomCall, token: str, *, paced: bool = False) -> httpx.Response:
+        """``paced``: the pacer's slot is in hand and its hold is still due.  It is taken when httpcore is about
+        to write the request (its trace hook), after connecting: what Zoom counts is when requests arrive, and
+        on a busy loop a connection can take longer to open than the pacer's margin."""
         started = time.monotonic()
+        leaving = _Leaving(self.pacer, call.category) if paced else None
+        args = self.request_args(call, token)
+        if leaving is not None:
+            args["extensions"] = {"trace": leaving.trace}
         try:
-            response = await self.http.request(**self.request_args(call, token))
+            response = await self.http.request(**args)
         except httpx.TransportError as exc:
             self.log_response(call, None, started)
             raise self.transport_failed(call, exc) from None
+        finally:
+            if leaving is not None:
+                await leaving.left()  # a transport that is not httpcore's (tests' MockTransport) calls no hook
         self.log_response(call, response, started)
         return response
+
+
+class _Leaving:
+    """One paced request on its way out: the pacer's hold and the send time, at the moment it is written."""
+
+    def __init__(self, pacer: AsyncPacer, category: str) -> None:
+        self.pacer = pacer
+        self.category = category
+        self.done = False
+
+    async def trace(self, event: str, info: dict[str, object]) -> None:
+        if not self.done and event.endswith("send_request_headers.started"):
+            await self.left()
+
+    async def left(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        await self.pacer.hold(self.category)
+        sent = _SEND_TIMES.get()
+        if sent is not None:
+            sent.append(time.monotonic())
 
 
 class AsyncZoomClient:
