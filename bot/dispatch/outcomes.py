@@ -146,18 +146,25 @@ async def report_progress(progress: ProgressCallback, stage: Stage, doing: Reaso
 
 class ProgressChain:
     """Progress reports of one dispatch, delivered in order in the background: the dispatch never waits on
-    Slack to send a room, and ``drain`` (before the result is reported) lets the last report land first."""
+    Slack to send a room, and ``drain`` (before the result is reported) lets the last report land first.
+    A report that has not started when a newer one comes is dropped: the message shows the newer state, and
+    a backlog of Slack calls (a burst of bookings) is not made longer by states already past."""
 
     def __init__(self, progress: ProgressCallback) -> None:
         self._progress = progress
         self._last: asyncio.Task[None] | None = None
+        self._emitted = 0
 
     def emit(self, stage: Stage, doing: Reason) -> None:
         previous = self._last
+        self._emitted += 1
+        number = self._emitted
 
         async def deliver() -> None:
             if previous is not None:
                 await asyncio.wait([previous])
+            if number != self._emitted:
+                return  # superseded before it could go out
             try:
                 await report_progress(self._progress, stage, doing)
             except Exception as error:  # noqa: BLE001 - progress is a courtesy; the result card is what matters
