@@ -108,6 +108,10 @@ class AsyncPacer:
         if late > 0:
             await self._sleep(late)
 
+    def hold_now(self, category: str) -> None:
+        """``hold``'s accounting for a request that could not be held (it has left already)."""
+        self._limiter.send_delay(category)
+
     async def _dispense(self, category: str) -> None:
         waiting = self._waiting[category]
         queued = False
@@ -210,8 +214,8 @@ class AsyncZoomTransport(TransportPolicy):
             self.log_response(call, None, started)
             raise self.transport_failed(call, exc) from None
         finally:
-            if leaving is not None:
-                await leaving.left()  # a transport that is not httpcore's (tests' MockTransport) calls no hook
+            if leaving is not None and not leaving.done:  # the hook was never called (a transport that is not
+                leaving.counted()  # httpcore's, as tests' MockTransport, or a failure before the request left)
         self.log_response(call, response, started)
         return response
 
@@ -229,10 +233,18 @@ class _Leaving:
             await self.left()
 
     async def left(self) -> None:
-        if self.done:
-            return
         self.done = True
         await self.pacer.hold(self.category)
+        self._note_sent()
+
+    def counted(self) -> None:
+        """Account for the slot without waiting: the request has gone (or failed) already."""
+        self.done = True
+        self.pacer.hold_now(self.category)
+        self._note_sent()
+
+    @staticmethod
+    def _note_sent() -> None:
         sent = _SEND_TIMES.get()
         if sent is not None:
             sent.append(time.monotonic())

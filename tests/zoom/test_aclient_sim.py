@@ -11,6 +11,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpcore
+import httpx
 import pytest
 
 from bot.zoom import (
@@ -569,3 +571,46 @@ def test_a_sync_and_an_async_client_can_share_one_budget(make_zoom_sim: MakeSim)
 
     asyncio.run(scenario())
     assert statuses(sim, "/v2/rooms") == [200] * 8
+
+
+class _SlowFirstConnection(httpcore.AsyncNetworkBackend):
+    """httpcore's own network backend, except that the first connection takes ``delay`` seconds to open (a
+    busy loop, a slow network path)."""
+
+    def __init__(self, delay: float) -> None:
+        self._backend = httpcore.AnyIOBackend()
+        self._delay = delay
+        self.opened = 0
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        self.opened += 1
+        if self.opened == 1:
+            await asyncio.sleep(self._delay)
+        return await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def test_a_request_slow_to_connect_does_not_reach_zoom_bunched_with_the_next_ones(make_zoom_sim: MakeSim) -> None:
+    """The pacer's hold for a late slot is taken as the request is written, after its connection opened: a
+    request that took 0.9 s to connect arrives late, and the requests after it still keep to the limit."""
+    qps, calls = 2, 6
+    sim = make_zoom_sim(rate_limits={"medium": qps})
+    transport = httpx.AsyncHTTPTransport()
+    backend = _SlowFirstConnection(delay=0.9)
+    transport._pool._network_backend = backend  # the pool httpx builds, with a network that is slow at first
+
+    async def scenario() -> None:
+        async with AsyncZoomClient(sim_settings(sim, qps_medium=qps), transport=transport) as client:
+            await client.check_auth()
+            room = Room(id=BOARDROOM_ID, room_id=BOARDROOM_ROOM_ID, name="Boardroom", status="")
+            await asyncio.gather(*(client.room_status(room) for _ in range(calls)))
+
+    asyncio.run(scenario())
+    assert backend.opened >= 2
+    arrivals = sorted(r["at"] for r in zoom_requests(sim, "/v2/rooms"))
+    assert len(arrivals) == calls and statuses(sim, "/v2/rooms") == [200] * calls
+    # No second of arrivals holds more than the limit, wherever Zoom's seconds begin.
+    assert all(later - earlier >= 1.0 for earlier, later in zip(arrivals, arrivals[qps:], strict=False))
