@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, bindparam, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Insert, bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -246,20 +246,21 @@ PASSCODE_WINDOW = timedelta(minutes=30)  # Zoom Rooms' lockout lasts 30 minutes 
 PASSCODE_ATTEMPT_LIMIT = 3  # ... after 10 failures; stop far earlier
 
 
-def _counted_attempts(room_id: int, since: datetime):
+def _counted(room_id: Any, since: Any) -> tuple[ColumnElement[bool], ...]:
     # Failures and attempts whose result is not known yet count; confirmed successes do not.
-    return (
-        select(PasscodeAttempt)
-        .where(PasscodeAttempt.room_id == room_id, PasscodeAttempt.attempted_at >= since)
-        .where((PasscodeAttempt.succeeded.is_(None)) | (PasscodeAttempt.succeeded.is_(False)))
-    )
+    return (PasscodeAttempt.room_id == room_id, PasscodeAttempt.attempted_at >= since,
+            or_(PasscodeAttempt.succeeded.is_(None), PasscodeAttempt.succeeded.is_(False)))
 
 
-# _counted_attempts, counted, built once (it runs before every passcode join).
+def _counted_attempts(room_id: int, since: datetime):
+    return select(PasscodeAttempt).where(*_counted(room_id, since))
+
+
+# The count of _counted_attempts, built once (it runs before every passcode join).
 _COUNT_ATTEMPTS = select(func.count()).select_from(PASSCODE_ATTEMPTS).where(
-    PASSCODE_ATTEMPTS.c.room_id == bindparam("room_id"), PASSCODE_ATTEMPTS.c.attempted_at >= bindparam("since"),
-    or_(PASSCODE_ATTEMPTS.c.succeeded.is_(None), PASSCODE_ATTEMPTS.c.succeeded.is_(False)))
-_LOCK_ROOM = select(ROOMS.c.id).where(ROOMS.c.id == bindparam("room_id"))
+    *_counted(bindparam("room_id"), bindparam("since")))
+_ROOM_ID = select(ROOMS.c.id).where(ROOMS.c.id == bindparam("room_id"))
+_LOCKED_ROOM_ID = _ROOM_ID.with_for_update()
 
 
 def count_passcode_attempts(
@@ -285,13 +286,12 @@ def lock_room_for_passcode_attempt(session: Session, room_id: int) -> bool:
     Inserting the dispatch row takes a key-share lock on the room (its foreign key); counting attempts then
     wants the row lock.  Two concurrent joins to one room would each hold the first and wait for the second —
     a deadlock on PostgreSQL — unless the row lock comes first.  (SQLite serialises the whole transaction.)"""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    statement = _LOCK_ROOM.with_for_update() if postgres else _LOCK_ROOM
+    statement = _LOCKED_ROOM_ID if session.get_bind().dialect.name == "postgresql" else _ROOM_ID
     return session.scalar(statement, {"room_id": room_id}) is not None
 
 
 def room_exists(session: Session, room_id: int) -> bool:
-    return session.scalar(_LOCK_ROOM, {"room_id": room_id}) is not None
+    return session.scalar(_ROOM_ID, {"room_id": room_id}) is not None
 
 
 def try_record_passcode_attempt(
@@ -314,7 +314,7 @@ def try_record_passcode_attempt(
     to wait instead of failing.
     """
     now = now or utcnow()
-    if not room_locked:
+    if not room_locked and session.get_bind().dialect.name == "postgresql":
         lock_room_for_passcode_attempt(session, room_id)
     if count_passcode_attempts(session, room_id, window=window, now=now) >= limit:
         return None
