@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.meetings.quoting import quote_typed
@@ -105,6 +105,24 @@ def resolve_room(session: Session, text: str) -> Room:
     if room is None:
         raise RoomNotFound(text.strip(), suggest_rooms(session, text))
     return room
+
+
+# Changes whenever a room or an alias is added, removed, renamed or re-pointed at another Zoom room: every
+# change to a room row bumps its ``updated_at``, an added alias is the newest ``created_at`` (not the highest
+# id: SQLite reuses the id of the newest row once it is deleted), a removal lowers a count.  Aliases are never
+# edited in place.
+_NAMES_STAMP = select(
+    select(func.count(Room.id)).scalar_subquery(),
+    select(func.max(Room.updated_at)).scalar_subquery(),
+    select(func.count(RoomAlias.id)).scalar_subquery(),
+    select(func.max(RoomAlias.created_at)).scalar_subquery(),
+)
+
+
+def names_stamp(session: Session) -> tuple[object, ...]:
+    """A value that changes whenever the rooms' names, aliases or Zoom ids may have: one cheap read, so that
+    what is derived from all the names can be kept until it does."""
+    return tuple(session.connection().execute(_NAMES_STAMP).one())
 
 
 def list_rooms(session: Session) -> list[Room]:

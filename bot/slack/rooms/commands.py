@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 import bot.slack.rooms.flow as flow
 import bot.slack.rooms.render as render
 import bot.slack.rooms.room_list as room_list
@@ -29,9 +26,7 @@ from bot.slack.lane import BUSY_TEXT
 from bot.slack.rooms.feature import RoomsFeature, feature_of
 from bot.slack.rooms.progress import ProgressMessage
 from bot.slack.subcommands import SubcommandRegistry, SubcommandRequest
-from bot.store import rooms as room_store
 from bot.store.db import session_scope
-from bot.store.models import Room, RoomAlias
 from bot.store.types import DispatchAction, DispatchSource
 
 USAGE = {
@@ -50,39 +45,6 @@ def usage_message(name: str) -> render.SlackMessage:
     return render.info_message(f":information_source: Usage: {usage}", f"Nothing was done. {example}.")
 
 
-class KnownRoomNames:
-    """What ``room_store.find_room_or_unique_prefix`` would find, from one read of the names: ``split_room``
-    tries every leading run of words (a pasted invitation has dozens), and with a thousand rooms one store
-    lookup per run took over a second."""
-
-    def __init__(self, rooms: dict[int, list[str]], zoom_ids: set[str]) -> None:
-        self._rooms = rooms  # room id → its name key and alias keys
-        self._keys = {key for keys in rooms.values() for key in keys}
-        self._zoom_ids = zoom_ids
-
-    @classmethod
-    def read(cls, session: Session) -> KnownRoomNames:
-        rooms: dict[int, list[str]] = {}
-        zoom_ids: set[str] = set()
-        for room_id, key, zoom_room_id, zoom_id in session.execute(
-                select(Room.id, Room.name_key, Room.zoom_room_id, Room.zoom_id)):
-            rooms[room_id] = [key]
-            zoom_ids.update(i for i in (zoom_room_id, zoom_id) if i)
-        for room_id, key in session.execute(select(RoomAlias.room_id, RoomAlias.alias_key)):
-            rooms.setdefault(room_id, []).append(key)
-        return cls(rooms, zoom_ids)
-
-    def names_a_room(self, text: str) -> bool:
-        """An exact name or alias, a Zoom room id, or the beginning of exactly one room's name or alias."""
-        key = room_store.normalise_name(text)
-        if (key and key in self._keys) or text.strip() in self._zoom_ids:
-            return True
-        if len(key) < 3:
-            return False
-        starting = (room for room, keys in self._rooms.items() if any(k.startswith(key) for k in keys))
-        return next(starting, None) is not None and next(starting, None) is None
-
-
 def split_room(feature: RoomsFeature, args: str) -> tuple[str, str]:
     """Split ``<room> <rest>``: room names have spaces ("Huddle 3"), so the longest leading run of words
     that names a stored room wins; a quoted name is taken as is.  Without a match, the words before the
@@ -96,7 +58,7 @@ def split_room(feature: RoomsFeature, args: str) -> tuple[str, str]:
     if len(words) < 2:
         return text, ""
     with session_scope(feature.sessions) as session:
-        known = KnownRoomNames.read(session)
+        known = feature.room_names.current(session)
     for cut in range(len(words) - 1, 0, -1):
         if known.names_a_room(" ".join(words[:cut])):
             return " ".join(words[:cut]), " ".join(words[cut:])

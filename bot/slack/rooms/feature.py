@@ -21,6 +21,7 @@ from bot.services import NotWired, Services
 from bot.slack.directory import SlackDirectory, directory_of
 from bot.slack.errors import UserFacingError
 from bot.slack.middleware import services_of
+from bot.slack.rooms.names import RoomNamesCache
 from bot.slack.rooms.room_list import RoomView
 from bot.store import audit
 from bot.store import rooms as room_store
@@ -59,6 +60,7 @@ class RoomsFeature:
         self._meetings = meetings
         self.sessions: sessionmaker[Session] = services.session_factory
         self.directory: SlackDirectory = directory_of(services)
+        self.room_names = RoomNamesCache()
 
     @property
     def zoom(self) -> ZoomClient:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.rooms.commands import KnownRoomNames
+from bot.slack.rooms.names import KnownRoomNames
 from bot.store import rooms as room_store
 from bot.store.db import session_scope
 from tests.slack.rooms.conftest import EXTERNAL_ID, RoomBot
