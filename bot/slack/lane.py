@@ -43,7 +43,11 @@ from bot.slack.errors import report_after_ack
 log = logging.getLogger(__name__)
 
 LANE_KEY = "roombot_listener_lane"
-DEFAULT_LANE_THREADS = 12
+# Few threads on purpose: every runnable lane thread competes with the threads answering Slack for the GIL, and
+# in bench/bench_ack.py 12 threads gave p99 acks of 170-210 ms at ten concurrent clients where 4 gave 80-100 ms.
+# A lane job is a few short blocking steps (~150 ms with real Slack latency), so 4 threads still take ~25 jobs/s;
+# bursts wait among the pending ones, not in front of an ack.
+DEFAULT_LANE_THREADS = 4
 DEFAULT_LANE_PENDING = 512
 BUSY_TEXT = (":warning: roombot is busy right now and could not take this request, so nothing was done. "
              "Try again in a minute.")

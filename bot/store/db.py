@@ -114,9 +114,9 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-# The dispatch engine's 4 store and 16 Slack threads (those only store a message's ts) + the 12 Slack listener
+# The dispatch engine's 4 store and 16 Slack threads (those only store a message's ts) + the 4 Slack listener
 # lane threads + the worker + /healthz.  Connections are opened as they are first needed.
-DEFAULT_POOL_SIZE = 34
+DEFAULT_POOL_SIZE = 26
 
 
 def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
