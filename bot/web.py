@@ -36,7 +36,6 @@ from slack_sdk import WebClient
 from bot import metrics
 from bot.app import create_app
 from bot.config import Settings
-from bot.foreground import FOREGROUND
 from bot.services import HealthCheck, Services
 
 if TYPE_CHECKING:
@@ -135,10 +134,9 @@ class RoombotWsgi:
     def _slack_events(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET") != "POST":
             return _respond(start_response, 405, {"error": "POST only"}, extra_headers=[("Allow", "POST")])
-        with FOREGROUND.serving():  # background work steps aside until Slack has its answer
-            if self._signature is not None and not self._signature_ok(environ):
-                return _respond(start_response, 401, {"error": "invalid request"})
-            return self._slack(environ, start_response)
+        if self._signature is not None and not self._signature_ok(environ):
+            return _respond(start_response, 401, {"error": "invalid request"})
+        return self._slack(environ, start_response)
 
     @staticmethod
     def _timed(app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

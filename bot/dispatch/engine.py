@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from bot import logcontext, metrics
-from bot.foreground import FOREGROUND
 
 log = logging.getLogger("bot.dispatch")
 
@@ -133,7 +132,6 @@ class OldestJobFirstExecutor(ThreadPoolExecutor):
             _, _, run = self._queue.get()
             if run is None:
                 return
-            FOREGROUND.step_aside()  # a Slack request being acknowledged goes first (bot.foreground)
             run()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

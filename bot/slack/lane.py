@@ -37,7 +37,6 @@ from typing import Any
 from slack_bolt import BoltContext
 
 from bot import logcontext
-from bot.foreground import FOREGROUND
 from bot.slack.errors import report_after_ack
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,6 @@ class ListenerLane:
         return True
 
     def _run(self, work: Callable[[], object]) -> None:
-        FOREGROUND.step_aside()  # after-ack work waits while another request is being answered
         try:
             work()
         except Exception:
