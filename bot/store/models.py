@@ -16,10 +16,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import Enum as PyEnum
+from itertools import chain
 from typing import cast
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -32,10 +34,12 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    inspect,
     literal_column,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 from bot.store.crypto import LongSealedType, Sealed, SealedType
 from bot.store.types import (
@@ -124,6 +128,18 @@ class RoomAlias(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     room: Mapped[Room] = relationship(back_populates="aliases")
+
+
+class RoomNamesVersion(Base):
+    """One row whose ``version`` goes up in every transaction that adds, removes or renames a room or an alias,
+    or changes a room's Zoom ids (``bot.store.rooms``): what is derived from all the names (``/room join``
+    splitting its arguments) is kept until it changes.  A counter written with the change, not a clock: it
+    never goes back, whatever the writers' clocks or the order their transactions commit in."""
+
+    __tablename__ = "room_names_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class RoomAccessRule(Base):
@@ -325,6 +341,37 @@ cast(Table, Occurrence.__table__).append_constraint(
         where=literal_column(f"status NOT IN ({_released})"),
     ).ddl_if(dialect="postgresql")
 )
+# The counter's one row (the migration inserts it too); without it nothing derived from the names is kept.
+event.listen(RoomNamesVersion.__table__, "after_create",
+             DDL("INSERT INTO room_names_version (id, version) VALUES (1, 0)"))
+
+# session.info key: this session's transaction changed the names (``room_names_version`` is bumped in it).
+NAMES_CHANGED = "roombot_room_names_changed"
+_ROOM_NAME_COLUMNS = ("name", "name_key", "zoom_room_id", "zoom_id")
+
+
+def _changes_names(session: Session) -> bool:
+    if any(isinstance(row, (Room, RoomAlias)) for row in chain(session.new, session.deleted)):
+        return True
+    for row in session.dirty:
+        if isinstance(row, RoomAlias) and session.is_modified(row):
+            return True
+        if isinstance(row, Room) and any(inspect(row).attrs[column].history.has_changes()
+                                         for column in _ROOM_NAME_COLUMNS):
+            return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _count_name_changes(session: Session, _flush_context: object, _instances: object) -> None:
+    """Every ORM write of a room or an alias, whoever makes it, bumps the counter in the same transaction."""
+    if _changes_names(session):
+        session.execute(update(RoomNamesVersion).where(RoomNamesVersion.id == 1)
+                        .values(version=RoomNamesVersion.version + 1)
+                        .execution_options(synchronize_session=False))
+        session.info[NAMES_CHANGED] = True
+
+
 # `room_id WITH =` in a GiST index needs btree_gist; make metadata.create_all() work on PostgreSQL too.
 event.listen(
     Occurrence.__table__,

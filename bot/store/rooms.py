@@ -12,11 +12,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.meetings.quoting import quote_typed
-from bot.store.models import Room, RoomAccessRule, RoomAlias
+from bot.store.models import NAMES_CHANGED, Room, RoomAccessRule, RoomAlias, RoomNamesVersion
 from bot.store.types import AccessPrincipal
 
 
@@ -107,22 +107,18 @@ def resolve_room(session: Session, text: str) -> Room:
     return room
 
 
-# Changes whenever a room or an alias is added, removed, renamed or re-pointed at another Zoom room: every
-# change to a room row bumps its ``updated_at``, an added alias is the newest ``created_at`` (not the highest
-# id: SQLite reuses the id of the newest row once it is deleted), a removal lowers a count.  Aliases are never
-# edited in place.
-_NAMES_STAMP = select(
-    select(func.count(Room.id)).scalar_subquery(),
-    select(func.max(Room.updated_at)).scalar_subquery(),
-    select(func.count(RoomAlias.id)).scalar_subquery(),
-    select(func.max(RoomAlias.created_at)).scalar_subquery(),
-)
+_NAMES_VERSION = select(RoomNamesVersion.version).where(RoomNamesVersion.id == 1)
 
 
-def names_stamp(session: Session) -> tuple[object, ...]:
-    """A value that changes whenever the rooms' names, aliases or Zoom ids may have: one cheap read, so that
-    what is derived from all the names can be kept until it does."""
-    return tuple(session.connection().execute(_NAMES_STAMP).one())
+def names_version(session: Session) -> int | None:
+    """A number that goes up whenever the rooms' names, aliases or Zoom ids change (``RoomNamesVersion``):
+    one cheap read, so that what is derived from all the names can be kept until it does.  None when this
+    session changed them itself (its own uncommitted number must not stand for them) or the counter is
+    missing: keep nothing then."""
+    if session.info.get(NAMES_CHANGED):
+        return None
+    version = session.scalar(_NAMES_VERSION)  # autoflush first: pending changes of this session count
+    return None if session.info.get(NAMES_CHANGED) else version
 
 
 def list_rooms(session: Session) -> list[Room]:

@@ -165,6 +165,8 @@ class _ReusablePostgresDatabase:
             with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
                 connection.execute("SET lock_timeout = '3s'")
                 connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+                # Rows the migrations put in, as a freshly migrated database has them.
+                connection.execute("INSERT INTO room_names_version (id, version) VALUES (1, 0)")
         except psycopg.Error:
             self.server.drop_database(self.name)
             self.name = self.server.create_database("roombot_test", template=self.template)

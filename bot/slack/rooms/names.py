@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,19 +46,25 @@ class KnownRoomNames:
 
 
 class RoomNamesCache:
-    """The last ``KnownRoomNames`` read, kept while ``room_store.names_stamp`` says the names are unchanged:
-    every `/room join` splits its arguments against all the names, and reading them was the largest step of
-    the command's own work in ``bench/bench_ack.py`` (with a thousand rooms, several milliseconds).  The stamp
-    is read first, in the same session, so a snapshot is never kept past a change it did not see."""
+    """The last ``KnownRoomNames`` read, kept while ``room_store.names_version`` is unchanged and for at most
+    ``MAX_AGE_SECONDS`` (a change made outside roombot, in SQL by hand, bumps no counter): every `/room join`
+    splits its arguments against all the names, and reading them was the largest step of the command's own
+    work in ``bench/bench_ack.py`` (with a thousand rooms, several milliseconds).  The version is read before
+    the names, so a snapshot newer than its version is read again next time, never kept past a change."""
 
-    def __init__(self) -> None:
-        self._last: tuple[tuple[object, ...], KnownRoomNames] | None = None
+    MAX_AGE_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last: tuple[int, float, KnownRoomNames] | None = None
 
     def current(self, session: Session) -> KnownRoomNames:
-        stamp = room_store.names_stamp(session)
+        version = room_store.names_version(session)
         last = self._last  # one read: another thread may replace it meanwhile, never half-way
-        if last is not None and last[0] == stamp:
-            return last[1]
+        now = self._clock()
+        if version is not None and last is not None and last[0] == version and now - last[1] < self.MAX_AGE_SECONDS:
+            return last[2]
         known = KnownRoomNames.read(session)
-        self._last = (stamp, known)
+        if version is not None:
+            self._last = (version, now, known)
         return known
