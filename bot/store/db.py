@@ -32,7 +32,7 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_WRITE_LOCK_OPTION = "roombot_sqlite_begin_immediate"
 
 # One in-process writer lock per SQLite file engine.  SQLite's busy handler makes a waiting writer sleep
-# (up to 100 ms a turn), so twelve threads queueing on BEGIN IMMEDIATE leave the lock idle most of the time;
+# (up to 100 ms a turn), so a dozen threads queueing on BEGIN IMMEDIATE leave the lock idle most of the time;
 # a Python lock hands it to the next writer of this process at once.  Other processes still meet SQLite's
 # own lock and busy timeout.
 _sqlite_writer_locks: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -114,9 +114,11 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-# The dispatch engine's 4 store and 16 Slack threads (those only store a message's ts) + the 4 Slack listener
-# lane threads + the worker + /healthz.  Connections are opened as they are first needed.
-DEFAULT_POOL_SIZE = 26
+# Every thread that can use the store at once: the dispatch engine's 4 store and 16 Slack threads (those only
+# store a message's ts), the 4 Slack listener lane threads, serve's 8 request threads (a type-ahead's options
+# are read before the answer), the booking worker and its lease timer, and /healthz's database check.
+# Connections are opened as they are first needed.
+DEFAULT_POOL_SIZE = 35
 
 
 def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,
