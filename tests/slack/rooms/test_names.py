@@ -48,18 +48,23 @@ def test_kept_names_follow_every_change_to_rooms_and_aliases(migrated_db: Migrat
 def test_an_alias_replaced_by_another_is_seen_even_when_its_id_is_reused(migrated_db: MigratedDatabase) -> None:
     # SQLite gives a new row the highest id plus one, so the newest alias removed and another added reuse its id
     # and leave the count unchanged.
-    cache = RoomNamesCache()
     with session_scope(migrated_db.sessions) as session:
         board = rooms.add_room(session, "Board Room", "zr-board")
         rooms.add_alias(session, board, "Lab 2")
-    with session_scope(migrated_db.sessions) as session:
-        assert cache.current(session).names_a_room("lab 2")
-    with session_scope(migrated_db.sessions) as session:
-        assert rooms.remove_alias(session, "lab 2")
-        rooms.add_alias(session, rooms.resolve_room(session, "board room"), "Studio")
-    with session_scope(migrated_db.sessions) as session:
-        known = cache.current(session)
+    known = _kept_then_read_after_replacing(migrated_db, "lab 2")
     assert known.names_a_room("studio") and not known.names_a_room("lab 2")
+
+
+def _kept_then_read_after_replacing(db: MigratedDatabase, alias: str) -> KnownRoomNames:
+    """The names as a cache gives them after it kept them and ``alias`` of the Board Room became "Studio"."""
+    cache = RoomNamesCache()
+    with session_scope(db.sessions) as session:
+        assert cache.current(session).names_a_room(alias)
+    with session_scope(db.sessions) as session:
+        assert rooms.remove_alias(session, alias)
+        rooms.add_alias(session, rooms.resolve_room(session, "board room"), "Studio")
+    with session_scope(db.sessions) as session:
+        return cache.current(session)
 
 
 def test_unchanged_names_are_not_read_again(migrated_db: MigratedDatabase) -> None:
@@ -75,7 +80,6 @@ def test_unchanged_names_are_not_read_again(migrated_db: MigratedDatabase) -> No
 def test_a_change_is_seen_whatever_the_clocks_of_earlier_writers(migrated_db: MigratedDatabase) -> None:
     # Another instance, whose clock runs an hour fast, added the alias "Lab 2": aliases changed here later
     # carry older time stamps than that one.
-    cache = RoomNamesCache()
     with session_scope(migrated_db.sessions) as session:
         board = rooms.add_room(session, "Board Room", "zr-board")
         rooms.add_alias(session, board, "Lab 2")
@@ -83,13 +87,7 @@ def test_a_change_is_seen_whatever_the_clocks_of_earlier_writers(migrated_db: Mi
     with session_scope(migrated_db.sessions) as session:
         session.execute(update(RoomAlias).where(RoomAlias.alias == "Lab 2")
                         .values(created_at=utcnow() + timedelta(hours=1)))
-    with session_scope(migrated_db.sessions) as session:
-        assert cache.current(session).names_a_room("lab 3")
-    with session_scope(migrated_db.sessions) as session:
-        assert rooms.remove_alias(session, "lab 3")
-        rooms.add_alias(session, rooms.resolve_room(session, "board room"), "Studio")
-    with session_scope(migrated_db.sessions) as session:
-        known = cache.current(session)
+    known = _kept_then_read_after_replacing(migrated_db, "lab 3")
     assert known.names_a_room("studio") and not known.names_a_room("lab 3")
 
 
