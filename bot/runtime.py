@@ -27,7 +27,7 @@ from bot.dispatch.status_board import RoomStatusBoard
 from bot.services import Services, utc_now
 from bot.slack.wording import describe
 from bot.store.crypto import SecretBox
-from bot.store.db import check_connection, create_engine_for_url, session_factory
+from bot.store.db import DEFAULT_POOL_SIZE, check_connection, create_engine_for_url, session_factory
 from bot.zoom import ZoomClient, ZoomSettings
 from bot.zoom.aclient import AsyncZoomClient
 
@@ -104,15 +104,17 @@ def build_services(
     policy: DispatchPolicy | None = None,
     clock: Callable[[], datetime] = utc_now,
     install_slack: bool = True,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> Services:
     """Everything the Slack app, /healthz and the worker share, for ``settings``.
 
     ``zoom_transport`` plugs an ``httpx`` transport into the Zoom client (tests); ``policy`` tunes the
-    dispatch watch (the demo watches a fast simulator more often).  Raises ``ConfigError`` when the secret
+    dispatch watch (the demo watches a fast simulator more often); ``pool_size``: the database connections
+    (``bot.store.db.pool_size_for`` the request threads that serve runs).  Raises ``ConfigError`` when the secret
     key is missing or unusable.
     """
     secret_box = _secret_box(settings)
-    engine = create_engine_for_url(settings.database_url)
+    engine = create_engine_for_url(settings.database_url, pool_size=pool_size)
     sessions = session_factory(engine)
     # The secret box lets Retry and Join anyway reuse a stated passcode without it ever travelling via Slack.
     parts = build_dispatch(settings.zoom, sessions, secret_box, policy=policy, transport=zoom_async_transport)

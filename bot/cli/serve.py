@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         settings = Settings.from_env(environ, require_slack=True, require_secret_key=True)
         worker_config = None if args.no_worker else booking_worker_config(environ)
         check_schema(settings)
-        services = build_services(settings)
+        services = build_services(settings, request_threads=args.threads)
     except (ConfigError, DatabaseUnavailable) as error:
         # One line naming the variable or the command that fixes it (SPEC §3); never a traceback or a secret.
         print(f"roombot serve: {error}", file=sys.stderr)
@@ -106,11 +106,13 @@ def check_schema(settings: Settings) -> None:
     require_up_to_date(settings.database_url)
 
 
-def build_services(settings: Settings) -> Services:
-    """Collaborators for this process (store, Zoom client, dispatcher, health checks, Slack handlers)."""
+def build_services(settings: Settings, *, request_threads: int = DEFAULT_THREADS) -> Services:
+    """Collaborators for this process (store, Zoom client, dispatcher, health checks, Slack handlers), with a
+    database connection for each of the ``request_threads`` as well as for the background threads."""
     from bot.runtime import build_services as build
+    from bot.store.db import pool_size_for
 
-    return build(settings)
+    return build(settings, pool_size=pool_size_for(request_threads))
 
 
 def close_services(services: Services) -> None:

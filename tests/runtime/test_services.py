@@ -9,12 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.cli import serve as serve_command
 from bot.config_errors import ConfigError
 from bot.devtools.loopback import LoopbackServer
 from bot.dispatch.service import DispatchService
 from bot.runtime import build_services, close_services, engine_of
 from bot.services import Services
 from bot.store.crypto import SecretBox
+from bot.store.db import DEFAULT_POOL_SIZE, pool_size_for
 from bot.web import create_wsgi_app
 from bot.zoom import ZoomClient
 from bot.zoom.simulator import SimulatorServer
@@ -36,6 +38,19 @@ def serve() -> Iterator[Callable[..., str]]:
     yield start
     for server, services in started:
         server.stop()
+        close_services(services)
+
+
+def test_serve_with_more_request_threads_gets_a_connection_for_each(zoom_sim: SimulatorServer,
+                                                                     migrated_db: MigratedDatabase) -> None:
+    # `serve --threads 40`: a type-ahead's options are read by the thread answering it, before the answer, so
+    # a pool sized for the default 8 would leave some of them waiting for a connection past Slack's 3 s.
+    services = serve_command.build_services(sim_settings(zoom_sim, migrated_db.url), request_threads=40)
+    try:
+        engine = engine_of(services)
+        assert engine is not None
+        assert engine.pool.size() == pool_size_for(40) == DEFAULT_POOL_SIZE + 32  # type: ignore[attr-defined]
+    finally:
         close_services(services)
 
 

@@ -68,7 +68,7 @@ def test_socket_mode_is_chosen_by_the_app_token(monkeypatch: pytest.MonkeyPatch)
     chosen: list[str] = []
     # Schema check and service wiring are tested in tests/runtime; here only the mode choice matters.
     monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
-    monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
+    monkeypatch.setattr(serve_command, "build_services", lambda settings, **_: Services())
     monkeypatch.setattr(serve_command, "serve_socket_mode",
                         lambda settings, services, **_: chosen.append("socket") or 0)
     monkeypatch.setattr(serve_command, "serve_http",
