@@ -360,7 +360,7 @@ def test_serve_installs_the_filter_once_logging_is_configured(monkeypatch: pytes
     monkeypatch.setattr(serve_command.logging, "basicConfig", lambda **_: order.append("basicConfig"))
     monkeypatch.setattr(logsafety, "install", lambda *_, **__: order.append("install"))
     monkeypatch.setattr(serve_command, "check_schema", lambda settings: None)
-    monkeypatch.setattr(serve_command, "build_services", lambda settings: Services())
+    monkeypatch.setattr(serve_command, "build_services", lambda settings, **_: Services())
     monkeypatch.setattr(serve_command, "close_services", lambda services: None)
     monkeypatch.setattr(serve_command, "serve_http",
                         lambda settings, services, threads, **_: order.append("serve") or 0)
