@@ -342,7 +342,7 @@ class DispatchService:
         with self.trail.writing() as session:
             # Statements built once, nothing loaded: this runs for every join (bot.store.prepared).
             present = (audit.lock_room_for_passcode_attempt(session, target.key) if passcode
-                       else audit.room_exists(session, target.key))
+                       else room_store.room_exists(session, target.key))
             dispatch_id, dispatch_ref = audit.insert_dispatch(
                 session, requested_by=request.requester.user_id, channel_id=request.channel_id, source=request.source,
                 action=DispatchAction.JOIN, room_id=target.key if present else None, room_name=target.name,

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.store import rooms as room_store
 from bot.store.crypto import Sealed
 from bot.store.models import (
     Dispatch,
@@ -27,7 +28,6 @@ from bot.store.types import DispatchAction, DispatchOutcome, DispatchSource, utc
 DISPATCHES = table_of(Dispatch)
 ZOOM_RESPONSES = table_of(ZoomResponse)
 PASSCODE_ATTEMPTS = table_of(PasscodeAttempt)
-ROOMS = table_of(Room)
 IDEMPOTENCY_KEYS = table_of(IdempotencyKey)
 
 # --- dispatches ---------------------------------------------------------------------------------------
@@ -259,8 +259,6 @@ def _counted_attempts(room_id: int, since: datetime):
 # The count of _counted_attempts, built once (it runs before every passcode join).
 _COUNT_ATTEMPTS = select(func.count()).select_from(PASSCODE_ATTEMPTS).where(
     *_counted(bindparam("room_id"), bindparam("since")))
-_ROOM_ID = select(ROOMS.c.id).where(ROOMS.c.id == bindparam("room_id"))
-_LOCKED_ROOM_ID = _ROOM_ID.with_for_update()
 
 
 def count_passcode_attempts(
@@ -286,12 +284,7 @@ def lock_room_for_passcode_attempt(session: Session, room_id: int) -> bool:
     Inserting the dispatch row takes a key-share lock on the room (its foreign key); counting attempts then
     wants the row lock.  Two concurrent joins to one room would each hold the first and wait for the second —
     a deadlock on PostgreSQL — unless the row lock comes first.  (SQLite serialises the whole transaction.)"""
-    statement = _LOCKED_ROOM_ID if session.get_bind().dialect.name == "postgresql" else _ROOM_ID
-    return session.scalar(statement, {"room_id": room_id}) is not None
-
-
-def room_exists(session: Session, room_id: int) -> bool:
-    return session.scalar(_ROOM_ID, {"room_id": room_id}) is not None
+    return room_store.lock_room_row(session, room_id)
 
 
 def try_record_passcode_attempt(

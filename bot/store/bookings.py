@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule as RecurrenceRule
 from dateutil.rrule import rrulestr
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from bot.store import rooms
 from bot.store.crypto import Sealed
 from bot.store.models import Booking, Occurrence, Room
 from bot.store.types import (
@@ -226,7 +227,10 @@ def create_booking(
         raise BookingError("the start time is not one of the recurrence's days; pick a start that matches it")
     if any(slots[k][1] > slots[k + 1][0] for k in range(len(slots) - 1)):
         raise BookingError("each occurrence would last past the start of the next one")
-    _lock_room_for_booking(session, room.id)
+    # Concurrent bookings of one room go one at a time, each seeing those committed before it.  Without the
+    # lock, two transactions inserting overlapping occurrences each wait, in the exclusion constraint's check,
+    # for the other's uncommitted row: a deadlock, which PostgreSQL breaks with an error that is no conflict.
+    rooms.lock_room_row(session, room.id)
     conflict = find_conflict(session, room.id, slots)
     if conflict is not None:
         raise conflict
@@ -269,19 +273,6 @@ def create_booking(
     booking.materialised_until = materialise_until
     session.flush()
     return booking
-
-
-_LOCKED_ROOM = select(Room.id).where(Room.id == bindparam("room_id")).with_for_update()
-
-
-def _lock_room_for_booking(session: Session, room_id: int) -> None:
-    """On PostgreSQL, take the room's row lock before looking for overlaps: concurrent bookings of one room then
-    go one at a time, and each sees the bookings committed before it.  Without it, two transactions inserting
-    overlapping occurrences each wait, in the exclusion constraint's check, for the other's uncommitted row —
-    a deadlock, which PostgreSQL breaks by failing one of them with an error that is not a conflict.  (SQLite
-    serialises writers with ``write_lock``.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCKED_ROOM, {"room_id": room_id})
 
 
 def _insert_occurrence_if_new(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.meetings.quoting import quote_typed
 from bot.store.models import NAMES_CHANGED, Room, RoomAccessRule, RoomAlias, RoomNamesVersion
+from bot.store.prepared import table_of
 from bot.store.types import AccessPrincipal
 
 
@@ -105,6 +106,23 @@ def resolve_room(session: Session, text: str) -> Room:
     if room is None:
         raise RoomNotFound(text.strip(), suggest_rooms(session, text))
     return room
+
+
+# Room rows by id without loading them, built once: every join reads one (bot.store.prepared).
+_ROOM_ID = select(table_of(Room).c.id).where(table_of(Room).c.id == bindparam("room_id"))
+_LOCKED_ROOM_ID = _ROOM_ID.with_for_update()
+
+
+def room_exists(session: Session, room_id: int) -> bool:
+    return session.scalar(_ROOM_ID, {"room_id": room_id}) is not None
+
+
+def lock_room_row(session: Session, room_id: int) -> bool:
+    """Take the room's row lock for the rest of the transaction (PostgreSQL; SQLite serialises writers with
+    ``write_lock`` instead); False when the room is gone.  Transactions that must not interleave for one room
+    take it before anything else."""
+    statement = _LOCKED_ROOM_ID if session.get_bind().dialect.name == "postgresql" else _ROOM_ID
+    return session.scalar(statement, {"room_id": room_id}) is not None
 
 
 _NAMES_VERSION = select(RoomNamesVersion.version).where(RoomNamesVersion.id == 1)
