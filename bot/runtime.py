@@ -109,8 +109,8 @@ def build_services(
     """Everything the Slack app, /healthz and the worker share, for ``settings``.
 
     ``zoom_transport`` plugs an ``httpx`` transport into the Zoom client (tests); ``policy`` tunes the
-    dispatch watch (the demo watches a fast simulator more often); ``pool_size``: the database connections
-    (``bot.store.db.pool_size_for`` the request threads that serve runs).  Raises ``ConfigError`` when the secret
+    dispatch watch (the demo watches a fast simulator more often); ``pool_size`` is the database pool's size
+    (serve passes ``bot.store.db.pool_size_for`` its request threads).  Raises ``ConfigError`` when the secret
     key is missing or unusable.
     """
     secret_box = _secret_box(settings)

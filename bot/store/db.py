@@ -118,14 +118,15 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 # store and 16 Slack threads (those only store a message's ts), the 4 Slack listener lane threads, the booking
 # worker and its lease timer, and /healthz's database check.
 BACKGROUND_STORE_THREADS = 4 + 16 + 4 + 2 + 1
-# With serve's 8 request threads by default (a type-ahead's options are read before the answer).
-# Connections are opened as they are first needed.
-DEFAULT_POOL_SIZE = BACKGROUND_STORE_THREADS + 8
 
 
 def pool_size_for(request_threads: int) -> int:
-    """A connection for every thread that can use the store at once, ``request_threads`` answering Slack."""
+    """A connection for every thread that can use the store at once, ``request_threads`` answering Slack (a
+    type-ahead's options are read before the answer).  Connections are opened as they are first needed."""
     return BACKGROUND_STORE_THREADS + max(1, request_threads)
+
+
+DEFAULT_POOL_SIZE = pool_size_for(8)  # serve's default --threads
 
 
 def create_engine_for_url(url: str | URL | None = None, *, echo: bool = False,

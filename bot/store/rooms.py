@@ -133,8 +133,6 @@ def names_version(session: Session) -> int | None:
     one cheap read, so that what is derived from all the names can be kept until it does.  None when this
     session changed them itself (its own uncommitted number must not stand for them) or the counter is
     missing: keep nothing then."""
-    if session.info.get(NAMES_CHANGED):
-        return None
     version = session.scalar(_NAMES_VERSION)  # autoflush first: pending changes of this session count
     return None if session.info.get(NAMES_CHANGED) else version
 
