@@ -79,17 +79,17 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from slack_sdk import WebClient
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.serve import ACK_SWITCH_INTERVAL
+from bot.config import Settings
 from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.dispatch.service import DispatchPolicy
 from bot.runtime import DispatchParts, build_dispatch
 from bot.scheduling.worker import BookingWorker, WorkerConfig
 from bot.services import Services
-from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters
+from bot.slack.bookings.notifier import SlackNotifier, SlackRequesters, bot_client
 from bot.slack.directory import directory_of
 from bot.store import bookings as booking_store
 from bot.store import rooms as room_store
@@ -409,7 +409,8 @@ class BotUnderTest:
         services = Services(zoom=self.zoom, session_factory=self.sessions, secret_box=self.box,
                             engine=self.parts.engine, dispatcher=self.parts.dispatcher, meetings=self.parts.meetings)
         services.dispatch_parts = self.parts
-        client = WebClient(token=BOT_TOKEN, base_url=f"{slack_url}/api/")
+        client = bot_client(Settings(slack_bot_token=BOT_TOKEN, slack_api_url=f"{slack_url}/api/"))  # as serve's
+        assert client is not None
         self.worker = BookingWorker(services.wired(), WORKER, notifier=SlackNotifier(client),
                                     requesters=SlackRequesters(directory_of(services), client))
 

@@ -15,6 +15,7 @@ from bot.services import Services
 from bot.slack import errors, middleware
 from bot.slack.lane import ListenerLane
 from bot.slack.listeners import register_listeners
+from bot.slack.webclient import PooledWebClient
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
         raise ConfigError("SLACK_SIGNING_SECRET", "missing; HTTP mode needs it to verify requests from Slack")
     services = services if services is not None else Services()
     if client is None:
-        client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        client = PooledWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
 
     elif not client.token:

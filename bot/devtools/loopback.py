@@ -1,33 +1,27 @@
-"""A werkzeug threaded HTTP server on 127.0.0.1 with an OS-chosen port, run in a daemon thread."""
+"""A werkzeug threaded HTTP server on 127.0.0.1 with an OS-chosen port, run in a daemon thread; it keeps
+HTTP/1.1 connections open between requests as real services do (``bot.devtools.keepalive``)."""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from .keepalive import KeepAliveServer
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request access log: the demo prints a conversation, and test output stays readable."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 class LoopbackServer:
     def __init__(self, app: WSGIApplication, *, name: str, quiet: bool = True) -> None:
         self._app = app
         self._name = name
-        self._handler = _QuietHandler if quiet else WSGIRequestHandler
-        self._server: BaseWSGIServer | None = None
+        self._quiet = quiet  # no per-request access log: the demo prints a conversation, test output stays readable
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=self._handler)
+        self._server = KeepAliveServer("127.0.0.1", 0, self._app, quiet=self._quiet)
         server = self._server
         # A short poll interval makes shutdown() return quickly (the default is 0.5 s per server).
         self._thread = threading.Thread(

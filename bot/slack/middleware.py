@@ -14,6 +14,7 @@ from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from bot.config import Settings
 from bot.services import Services
 from bot.slack.lane import LANE_KEY, ListenerLane
+from bot.slack.webclient import pooled_like
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def provide(settings: Settings, services: Services, lane: ListenerLane) -> Calla
         context[SETTINGS_KEY] = settings
         context[SERVICES_KEY] = services
         context[LANE_KEY] = lane
+        # Bolt's per-request client (with a workflow step's token, if any) over the kept-alive pool.
+        context["client"] = pooled_like(context.client)
         return next()
 
     return provide_roombot_context

@@ -28,6 +28,7 @@ from bot.slack.blocks import SlackMessage
 from bot.slack.bookings import messages
 from bot.slack.bookings.wording import REMINDER_OUTCOMES
 from bot.slack.directory import SlackDirectory
+from bot.slack.webclient import PooledWebClient
 from bot.slack.wording import describe
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def bot_client(settings: Settings) -> WebClient | None:
     """The worker's Web API client: the bot token's, or None without one (then nothing is posted)."""
     if not settings.slack_bot_token:
         return None
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    return PooledWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
 class SlackPoster:

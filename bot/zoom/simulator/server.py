@@ -5,17 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from bot.devtools.keepalive import KeepAliveServer
 
 from .app import create_simulator_app
 from .state import SimState
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request access log on stderr (tests would drown in it); `log=True` restores werkzeug's."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 class SimulatorServer:
@@ -31,9 +24,9 @@ class SimulatorServer:
         self.app = create_simulator_app(state, self._stop_event)
         self.host = host
         self.port = port
-        self._server: BaseWSGIServer | None = None
+        self._server: KeepAliveServer | None = None
         self._thread: threading.Thread | None = None
-        self._handler = WSGIRequestHandler if log else _QuietHandler
+        self._quiet = not log  # no per-request access log on stderr (tests would drown in it)
 
     @property
     def state(self) -> SimState:
@@ -61,8 +54,7 @@ class SimulatorServer:
         if self._server is not None:
             return self
         self._stop_event.clear()
-        self._server = make_server(self.host, self.port, self.app, threaded=True,
-                                   request_handler=self._handler)
+        self._server = KeepAliveServer(self.host, self.port, self.app, quiet=self._quiet)
         self.port = self._server.server_port
         # A short poll interval makes stop() (shutdown) return in ~50 ms instead of werkzeug's 0.5 s.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -72,8 +64,7 @@ class SimulatorServer:
 
     def serve_forever(self) -> None:
         """Run in the calling thread until interrupted (the CLI)."""
-        self._server = make_server(self.host, self.port, self.app, threaded=True,
-                                   request_handler=self._handler)
+        self._server = KeepAliveServer(self.host, self.port, self.app, quiet=self._quiet)
         self.port = self._server.server_port
         try:
             self._server.serve_forever()
