@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.store import bookings, rooms
 from bot.store.db import session_scope
@@ -183,6 +183,26 @@ def test_materialise_stores_a_late_found_conflict_as_skipped(migrated_db: Migrat
     with session_scope(migrated_db.sessions) as session:
         skipped = session.scalars(select(Occurrence).where(Occurrence.status == OccurrenceStatus.SKIPPED)).one()
         assert skipped.booking_id == weekly.id and skipped.outcome_reason == f"overlaps booking #{intruder.id}"
+
+
+def test_the_recurrence_top_up_holds_its_rooms_locks_as_booking_creation_does(migrated_db: MigratedDatabase) -> None:
+    """A booking being created and a recurrence being topped up in the same room go one at a time: each
+    inserting occurrences while the other's are uncommitted could deadlock in the exclusion constraint's check.
+    create_booking takes the room's row lock (FOR UPDATE); the top-up needs no lock of its own, because each
+    occurrence it inserts holds the FOR KEY SHARE lock of its room's row (the foreign key), which FOR UPDATE
+    waits for."""
+    if migrated_db.backend != "postgres":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
+    room_id = _room_id(migrated_db)
+    with session_scope(migrated_db.sessions) as session:
+        _book(session, room_id, NOW + HOUR, rrule="FREQ=DAILY", horizon=timedelta(days=2))
+    with session_scope(migrated_db.sessions) as topping_up:
+        assert bookings.materialise_due(topping_up, now=NOW + timedelta(days=3), horizon=timedelta(days=2))
+        # Still in the top-up's transaction: a booking of that room must wait for it.
+        with session_scope(migrated_db.sessions) as creating:
+            creating.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                rooms.lock_room_row(creating, room_id)
 
 
 def test_postgres_constraint_rejects_overlap_even_without_the_repository(migrated_db: MigratedDatabase) -> None:
