@@ -14,8 +14,10 @@ Set-up, the same for each run, everything on 127.0.0.1:
   passcode, the Medium per-second limit set to the scenario's rate (room control and the room listing are
   Medium) and, once set-up is done, 100 ms added to every `/v2/rooms` request (POST /_sim/faults); its join
   delay is the simulator's default;
-- the fake Slack Web API in a process of its own too (`python -m bench._ackstack fake-slack`);
-- in this process, the bot as `roombot serve` wires it: `bot.runtime.build_dispatch` (one DispatchEngine,
+- the fake Slack Web API in a process of its own too (`python -m bench._ackstack fake-slack`); both keep HTTP/1.1
+  connections open between requests, as Zoom and Slack do (bot/devtools/keepalive.py);
+- in this process, the bot as `roombot serve` wires it: Slack calls through `bot_client` (kept-alive
+  connections, bot/slack/webclient.py), `bot.runtime.build_dispatch` (one DispatchEngine,
   AsyncZoomClient paced at the scenario's rate, one RoomStatusBoard refreshed at most once a second) and one
   `BookingWorker` on it, with a fresh, migrated database: a SQLite file, or with `--database-url` a new
   database created on that PostgreSQL server for the run (the URL's own database is only used to create
