@@ -7,8 +7,9 @@ server pays a new TCP connection per request — a third of the CPU of a loopbac
 httpx — which the real services never charge, so the benchmarks would measure the test servers' choice rather
 than the bot.  Here the body is read whole before the application runs (its length is known: only requests
 with a ``Content-Length`` and no ``Transfer-Encoding`` or ``Expect`` stay open), so the next request line is
-always where the server looks for it.  Everything else (chunked uploads, ``Connection: close``, HTTP/1.0, an
-application error after the status was sent) closes the connection as werkzeug does.
+always where the server looks for it.  Everything else closes the connection as werkzeug does: chunked
+uploads, a client's or the application's ``Connection: close``, HTTP/1.0, and an application that failed while
+answering (its response may be cut short, and the next one would be read as the rest of it).
 
 Stopping the server also closes the connections it holds open: a client's pooled connection must not reach a
 stopped simulator (tests of "Zoom is down" rely on it).
@@ -19,14 +20,48 @@ from __future__ import annotations
 import io
 import socket
 import threading
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 if TYPE_CHECKING:
-    from wsgiref.types import WSGIApplication
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 IDLE_TIMEOUT = 75.0  # seconds an open connection may wait for its next request (longer than clients keep one)
+MUST_CLOSE = "roombot.keepalive.must_close"  # environ key: this connection must not carry another request
+
+
+class _Watched:
+    """The application, with what makes keeping its connection open unsafe noted in the environ: it answered
+    ``Connection: close`` itself, or it raised (werkzeug may already have sent part of the response)."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(name.lower() == "connection" and value.strip().lower() == "close" for name, value in headers):
+                environ[MUST_CLOSE] = True
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self._chunks(environ, self.app(environ, start))
+        except BaseException:
+            environ[MUST_CLOSE] = True
+            raise
+
+    @staticmethod
+    def _chunks(environ: WSGIEnvironment, body: Iterable[bytes]) -> Iterator[bytes]:
+        try:
+            yield from body
+        except BaseException:
+            environ[MUST_CLOSE] = True
+            raise
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
 
 
 class KeepAliveHandler(WSGIRequestHandler):
@@ -37,20 +72,8 @@ class KeepAliveHandler(WSGIRequestHandler):
     # werkzeug writes the headers and the body separately; on an open connection Nagle's algorithm would hold
     # the body back until the client's delayed ACK (40 ms on Linux).  Closing the connection used to flush it.
     disable_nagle_algorithm = True
-    quiet = False  # no access log line per request
-
-    def setup(self) -> None:
-        super().setup()
-        self._keep_open = False
-        opened = getattr(self.server, "opened", None)
-        if opened is not None:
-            opened(self.connection)
-
-    def finish(self) -> None:
-        closed = getattr(self.server, "closed", None)
-        if closed is not None:
-            closed(self.connection)
-        super().finish()
+    quiet = False  # True: no access log line per request
+    _keep_open = False
 
     def run_wsgi(self) -> None:
         self._keep_open = self._body_length_known() and not self.close_connection
@@ -65,10 +88,13 @@ class KeepAliveHandler(WSGIRequestHandler):
         # The application (and werkzeug's drain of unread input afterwards) reads this request's body only.
         self.rfile = io.BytesIO(body)
         try:
-            return super().run_wsgi()
+            super().run_wsgi()
         finally:
             self.rfile = connection_file
             self._keep_open = False
+        if self.environ.get(MUST_CLOSE):
+            self.close_connection = True
+        return None
 
     def _body_length_known(self) -> bool:
         headers = self.headers
@@ -78,7 +104,8 @@ class KeepAliveHandler(WSGIRequestHandler):
         return length is None or length.strip().isdigit()
 
     def send_header(self, keyword: str, value: str) -> None:
-        if self._keep_open and keyword.lower() == "connection" and value.lower() == "close":
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and self._keep_open and not self.environ.get(MUST_CLOSE):
             return  # werkzeug's blanket close; http.server would also mark the connection closed
         super().send_header(keyword, value)
 
@@ -103,16 +130,20 @@ class KeepAliveServer(ThreadedWSGIServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self.connections_accepted = 0  # for tests: how many TCP connections clients have opened
-        super().__init__(host, port, app, handler=QuietKeepAliveHandler if quiet else KeepAliveHandler)
+        super().__init__(host, port, _Watched(app), handler=QuietKeepAliveHandler if quiet else KeepAliveHandler)
 
-    def opened(self, connection: socket.socket) -> None:
+    # Connections are counted in the serving thread, as they are accepted: one accepted just before a stop is
+    # closed by it even if its handler thread has not started yet.
+    def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
-            self._open.add(connection)
+            self._open.add(request)
             self.connections_accepted += 1
+        super().process_request(request, client_address)
 
-    def closed(self, connection: socket.socket) -> None:
+    def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
-            self._open.discard(connection)
+            self._open.discard(request)
+        super().shutdown_request(request)
 
     def server_close(self) -> None:
         super().server_close()

@@ -62,7 +62,7 @@ class PooledWebClient(WebClient):
         except urllib3.exceptions.ReadTimeoutError:
             raise TimeoutError("the Slack API did not answer in time") from None
         except urllib3.exceptions.HTTPError as error:  # could not connect, or the connection broke
-            raise URLError(type(error).__name__) from None
+            raise URLError(str(error)) from None  # urllib3 names the host, port and path: no token, no body
         headers = dict(response.headers.items())
         if response.status >= 400:
             message = email.message.Message()

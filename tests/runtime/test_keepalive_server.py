@@ -5,11 +5,13 @@ Raw sockets, so that what is on the wire is what is asserted."""
 from __future__ import annotations
 
 import socket
+import threading
 
 import httpx
 import pytest
 
 from bot.devtools.fake_slack import FakeSlackApi
+from bot.devtools.keepalive import KeepAliveServer
 from bot.zoom.simulator import SimulatorServer
 
 
@@ -107,3 +109,47 @@ def test_the_fake_slack_api_keeps_connections_open_too() -> None:
             assert answer.json()["ok"] is True
         server = api._server._server
         assert server is not None and server.connections_accepted == 1
+
+
+def _serve(app) -> KeepAliveServer:
+    server = KeepAliveServer("127.0.0.1", 0, app)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def test_an_application_failing_mid_answer_gets_its_connection_closed() -> None:
+    # The response promised ten bytes and sent five: on an open connection the next response would be read as
+    # the rest of this one.  Closing it is the only honest end.
+    def half_answer(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+        yield b"12345"
+        raise RuntimeError("the handler broke mid-body")
+
+    server = _serve(half_answer)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as conn:
+            conn.sendall(request("/"))
+            received = b""
+            while chunk := conn.recv(65536):
+                received += chunk
+        assert received.endswith(b"\r\n\r\n12345")  # cut short, then closed: the client sees it is incomplete
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_application_answering_connection_close_gets_it() -> None:
+    def closing(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2"), ("Connection", "close")])
+        return [b"ok"]
+
+    server = _serve(closing)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as conn:
+            conn.sendall(request("/"))
+            _, headers, body = read_response(conn)
+            assert (body, headers["connection"].lower()) == (b"ok", "close")
+            assert conn.recv(1) == b""
+    finally:
+        server.shutdown()
+        server.server_close()
