@@ -69,25 +69,13 @@ class PooledWebClient(WebClient):
             for key, value in headers.items():
                 message[key] = value
             raise HTTPError(url, response.status, response.reason or "", message, io.BytesIO(response.data))
-        if headers_say_gzip(headers):
+        # The Content-Type read by the email package, as urllib's response headers read it for slack_sdk.
+        kind = email.message.Message()
+        kind["Content-Type"] = response.headers.get("Content-Type", "")
+        if kind.get_content_type() == "application/gzip":  # admin.analytics.getFile
             return {"status": response.status, "headers": headers, "body": response.data}
-        return {"status": response.status, "headers": headers, "body": response.data.decode(charset_of(headers))}
-
-
-def headers_say_gzip(headers: dict[str, str]) -> bool:
-    return content_type(headers).split(";")[0].strip().lower() == "application/gzip"
-
-
-def charset_of(headers: dict[str, str]) -> str:
-    for part in content_type(headers).split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"')
-    return "utf-8"
-
-
-def content_type(headers: dict[str, str]) -> str:
-    return next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+        text = response.data.decode(kind.get_content_charset() or "utf-8")
+        return {"status": response.status, "headers": headers, "body": text}
 
 
 def pooled_like(client: WebClient) -> PooledWebClient:

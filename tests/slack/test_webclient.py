@@ -102,3 +102,9 @@ def test_a_forked_process_gets_its_own_pool(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(webclient.os, "getpid", lambda: -1)  # as in a child after fork
     child = webclient.shared_pool()
     assert child is not parent and webclient.shared_pool() is child
+
+
+def test_answers_are_decoded_by_their_charset(slack: FakeSlackApi) -> None:
+    client = PooledWebClient(token=TOKEN, base_url=slack.api_url)
+    answer = client.chat_postMessage(channel="C1", text="Café ☕ is in the meeting")
+    assert answer["message"]["text"] == "Café ☕ is in the meeting"
