@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
 from bot.slack import errors, middleware
-from bot.slack.lane import ListenerLane
+from bot.slack.lane import Lane, ListenerLane
 from bot.slack.listeners import register_listeners
 from bot.slack.webclient import PooledWebClient
 
@@ -34,7 +34,7 @@ if not any(isinstance(f, _DropClientTokenWarning) for f in _BOLT_APP_LOGGER.filt
 
 
 def create_app(settings: Settings, *, client: WebClient | None = None, services: Services | None = None,
-               lane: ListenerLane | None = None) -> App:
+               lane: Lane | None = None, verify_requests: bool = True) -> App:
     """Build the sync Bolt ``App`` for one workspace.
 
     * Token and signing secret come from ``settings`` (single workspace, no OAuth install flow).
@@ -47,6 +47,9 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
       (``bot.slack.lane``), so the answer takes microseconds whatever Zoom and the dispatch backlog do, and
       Bolt's 3-second wait for ``ack()`` — which answered "not handled" and then ran the listener anyway
       when its thread pool was busy — is never used.
+    * ``verify_requests=False`` only for the work process of `roombot serve`, which gets requests that the
+      process answering Slack has verified, through a pipe nobody else can write to (``bot.slack.handoff``);
+      a request can wait there longer than the five minutes a signature is valid.
     * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
       handler, which answers honestly instead of Slack's generic failure.
     """
@@ -70,6 +73,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
         signing_secret=settings.slack_signing_secret or "",
         client=client,
         process_before_response=True,
+        request_verification_enabled=verify_requests,
         raise_error_for_unhandled_request=True,
         token_verification_enabled=False,
     )

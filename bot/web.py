@@ -41,6 +41,8 @@ from bot.services import HealthCheck, Services
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from bot.slack.lane import Lane
+
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
@@ -56,10 +58,16 @@ def create_wsgi_app(
     *,
     client: WebClient | None = None,
     health_check_timeout: float = HEALTH_CHECK_TIMEOUT_SECONDS,
+    lane: Lane | None = None,
 ) -> WSGIApplication:
+    """The WSGI app.  ``lane``: where listeners' work goes (default: a ``ListenerLane`` in this process, whose
+    dispatches are counted here; `roombot serve` passes a ``ForwardingLane`` and counts them in its work
+    process)."""
     services = services if services is not None else Services()
-    metrics.observe_dispatches(services.dispatcher, services.meetings)  # roombot_dispatches_total
-    slack = SlackRequestHandler(create_app(settings, client=client, services=services), path=SLACK_EVENTS_PATH)
+    if lane is None:
+        metrics.observe_dispatches(services.dispatcher, services.meetings)  # roombot_dispatches_total
+    slack = SlackRequestHandler(create_app(settings, client=client, services=services, lane=lane),
+                                path=SLACK_EVENTS_PATH)
     signature = SlackSignature(settings.slack_signing_secret) if settings.slack_signing_secret else None
     return RoombotWsgi(slack, services.health_checks, health_check_timeout=health_check_timeout,
                        signature=signature)

@@ -8,8 +8,13 @@ pay for importing Slack or SQLAlchemy.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import MutableMapping, Sequence
 
 # subcommand name -> module under bot.cli that implements it
 SUBCOMMANDS: dict[str, str] = {
@@ -37,7 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def share_metrics_for_serve(argv: Sequence[str], environ: MutableMapping[str, str]) -> str | None:
+    """`roombot serve` over HTTP runs two processes (``bot.slack.handoff``) and ``GET /metrics`` must show the
+    work process's dispatches too, so prometheus_client's multi-process mode is needed, and it is chosen when
+    prometheus_client is first imported, before any subcommand module is.  With ``PROMETHEUS_MULTIPROC_DIR``
+    unset, a private directory is made (and removed when the command ends); returns it, or None."""
+    if argv[:1] != ["serve"] or environ.get("SLACK_APP_TOKEN") or environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    if "prometheus_client" in sys.modules:  # too late to choose (a test calling main in-process): as before
+        return None
+    path = tempfile.mkdtemp(prefix="roombot-metrics-")
+    environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    owner = os.getpid()
+
+    def remove() -> None:  # forked processes inherit the handler; only the command's own process removes it
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
+    share_metrics_for_serve(sys.argv[1:] if argv is None else argv, os.environ)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

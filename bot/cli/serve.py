@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import logging
 import math
 import os
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.base_handler import BaseSocketModeHandler
 
     from bot.scheduling.worker import BookingWorker
-    from bot.slack.lane import ListenerLane
 
 logger = logging.getLogger("bot.serve")
 
@@ -49,7 +49,6 @@ SOCKET_PONG_TIMEOUT = 3.0
 # On SIGTERM in Socket Mode: envelopes being answered get this long for their acks before the connection closes,
 # and work their listeners handed to the lane (posting "Sending…", submitting the dispatch) this long to finish.
 ACK_LINGER_SECONDS = 0.5
-LANE_DRAIN_SECONDS = 5.0
 # Starts the booking worker in this process and returns it (None when it is not part of this build).
 WorkerStarter = Callable[[], "BookingWorker | None"]
 
@@ -156,6 +155,7 @@ def serve_socket_mode(settings: Settings, services: Services, *, start_worker: W
     from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app
+    from bot.cli.serve_work import LANE_DRAIN_SECONDS, drain_lane
     from bot.runtime import shut_down
     from bot.slack.lane import ListenerLane
 
@@ -201,16 +201,6 @@ def stop_on_signals(stop: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-
-
-def drain_lane(lane: ListenerLane, timeout: float) -> None:
-    """Wait (at most ``timeout``) for listener work admitted before the stop, so its dispatches reach the engine
-    before it drains."""
-    deadline = time.monotonic() + timeout
-    while lane.pending and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if lane.pending:
-        logger.warning("%d Slack requests were still being handled when the dispatch engine stopped", lane.pending)
 
 
 def _shut_down_connection(session: Any, **_close_options: Any) -> None:
@@ -269,39 +259,59 @@ def socket_mode_handler(app: App, app_token: str) -> BaseSocketModeHandler:
 
 def serve_http(settings: Settings, services: Services, *, threads: int,
                start_worker: WorkerStarter | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """gunicorn's worker process answers Slack and hands every request over to the work process, which runs
+    the listeners' work, the dispatch engine and the booking worker (``bot.slack.handoff`` says why)."""
     # Imported here: every `roombot` subcommand imports this module to build the parser.
     from bot import metrics
-    from bot.runtime import engine_of, shut_down
+    from bot.cli.serve_work import WorkProcess
+    from bot.runtime import engine_of
+    from bot.slack.handoff import ForwardingLane, Handoff
     from bot.web import GunicornServer, create_wsgi_app
 
-    workers: list[BookingWorker] = []  # the one started in the serving process (after the fork)
+    master = os.getpid()
+    handoff = Handoff()
+    # Forked before gunicorn starts, so it holds nothing of gunicorn's (threads, sockets, signal handlers).
+    work = WorkProcess(settings, services, handoff, start_worker).start()
 
     def load() -> WSGIApplication:
         # Runs in the forked worker process.  The master never opened a database connection, but if a pool
         # ever holds one, SQLAlchemy's fork recipe drops it without closing the parent's socket.
-        # A thread answering Slack waits for the GIL while dispatch work holds it: switch more often than
-        # CPython's 5 ms so that an acknowledgement is never queued behind a long stretch of background work.
+        # A thread answering Slack waits for the GIL while another holds it: switch more often than CPython's
+        # 5 ms so that an acknowledgement is never queued behind a long stretch of other work.
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         engine = engine_of(services)
         if engine is not None:
             engine.dispose(close=False)
-        # The booking worker starts here, after the fork, so that only the serving process uses the Zoom
-        # client's connections and the database pool (threads and sockets do not survive a fork cleanly).
-        worker = start_worker() if start_worker is not None else None
-        if worker is not None:
-            workers.append(worker)
-        return create_wsgi_app(settings, services)
+        services.health_checks["work_process"] = handoff.beating
+        wsgi = create_wsgi_app(settings, services, lane=ForwardingLane(handoff))
+        # Everything loaded so far lives as long as the process: keep it out of the collector's full passes,
+        # which otherwise stop an answer now and then for tens of ms (bench_ack at ten clients: p99 1.7-1.8x a
+        # bare Bolt app without this, 0.9-1.3x with it).
+        gc.collect()
+        gc.freeze()
+        return wsgi
 
     def worker_exit(_server: Any, _worker: Any) -> None:
-        # gunicorn calls this in the serving process once it has stopped accepting requests (SIGTERM) and
-        # answered those it had: stop gracefully.  (In the master, which started nothing, it only closes.)
-        shut_down(services, grace=settings.shutdown_grace, worker=workers[0] if workers else None)
+        # gunicorn calls this in its worker once it has stopped accepting requests (SIGTERM) and answered those
+        # it had: what it handed over goes into the pipe before the process exits.  (Also in the master.)
+        if os.getpid() != master:
+            handoff.flush()
+        close_services(services)
 
     options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit,
                "logger_class": logsafety.gunicorn_logger_class(settings.log_format),
                **metrics.gunicorn_hooks(os.environ if environ is None else environ)}
+    work.watch(on_death=lambda: os.kill(master, signal.SIGTERM))
     logger.info("serving POST /slack/events and GET /healthz on %s", settings.bind)
-    GunicornServer(load, options).run()
+    try:
+        GunicornServer(load, options).run()
+    finally:
+        # gunicorn's worker, forked inside run(), leaves through here too (SystemExit): only the master stops
+        # the work process.
+        if os.getpid() == master:
+            work.stop()
+            if work.failed:
+                raise SystemExit(1)  # the service failed: not gunicorn's exit status 0
     return 0
 
 
@@ -310,8 +320,9 @@ def gunicorn_options(settings: Settings, *, threads: int) -> dict[str, Any]:
 
     return {
         "bind": settings.bind,
-        # One process: Bolt acks from a thread pool and keeps working after the response, and the booking
-        # worker must not be started once per process.  Scale out with more instances instead.
+        # One process answers Slack (the work process is one more, see serve_http): its admission count and
+        # the work process are shared, and more answering processes would only compete for the same cores.
+        # Scale out with more instances instead.
         "workers": 1,
         "worker_class": "gthread",
         "threads": max(1, threads),

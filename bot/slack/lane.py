@@ -32,7 +32,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import BoltContext
 
@@ -42,6 +42,7 @@ from bot.slack.errors import report_after_ack
 log = logging.getLogger(__name__)
 
 LANE_KEY = "roombot_listener_lane"
+REQUEST_KEY = "roombot_request"
 # Few threads on purpose: every runnable lane thread competes with the threads answering Slack for the GIL, and
 # in bench/bench_ack.py 12 threads gave p99 acks of 170-210 ms at ten concurrent clients where 4 gave 80-100 ms.
 # A lane job is a few short blocking steps (~150 ms with real Slack latency), so 4 threads still take ~25 jobs/s;
@@ -54,6 +55,18 @@ BUSY_TEXT = (":warning: roombot is busy right now and could not take this reques
 
 def _already_acknowledged(*_args: Any, **_kwargs: Any) -> None:
     """The ``ack`` a deferred listener gets: Slack was answered before the listener started."""
+
+
+class Lane(Protocol):
+    """Where a listener's work goes after the ack: ``submit`` admits it (True) or refuses it (False) at once.
+
+    ``context`` is the request's: a lane may hand the request itself on instead of running ``work`` here
+    (``bot.slack.handoff.ForwardingLane``, in the process of `roombot serve` that answers Slack)."""
+
+    @property
+    def pending(self) -> int: ...
+
+    def submit(self, work: Callable[[], object], context: BoltContext | None = None) -> bool: ...
 
 
 class ListenerLane:
@@ -72,7 +85,7 @@ class ListenerLane:
         with self._lock:
             return self._pending
 
-    def submit(self, work: Callable[[], object]) -> bool:
+    def submit(self, work: Callable[[], object], context: BoltContext | None = None) -> bool:
         with self._lock:
             if self._pending >= self.max_pending:
                 self.refused += 1
@@ -99,7 +112,7 @@ class ListenerLane:
         self._executor.shutdown(wait=wait, cancel_futures=False)
 
 
-def lane_of(context: BoltContext) -> ListenerLane:
+def lane_of(context: BoltContext) -> Lane:
     return context[LANE_KEY]
 
 
@@ -108,7 +121,7 @@ def defer(context: BoltContext, work: Callable[[], object], *, body: Mapping[str
 
     What ``work`` raises is reported to the requester of ``body`` (or of ``context`` alone when no body is
     given) by ``report_after_ack``."""
-    return lane_of(context).submit(functools.partial(_reporting, work, {}, body or {}, context))
+    return lane_of(context).submit(functools.partial(_reporting, work, {}, body or {}, context), context)
 
 
 def _reporting(work: Callable[..., object], arguments: Mapping[str, Any], body: Mapping[str, Any],
@@ -140,7 +153,7 @@ def deferred(work: Callable[..., object]) -> Callable[..., None]:
         arguments = {name: kwargs.get(name) for name in wanted}
         if "ack" in arguments:
             arguments["ack"] = _already_acknowledged
-        if lane_of(context).submit(functools.partial(_reporting, work, arguments, body, context)):
+        if lane_of(context).submit(functools.partial(_reporting, work, arguments, body, context), context):
             ack()
             return
         with logcontext.bound(**request_ids(context)):

@@ -13,7 +13,7 @@ from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
 from bot.config import Settings
 from bot.services import Services
-from bot.slack.lane import LANE_KEY, ListenerLane
+from bot.slack.lane import LANE_KEY, REQUEST_KEY, Lane
 from bot.slack.webclient import pooled_like
 
 logger = logging.getLogger(__name__)
@@ -35,17 +35,19 @@ def services_of(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
 
 
-def provide(settings: Settings, services: Services, lane: ListenerLane) -> Callable[..., BoltResponse | None]:
+def provide(settings: Settings, services: Services, lane: Lane) -> Callable[..., BoltResponse | None]:
     """Middleware that puts ``settings`` and ``services`` into every request's context.
 
     Listeners are plain module-level functions (starter-template style), so this is how they reach the
     per-app collaborators without globals: ``services_of(context)``.
     """
 
-    def provide_roombot_context(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def provide_roombot_context(context: BoltContext, request: BoltRequest,
+                                next: Callable[[], BoltResponse]) -> BoltResponse:
         context[SETTINGS_KEY] = settings
         context[SERVICES_KEY] = services
         context[LANE_KEY] = lane
+        context[REQUEST_KEY] = request  # a lane that hands the request on reads it here
         # Bolt's per-request client (with a workflow step's token, if any) over the kept-alive pool.
         context["client"] = pooled_like(context.client)
         return next()
