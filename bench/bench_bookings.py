@@ -27,8 +27,8 @@ Set-up, the same for each run, everything on 127.0.0.1:
 The dispatch policy is production's except for a faster watch: first status read after the simulator's
 join delay, then every 1 s (the board's listing interval).  The worker looks at the database every second (its
 default) and is started 2 s before the due second, as a running worker would be (it wakes on the due second).
-As in the serving process, the sync Zoom client shares the async client's
-rate limiter and the GIL switch interval is serve's (`bot.cli.serve.ACK_SWITCH_INTERVAL`).  The header
+As in serve's work process, the sync Zoom client shares the async client's
+rate limiter and the GIL switch interval is CPython's default (only serve's answering process shortens it).  The header
 names the commit measured (the numbers belong to that code).
 
 A join needs one Medium request, so no dispatcher can finish N joins faster than N / rate seconds (the bound).
@@ -84,7 +84,7 @@ import httpx
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli.serve import ACK_SWITCH_INTERVAL
+from bot.cli.serve_work import WORK_SWITCH_INTERVAL
 from bot.config import Settings
 from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.dispatch.service import DispatchPolicy
@@ -628,12 +628,13 @@ def main(argv: list[str] | None = None) -> int:
     bot_logger.addHandler(LOG_COUNTER)
     bot_logger.propagate = False  # counted and summarised per run instead of flooding the terminal
 
-    # As the serving process does (bot.cli.serve.serve_http): the bot under test runs with serve's GIL
-    # switch interval.
-    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
+    # As serve's work process (bot.cli.serve_work), which runs the dispatch engine and the booking worker: the
+    # default GIL switch interval (the 1 ms ACK_SWITCH_INTERVAL is for the process answering Slack).
+    sys.setswitchinterval(WORK_SWITCH_INTERVAL)
     keys = args.scenario or list(DEFAULT_SCENARIOS)
     revision = source_revision()
-    print(f"roombot source: {revision}; GIL switch interval {sys.getswitchinterval() * 1000:g} ms (as serve)")
+    print(f"roombot source: {revision}; GIL switch interval {sys.getswitchinterval() * 1000:g} ms "
+          "(as serve's work process)")
     policy = watch_policy(0.0)
     print(f"Zoom simulator in its own process: Medium limit = the scenario's rate, +{LATENCY_MS} ms per /v2/rooms "
           f"request; watch: first read after the simulator's join delay, then every {policy.poll_interval} s "

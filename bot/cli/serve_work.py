@@ -15,6 +15,7 @@ import logging
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ logger = logging.getLogger("bot.serve")
 # CPU priority of the work process below the answering one: when both want a core, the answer gets it (CFS
 # weights 1024 against 110 at nice 10), and dispatch work catches up between bursts of requests.
 WORK_NICENESS = 10
+# CPython's default GIL switch interval: nothing in this process answers Slack, and shorter forced switches
+# only cost CPU (bot.cli.serve.ACK_SWITCH_INTERVAL is for the answering process).
+WORK_SWITCH_INTERVAL = 0.005
 # On a stop, work admitted before it (posting "Sending…", submitting the dispatch) gets this long to finish
 # before the engine stops taking new dispatches.
 LANE_DRAIN_SECONDS = 5.0
@@ -61,6 +65,7 @@ def run_work(settings: Settings, services: Services, handoff: Handoff,
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the master decides when this process stops (see above)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.setswitchinterval(WORK_SWITCH_INTERVAL)
     try:
         os.nice(WORK_NICENESS)
     except OSError:  # not allowed here: same priority, still correct

@@ -107,6 +107,9 @@ class Handoff:
                     log.error("the roombot serve master is gone: stopping")
                     return served
                 continue
+            except (EOFError, OSError):  # every writer has closed its end: the master is gone
+                log.error("the queue from the roombot serve master was closed: stopping")
+                return served
             if item == STOP:
                 return served
             self._run(app, item)
