@@ -21,9 +21,10 @@ block_actions clicks of the Retry button (action id `retry`, a `DispatchKey` val
 result card in the channel; every request from its own user and channel (and its own card), so claim-once
 guards do not short-circuit the work.  Each (request kind, concurrency 1 and 10) case sends N requests from
 that many client threads (GIL switch interval 0.2 ms, so that a client thread's own wait for its turn stays
-small next to the answer it times) and times each HTTP response.  Before every case the bench waits until roombot's
-work from earlier requests has stopped (no Zoom or Slack call for a few seconds) and puts the Boardroom back
-to Available.
+small next to the answer it times) and times each HTTP response; for roombot it also reads its own ack
+histogram from /metrics before and after, so the time spent inside roombot can be told from the rest.
+Before every case the bench waits until roombot's work from earlier requests has stopped (no Zoom or Slack
+call for a few seconds) and puts the Boardroom back to Available.
 
 Printed per case and app: p50 and p99 time to the HTTP response (the acknowledgement), requests answered
 after more than 3 s, requests answered with a non-200 status or a "not handled" reply (Bolt gives up on a
@@ -83,8 +84,8 @@ HOST_USER_ID = "sim-host-user-id"
 # The simulator and the fake Slack stand in for services on other machines: at a lower CPU priority, the work
 # they do for roombot's dispatches does not take the cores from the servers under test (both apps alike).
 STAND_IN_NICENESS = 10
-CLIENT_TIMEOUT = 15.0
-CLIENT_SWITCH_INTERVAL = 0.0002  # per request; anything near it is far over Slack's 3 s anyway
+CLIENT_TIMEOUT = 15.0  # per request; anything near it is far over Slack's 3 s anyway
+CLIENT_SWITCH_INTERVAL = 0.0002
 QUIET_SECONDS = 6.0  # a watch polls every 2 s and each poll takes 2 s: 6 s without a call means idle
 NOT_HANDLED = ("does not handle", "unhandled request", "does not work (yet", "didn't call ack")
 
@@ -380,6 +381,15 @@ class CaseResult:
     slack_texts: Counter[str] = field(default_factory=Counter)
     log_lines: Counter[str] = field(default_factory=Counter)
     idle_wait: float | None = 0.0
+    server_buckets: dict[float, float] = field(default_factory=dict)  # roombot's own ack histogram, this case
+
+    def server_p99(self) -> float | None:
+        """The bucket bound that 99 % of roombot's own ack timings (WSGI call to answer) fall under."""
+        total = max(self.server_buckets.values(), default=0.0)
+        for bound in sorted(self.server_buckets):
+            if total and self.server_buckets[bound] >= 0.99 * total:
+                return bound
+        return None
 
     def times(self) -> list[float]:
         return sorted(s.seconds for s in self.samples)
@@ -433,9 +443,12 @@ def run_case(stack: Stack, app: str, kind: str, concurrency: int, count: int, *,
     log_start = len(proc.text())
     slack_start = int(stack.slack_calls(since=10**9)["total"])
     budget_until = min(deadline, time.monotonic() + budget)
+    acks_before = ack_buckets(stack) if app == "roombot" else {}
     samples = send_all(stack.urls[app], planned, concurrency, stack.signing_secret, budget_until)
     result = CaseResult(app, kind, concurrency, count, [s for s in samples if s is not None], idle_wait=idle)
     if app == "roombot":
+        after = ack_buckets(stack)
+        result.server_buckets = {le: after.get(le, 0.0) - acks_before.get(le, 0.0) for le in after}
         stack.wait_idle(deadline, cap=120.0)  # let the dispatches report, so what Slack got can be counted
         rids = {p.rid for p in planned}
         channels = {p.channel for p in planned}
@@ -449,6 +462,21 @@ def run_case(stack: Stack, app: str, kind: str, concurrency: int, count: int, *,
             result.slack_texts[f"{call['method']}: {shorten(text)}"] += 1
         result.log_lines = log_findings(proc.text()[log_start:])
     return result
+
+
+ACK_BUCKET = re.compile(
+    r'^roombot_slack_ack_duration_seconds_bucket\{(?=[^}]*status="200")[^}]*le="([^"]+)"[^}]*\} (\S+)$')
+
+
+def ack_buckets(stack: Stack) -> dict[float, float]:
+    """roombot's ``roombot_slack_ack_duration_seconds`` buckets for HTTP 200 (cumulative counts), from /metrics."""
+    text = httpx.get(stack.urls["roombot"].replace("/slack/events", "/metrics"), timeout=10).text
+    buckets: dict[float, float] = {}
+    for line in text.splitlines():
+        found = ACK_BUCKET.match(line)
+        if found is not None:
+            buckets[float(found.group(1))] = float(found.group(2))
+    return buckets
 
 
 def shorten(text: str) -> str:
@@ -568,9 +596,11 @@ def main(argv: list[str] | None = None) -> int:
                         result = run_case(stack, app, kind, concurrency, count, budget=args.case_budget,
                                           deadline=deadline)
                         results.append(result)
+                        server = result.server_p99()
+                        inside = f", 99 % inside roombot ≤ {ms(server)}" if server is not None else ""
                         print(f"  {kind} ×{concurrency} {app}: {len(result.samples)} sent, p99 "
-                              f"{ms(result.p(0.99))}, {result.over} over 3 s, {result.not_handled} not handled "
-                              f"({time.monotonic() - started:.0f}s elapsed)", flush=True)
+                              f"{ms(result.p(0.99))}{inside}, {result.over} over 3 s, {result.not_handled} not "
+                              f"handled ({time.monotonic() - started:.0f}s elapsed)", flush=True)
     except (BenchTimeout, RuntimeError) as error:
         failed = True
         print(f"stopped early: {error}", file=sys.stderr)

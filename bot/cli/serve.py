@@ -263,15 +263,13 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
     the listeners' work, the dispatch engine and the booking worker (``bot.slack.handoff`` says why)."""
     # Imported here: every `roombot` subcommand imports this module to build the parser.
     from bot import metrics
-    from bot.cli.serve_work import WorkProcess
+    from bot.cli.serve_work import WRITE_OUT_SECONDS, WorkProcess
     from bot.runtime import engine_of
     from bot.slack.handoff import ForwardingLane, Handoff
     from bot.web import GunicornServer, create_wsgi_app
 
     master = os.getpid()
-    handoff = Handoff()
-    # Forked before gunicorn starts, so it holds nothing of gunicorn's (threads, sockets, signal handlers).
-    work = WorkProcess(settings, services, handoff, start_worker).start()
+    lanes: list[ForwardingLane] = []  # the one made in gunicorn's worker (after the fork)
 
     def load() -> WSGIApplication:
         # Runs in the forked worker process.  The master never opened a database connection, but if a pool
@@ -283,7 +281,8 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
         if engine is not None:
             engine.dispose(close=False)
         services.health_checks["work_process"] = handoff.beating
-        wsgi = create_wsgi_app(settings, services, lane=ForwardingLane(handoff))
+        lanes.append(ForwardingLane(handoff))
+        wsgi = create_wsgi_app(settings, services, lane=lanes[-1])
         # Everything loaded so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stop an answer now and then for tens of ms (bench_ack at ten clients: p99 1.7-1.8x a
         # bare Bolt app without this, 0.9-1.3x with it).
@@ -293,15 +292,22 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
 
     def worker_exit(_server: Any, _worker: Any) -> None:
         # gunicorn calls this in its worker once it has stopped accepting requests (SIGTERM) and answered those
-        # it had: what it handed over goes into the pipe before the process exits.  (Also in the master.)
-        if os.getpid() != master:
-            handoff.flush()
+        # it had: what it handed over is written out before the process exits.  (Also in the master.)
+        if os.getpid() != master and lanes:
+            lanes[0].sender.close(WRITE_OUT_SECONDS)
         close_services(services)
 
-    options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit,
+    def when_ready(_server: Any) -> None:
+        # In the master, once gunicorn handles signals: if the work process dies, stop serving.
+        work.watch(on_death=lambda: os.kill(master, signal.SIGTERM))
+
+    # Before the work process is forked: the metrics directory is emptied of an earlier run's files here.
+    options = {**gunicorn_options(settings, threads=threads), "worker_exit": worker_exit, "when_ready": when_ready,
                "logger_class": logsafety.gunicorn_logger_class(settings.log_format),
                **metrics.gunicorn_hooks(os.environ if environ is None else environ)}
-    work.watch(on_death=lambda: os.kill(master, signal.SIGTERM))
+    handoff = Handoff()
+    # Forked before gunicorn starts, so it holds nothing of gunicorn's (threads, sockets, signal handlers).
+    work = WorkProcess(settings, services, handoff, start_worker).start()
     logger.info("serving POST /slack/events and GET /healthz on %s", settings.bind)
     try:
         GunicornServer(load, options).run()

@@ -40,8 +40,13 @@ WORK_SWITCH_INTERVAL = 0.005
 # On a stop, work admitted before it (posting "Sending…", submitting the dispatch) gets this long to finish
 # before the engine stops taking new dispatches.
 LANE_DRAIN_SECONDS = 5.0
-# Beyond the grace and the engine's margin, the master waits this long for the work process to end.
-STOP_MARGIN_SECONDS = LANE_DRAIN_SECONDS + 5.0
+# Beyond the grace and the engine's margin, the master waits this long for the work process to end: reading
+# out the answering processes' connections (bot.slack.handoff.READ_OUT_SECONDS), then draining the lane.
+STOP_MARGIN_SECONDS = 5.0 + LANE_DRAIN_SECONDS
+# The master's STOP reaches a live work process in milliseconds; one that is stuck is killed after this.
+TELL_STOP_SECONDS = 10.0
+# As gunicorn's worker exits, what it handed over is written out within this long.
+WRITE_OUT_SECONDS = 5.0
 
 
 def drain_lane(lane: Lane, timeout: float) -> None:
@@ -60,7 +65,7 @@ def run_work(settings: Settings, services: Services, handoff: Handoff,
     from bot import metrics
     from bot.app import create_app
     from bot.runtime import engine_of, shut_down
-    from bot.slack.handoff import AdmittedLane
+    from bot.slack.handoff import AdmittedLane, Receiver
     from bot.slack.lane import ListenerLane
 
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the master decides when this process stops (see above)
@@ -73,11 +78,13 @@ def run_work(settings: Settings, services: Services, handoff: Handoff,
     engine = engine_of(services)
     if engine is not None:
         engine.dispose(close=False)  # a pool copied from the master is not this process's to use
-    lane = ListenerLane(max_pending=handoff.limit)  # the shared admission already bounds it
+    # Admission before the ack bounds it (per answering process, and one that gunicorn restarted may hand over
+    # its limit while its predecessor's work still runs): this bound only catches a bug.
+    lane = ListenerLane(max_pending=handoff.limit * 4)
     app = create_app(settings, services=services, lane=AdmittedLane(lane), verify_requests=False)
     metrics.observe_dispatches(services.dispatcher, services.meetings)  # roombot_dispatches_total
     worker = start_worker() if start_worker is not None else None
-    served = handoff.serve(app, parent=parent)
+    served = Receiver(handoff, app).serve(parent=parent)
     logger.info("work process stopping after %d Slack requests: running dispatches get %g s to finish",
                 served, settings.shutdown_grace)
     drain_lane(lane, LANE_DRAIN_SECONDS)
@@ -135,13 +142,16 @@ class WorkProcess:
         return bool(multiprocessing.connection.wait([self._sentinel], timeout=timeout))
 
     def stop(self) -> None:
-        """Once gunicorn's workers have exited: stop the work process after what they handed over, and wait."""
+        """Once gunicorn's workers have exited: stop the work process after what they handed over, and wait;
+        kill it if it overruns (and say the service failed)."""
         from bot.runtime import SHUTDOWN_MARGIN_SECONDS
 
         self._stopping.set()
-        self.handoff.stop(wait=not self._ended(0))  # a dead reader would never empty the pipe
-        if self._ended(self._grace + SHUTDOWN_MARGIN_SECONDS + STOP_MARGIN_SECONDS):
-            return
-        logger.error("the work process did not stop in time: killing it")
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+        if not self._ended(0) and not self.handoff.stop(timeout=TELL_STOP_SECONDS):
+            logger.error("could not tell the work process to stop within %g s", TELL_STOP_SECONDS)
+        if not self._ended(self._grace + SHUTDOWN_MARGIN_SECONDS + STOP_MARGIN_SECONDS):
+            logger.error("the work process did not stop in time: killing it")
+            self.failed = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        self.handoff.remove()

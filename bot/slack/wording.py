@@ -241,3 +241,10 @@ _WORDS: dict[Why, Callable[[Reason], str]] = {
     Why.NOTE_PASSCODE_CHANGED: lambda r: ("Meeting passcode changed: links and invitations sent before now will ask "
                                           "people for the new passcode (the requester was sent it privately)."),
 }
+
+
+def handed_over_not_done(detail: str) -> str:
+    """A request acknowledged as taken whose work did not start after all (``bot.slack.handoff``); ``detail``
+    is what the listener itself answered, when it said why."""
+    because = f" {detail.strip()}" if detail.strip() else ""
+    return f":warning: roombot could not do that after all, so nothing was done.{because} Try again."
