@@ -8,7 +8,7 @@ import re
 import signal
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,106 +37,99 @@ def help_answers(fake_slack: FakeSlackApi, response_url: str | None) -> list[Any
     return [call for call in fake_slack.responses(response_url) if "roombot help:" in str(call.params)]
 
 
-def test_a_full_handoff_answers_busy_and_hands_over_only_what_it_admitted(
-        fake_slack: FakeSlackApi, slack_settings: Settings) -> None:
-    handoff = Handoff(limit=1)
-    lane = ForwardingLane(handoff)
-    front = LoopbackServer(create_wsgi_app(slack_settings, Services(), lane=lane), name="front")
-    front.start()
-    client = SignedSlackClient(fake_slack, slack_settings.slack_signing_secret or "",
-                               lambda: f"{front.url}/slack/events")
-    work_app = create_app(slack_settings, services=Services(), lane=AdmittedLane(ListenerLane(threads=1)),
-                          verify_requests=False)
-    receiver = Receiver(handoff, work_app)
-    runner = threading.Thread(target=receiver.serve, kwargs={"parent": os.getppid()}, daemon=True)
-    try:
-        first = client.slash("/room", "help", channel_id="C1")
-        second = client.slash("/room", "help", channel_id="C2")  # the one slot is taken: nothing reads yet
-        assert first.status_code == second.status_code == 200
-        assert BUSY_TEXT not in first.response.text and BUSY_TEXT in second.response.text
-        assert lane.pending == 1 and help_answers(fake_slack, first.response_url) == []
+class HandedOver:
+    """Both sides in this process: the answering app (a ``ForwardingLane``) served over loopback HTTP, and the
+    work side (``Receiver`` and the same Bolt app), whose thread starts when the test says."""
 
-        runner.start()  # the work process's side: the admitted request is run, and its slot freed
-        wait_until(lambda: help_answers(fake_slack, first.response_url), 10, "the handed-over help")
-        wait_until(lambda: lane.pending == 0, 10, "the slot to be freed")
-        third = client.slash("/room", "help", channel_id="C3")
-        assert BUSY_TEXT not in third.response.text
-        wait_until(lambda: help_answers(fake_slack, third.response_url), 10, "the third help")
-    finally:
-        client.close()
-        front.stop()
-        assert lane.sender.close(5)
-        assert handoff.stop(5) or not runner.is_alive()
-        if runner.ident is not None:
-            runner.join(10)
-        handoff.remove()
-    assert not runner.is_alive()
+    def __init__(self, fake_slack: FakeSlackApi, settings: Settings, limit: int) -> None:
+        self.handoff = Handoff(limit=limit)
+        self.lane = ForwardingLane(self.handoff)
+        self.front = LoopbackServer(create_wsgi_app(settings, Services(), lane=self.lane), name="front")
+        self.front.start()
+        self.client = SignedSlackClient(fake_slack, settings.slack_signing_secret or "",
+                                        lambda: f"{self.front.url}/slack/events")
+        work_app = create_app(settings, services=Services(), lane=AdmittedLane(ListenerLane(threads=1)),
+                              verify_requests=False)
+        self.runner = threading.Thread(target=Receiver(self.handoff, work_app).serve,
+                                       kwargs={"parent": os.getppid()}, daemon=True)
+        self.stopped = False
+
+    def stop(self) -> None:
+        """As serve stops: the answering side writes out and closes, then STOP, then the work side ends."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.client.close()
+        self.front.stop()
+        self.lane.sender.close(5)
+        self.handoff.stop(5)
+        if self.runner.ident is not None:
+            self.runner.join(10)
+        self.handoff.remove()
+
+
+@pytest.fixture
+def handed_over(fake_slack: FakeSlackApi, slack_settings: Settings) -> Iterator[Callable[[int], HandedOver]]:
+    made: list[HandedOver] = []
+
+    def make(limit: int) -> HandedOver:
+        made.append(HandedOver(fake_slack, slack_settings, limit))
+        return made[-1]
+
+    yield make
+    for sides in made:
+        sides.stop()
+
+
+def test_a_full_handoff_answers_busy_and_hands_over_only_what_it_admitted(
+        fake_slack: FakeSlackApi, handed_over: Callable[[int], HandedOver]) -> None:
+    sides = handed_over(1)
+    first = sides.client.slash("/room", "help", channel_id="C1")
+    second = sides.client.slash("/room", "help", channel_id="C2")  # the one slot is taken: nothing reads yet
+    assert first.status_code == second.status_code == 200
+    assert BUSY_TEXT not in first.response.text and BUSY_TEXT in second.response.text
+    assert sides.lane.pending == 1 and help_answers(fake_slack, first.response_url) == []
+
+    sides.runner.start()  # the work process's side: the admitted request is run, and its slot freed
+    wait_until(lambda: help_answers(fake_slack, first.response_url), 10, "the handed-over help")
+    wait_until(lambda: sides.lane.pending == 0, 10, "the slot to be freed")
+    third = sides.client.slash("/room", "help", channel_id="C3")
+    assert BUSY_TEXT not in third.response.text
+    wait_until(lambda: help_answers(fake_slack, third.response_url), 10, "the third help")
+    sides.stop()
+    assert not sides.runner.is_alive()
     assert len(help_answers(fake_slack, first.response_url)) == 1  # once, not once per process
     assert help_answers(fake_slack, second.response_url) == []  # answered busy: never done
 
 
 def test_a_handed_over_request_that_leaves_no_work_is_told_to_its_requester(
-        fake_slack: FakeSlackApi, slack_settings: Settings) -> None:
+        fake_slack: FakeSlackApi, handed_over: Callable[[int], HandedOver]) -> None:
     """The ack said "taken"; if the work process's run of the listener decides otherwise (here: Slack's
     auth.test fails there), the requester is told nothing was done instead of hearing nothing."""
-    handoff = Handoff(limit=4)
-    lane = ForwardingLane(handoff)
-    front = LoopbackServer(create_wsgi_app(slack_settings, Services(), lane=lane), name="front")
-    front.start()
-    client = SignedSlackClient(fake_slack, slack_settings.slack_signing_secret or "",
-                               lambda: f"{front.url}/slack/events")
-    work_app = create_app(slack_settings, services=Services(), lane=AdmittedLane(ListenerLane(threads=1)),
-                          verify_requests=False)
-    receiver = Receiver(handoff, work_app)
-    runner = threading.Thread(target=receiver.serve, kwargs={"parent": os.getppid()}, daemon=True)
-    try:
-        delivery = client.slash("/room", "help", channel_id="C1")  # the answering process's auth.test passes
-        assert delivery.status_code == 200 and BUSY_TEXT not in delivery.response.text
-        fake_slack.inject_error("auth.test", "invalid_auth")  # ...the work process's own does not
-        runner.start()
-        wait_until(lambda: fake_slack.responses(delivery.response_url), 10, "a word to the requester")
-        [said] = fake_slack.responses(delivery.response_url)
-        assert "nothing was done" in str(said.params) and "roombot help:" not in str(said.params)
-        wait_until(lambda: lane.pending == 0, 10, "the slot to be freed")
-    finally:
-        client.close()
-        front.stop()
-        lane.sender.close(5)
-        handoff.stop(5)
-        if runner.ident is not None:
-            runner.join(10)
-        handoff.remove()
+    sides = handed_over(4)
+    delivery = sides.client.slash("/room", "help", channel_id="C1")  # the answering side's auth.test passes
+    assert delivery.status_code == 200 and BUSY_TEXT not in delivery.response.text
+    fake_slack.inject_error("auth.test", "invalid_auth")  # ...the work side's own does not
+    sides.runner.start()
+    wait_until(lambda: fake_slack.responses(delivery.response_url), 10, "a word to the requester")
+    [said] = fake_slack.responses(delivery.response_url)
+    assert "nothing was done" in str(said.params) and "roombot help:" not in str(said.params)
+    wait_until(lambda: sides.lane.pending == 0, 10, "the slot to be freed")
 
 
 def test_an_answering_process_cut_off_mid_request_does_not_stop_the_next_one(
-        fake_slack: FakeSlackApi, slack_settings: Settings) -> None:
+        fake_slack: FakeSlackApi, handed_over: Callable[[int], HandedOver]) -> None:
     """gunicorn kills a worker in the middle of writing a request (a timeout, the OOM killer): the work process
     drops that connection's half message, and the next worker's requests still get through."""
-    handoff = Handoff(limit=4)
-    work_app = create_app(slack_settings, services=Services(), lane=AdmittedLane(ListenerLane(threads=1)),
-                          verify_requests=False)
-    runner = threading.Thread(target=Receiver(handoff, work_app).serve, kwargs={"parent": os.getppid()},
-                              daemon=True)
-    runner.start()
-    lane = ForwardingLane(handoff)
-    front = LoopbackServer(create_wsgi_app(slack_settings, Services(), lane=lane), name="front")
-    try:
-        killed = handoff.connect()
-        os.write(killed.fileno(), struct.pack("!i", 4096) + b"\x80\x05 half a request")  # then it died
-        killed.close()
-        front.start()
-        client = SignedSlackClient(fake_slack, slack_settings.slack_signing_secret or "",
-                                   lambda: f"{front.url}/slack/events")
-        delivery = client.slash("/room", "help", channel_id="C1")
-        client.close()
-        wait_until(lambda: help_answers(fake_slack, delivery.response_url), 10, "the next worker's request")
-    finally:
-        front.stop()
-        lane.sender.close(5)
-        handoff.stop(5)
-        runner.join(10)
-        handoff.remove()
-    assert not runner.is_alive()
+    sides = handed_over(4)
+    sides.runner.start()
+    killed = sides.handoff.connect()
+    os.write(killed.fileno(), struct.pack("!i", 4096) + b"\x80\x05 half a request")  # then it died
+    killed.close()
+    delivery = sides.client.slash("/room", "help", channel_id="C1")
+    wait_until(lambda: help_answers(fake_slack, delivery.response_url), 10, "the next worker's request")
+    sides.stop()
+    assert not sides.runner.is_alive()
 
 
 def serve_env(sim: SimulatorServer, fake_slack: FakeSlackApi, url: str, port: int) -> dict[str, str]:
