@@ -294,7 +294,7 @@ def serve_http(settings: Settings, services: Services, *, threads: int,
         # gunicorn calls this in its worker once it has stopped accepting requests (SIGTERM) and answered those
         # it had: what it handed over is written out before the process exits.  (Also in the master.)
         if os.getpid() != master and lanes:
-            lanes[0].sender.close(WRITE_OUT_SECONDS)
+            lanes[0].close(WRITE_OUT_SECONDS)
         close_services(services)
 
     def when_ready(_server: Any) -> None:

@@ -120,6 +120,8 @@ class WorkProcess:
             except BaseException:
                 logger.exception("the work process failed")
             finally:
+                with contextlib.suppress(OSError):
+                    os.write(held_open, bytes([code]))  # how it ended, for the master (see exit_code)
                 os._exit(code)
         os.close(held_open)
         self.pid, self._sentinel = pid, sentinel
@@ -154,4 +156,15 @@ class WorkProcess:
             self.failed = True
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+        elif self.exit_code() != 0:
+            logger.error("the work process failed while stopping")
+            self.failed = True
         self.handoff.remove()
+
+    def exit_code(self) -> int | None:
+        """Once it has ended: the status it wrote (0: stopped cleanly), or None when it died without one."""
+        try:
+            written = os.read(self._sentinel, 1)
+        except OSError:
+            return None
+        return written[0] if written else None

@@ -9,7 +9,7 @@ from the master before gunicorn starts and run at a lower CPU priority, runs the
 engine and the booking worker.  The OS scheduler, unlike the GIL, preempts: an answer waits for no dispatch.
 
 - Each answering process has a ``Sender``: a connection of its own to the work process's Unix socket
-  (``multiprocessing.connection``: framed, pickled, authenticated with a key made in the master).  Its lane is
+  (``multiprocessing.connection``: framed and pickled), in a directory only this user can enter.  Its lane is
   a ``ForwardingLane``: instead of running a listener's work it queues the request itself — Slack's raw body
   and headers — for the sender's thread to write, and the listener acknowledges; the ack never waits on the
   socket.  Own connections, not one shared queue: a writer killed in the middle of a message (gunicorn's
@@ -28,11 +28,11 @@ engine and the booking worker.  The OS scheduler, unlike the GIL, preempts: an a
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import queue
-import secrets
 import shutil
 import socket
 import tempfile
@@ -62,6 +62,8 @@ HEARTBEAT_SECONDS = 0.5
 STALE_HEARTBEAT_SECONDS = 10.0
 # On a stop, the connections of exited answering processes are read to their end within this long.
 READ_OUT_SECONDS = 5.0
+# Answering processes that may be connecting at once (gunicorn's worker, a restarted one, the master's STOP).
+LISTEN_BACKLOG = 16
 HANDED_OVER_KEY = "roombot_handed_over"
 SLOT_KEY = "roombot_handoff_slot"
 Headers = Mapping[str, str | Sequence[str]]
@@ -69,26 +71,30 @@ Headers = Mapping[str, str | Sequence[str]]
 
 class Handoff:
     """The rendezvous, made in the master before anything forks: the work process's listening socket (in a
-    private directory), its key, and the work process's heartbeat."""
+    private directory) and the work process's heartbeat.
+
+    No ``authkey``: ``Listener.accept`` would run its challenge in the accepting thread, where one client that
+    connects and stalls would hold up every later one; the directory's mode (0700) already keeps other users
+    out, and a process of this user could read the credentials themselves."""
 
     def __init__(self, limit: int = DEFAULT_LANE_PENDING) -> None:
         self.limit = limit
         self._directory = tempfile.mkdtemp(prefix="roombot-handoff-")  # 0700: this user only
         self.address = os.path.join(self._directory, "work.sock")
-        self._authkey = secrets.token_bytes(32)
-        self._listener = Listener(self.address, family="AF_UNIX", authkey=self._authkey)
+        self._listener = Listener(self.address, family="AF_UNIX", backlog=LISTEN_BACKLOG)
         self._owner = os.getpid()
-        self._heartbeat: Any = RawValue("d", time.time())  # a start-up's worth of credit
+        # CLOCK_MONOTONIC is the same in every process on Linux, and a wall-clock step cannot fake a death.
+        self._heartbeat: Any = RawValue("d", time.monotonic())  # a start-up's worth of credit
 
     def beating(self) -> bool:
         """Whether the work process has noted the time lately (a health check, and admission's)."""
-        return time.time() - float(self._heartbeat.value) < STALE_HEARTBEAT_SECONDS
+        return time.monotonic() - float(self._heartbeat.value) < STALE_HEARTBEAT_SECONDS
 
     def beat(self) -> None:
-        self._heartbeat.value = time.time()
+        self._heartbeat.value = time.monotonic()
 
     def connect(self) -> Connection:
-        return Client(self.address, family="AF_UNIX", authkey=self._authkey)
+        return Client(self.address, family="AF_UNIX")
 
     def accept(self) -> Connection:
         return self._listener.accept()
@@ -99,9 +105,12 @@ class Handoff:
         told = threading.Event()
 
         def tell() -> None:
-            with self.connect() as connection:
-                connection.send(STOP)
-            told.set()
+            try:
+                with self.connect() as connection:
+                    connection.send(STOP)
+                told.set()
+            except OSError as error:
+                log.warning("could not reach the work process to stop it: %s", type(error).__name__)
 
         threading.Thread(target=tell, name="roombot-handoff-stop", daemon=True).start()
         return told.wait(timeout)
@@ -122,6 +131,7 @@ class Sender:
         self._lock = threading.Lock()
         self._pending = 0
         self._broken = False
+        self._closed = False
         self._connection: Connection | None = None
         self._writer = threading.Thread(target=self._write, name="roombot-handoff-writer", daemon=True)
         self._writer.start()
@@ -134,16 +144,19 @@ class Sender:
     def hand_over(self, request: BoltRequest) -> bool:
         """Admit ``request`` and queue it for the work process; False (nothing queued) when ``limit`` requests
         are not done yet or the work process is not running.  Never blocks on the work process."""
-        with self._lock:
-            if self._broken or self._pending >= self._handoff.limit or not self._handoff.beating():
+        item = (request.raw_body, {name: list(values) for name, values in request.headers.items()})
+        with self._lock:  # the put too: nothing may be queued behind close()'s end marker
+            if self._closed or self._broken or self._pending >= self._handoff.limit or not self._handoff.beating():
                 return False
             self._pending += 1
-        self._outbox.put((request.raw_body, {name: list(values) for name, values in request.headers.items()}))
+            self._outbox.put(item)
         return True
 
     def close(self, timeout: float) -> bool:
         """As the answering process exits: write out what was handed over (within ``timeout``), then close."""
-        self._outbox.put(None)
+        with self._lock:
+            self._closed = True
+            self._outbox.put(None)
         self._writer.join(timeout)
         written = not self._writer.is_alive()
         if not written:
@@ -161,7 +174,7 @@ class Sender:
             # is blocked on the same socket, and a close would not reach the other side until it returns.
             with socket.socket(fileno=os.dup(connection.fileno())) as stream:
                 stream.shutdown(socket.SHUT_WR)
-        except (OSError, EOFError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - any failure here means requests may be lost: say so
             self._break(f"{type(error).__name__} writing to it")
 
     def _read_done(self, connection: Connection) -> None:
@@ -171,10 +184,15 @@ class Sender:
                 with self._lock:
                     self._pending -= int(finished)
         except (OSError, EOFError, ValueError):
-            pass  # closed by close(), or the work process is gone (then the writer fails too)
+            with self._lock:
+                closing = self._closed
+            if not closing:  # the work process is gone: what is handed over from now on would be lost
+                self._break("the work process closed it")
 
     def _break(self, why: str) -> None:
         with self._lock:
+            if self._broken:
+                return
             self._broken = True
             lost = self._pending
         log.error("the connection to the work process failed (%s): %d Slack requests handed over may not be "
@@ -188,6 +206,7 @@ class ForwardingLane:
         self._handoff = handoff
         self._sender: Sender | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self.refused = 0
 
     @property
@@ -201,12 +220,20 @@ class ForwardingLane:
     def pending(self) -> int:
         return self.sender.pending
 
+    def close(self, timeout: float) -> None:
+        """As the answering process exits: write out what was handed over (nothing to do if nothing was)."""
+        with self._lock:
+            self._closed = True
+            sender = self._sender
+        if sender is not None:
+            sender.close(timeout)
+
     def submit(self, work: Callable[[], object], context: BoltContext | None = None) -> bool:
         if context is None or REQUEST_KEY not in context:
             raise TypeError("ForwardingLane.submit needs the request's context (bot.slack.middleware.provide)")
         if context.get(HANDED_OVER_KEY):
             return True  # one request, one hand-over: the work process runs all of its listener again
-        if not self.sender.hand_over(context[REQUEST_KEY]):
+        if self._closed or not self.sender.hand_over(context[REQUEST_KEY]):
             self.refused += 1
             return False
         context[HANDED_OVER_KEY] = True
@@ -245,7 +272,6 @@ class AdmittedLane:
         slot: Slot | None = context.get(SLOT_KEY) if context is not None else None
         if slot is None:
             return self.lane.submit(work, context)
-        slot.held = True
 
         def run() -> None:
             try:
@@ -254,18 +280,19 @@ class AdmittedLane:
                 slot.release()
 
         if self.lane.submit(run, context):
+            slot.held = True
             return True
         log.error("the work process could not run a Slack request that was acknowledged as taken")
-        slot.release()
-        return False
+        return False  # not held: the receiver tells the requester and frees the slot
 
 
 class Receiver:
     """The work process's side: reads every answering process's connection and runs each request."""
 
-    def __init__(self, handoff: Handoff, app: App) -> None:
+    def __init__(self, handoff: Handoff, app: App, replies: ListenerLane | None = None) -> None:
         self._handoff = handoff
         self._app = app
+        self._replies = replies or ListenerLane(threads=1)  # "not done" words: never on the reading loop
         self._inbox: queue.SimpleQueue[tuple[_Peer, Any]] = queue.SimpleQueue()
         self._readers: list[threading.Thread] = []
         self._stop_asked = threading.Event()
@@ -273,9 +300,10 @@ class Receiver:
     def serve(self, *, parent: int) -> int:
         """Run each request handed over until the master says stop (or is gone); returns how many ran."""
         threading.Thread(target=self._accept, name="roombot-handoff-accept", daemon=True).start()
+        # Its own thread: a listener's slow first auth.test must not look like a dead process.
+        threading.Thread(target=self._beat, name="roombot-handoff-heartbeat", daemon=True).start()
         served = 0
         while True:
-            self._handoff.beat()
             try:
                 peer, item = self._inbox.get(timeout=HEARTBEAT_SECONDS)
             except queue.Empty:
@@ -287,6 +315,11 @@ class Receiver:
                 continue
             self._run(peer, item)
             served += 1
+
+    def _beat(self) -> None:
+        while True:
+            self._handoff.beat()
+            time.sleep(HEARTBEAT_SECONDS)
 
     def _read_out(self) -> int:
         """Once stopping: let every connection be read to its end, then run what is left."""
@@ -323,6 +356,7 @@ class Receiver:
                 return
             except Exception:  # a message that does not unpickle: skip it, keep the connection
                 log.exception("could not read a Slack request handed over")
+                peer.finished()  # its sender counted it
                 continue
             if item == STOP:
                 self._stop_asked.set()
@@ -338,14 +372,15 @@ class Receiver:
             response = self._app.dispatch(request)
         except Exception:
             log.exception("a Slack request handed over by the answering process failed")
-        if not slot.held:
-            # The ack said it was taken; tell the requester it was not (privately), and why when the
-            # listener's own answer says it.
-            log.warning("a Slack request handed over by the answering process left no work to do")
-            try:
-                ReplyTo.request(request.body, request.context).send(not_done_message(response))
-            finally:
-                slot.release()
+        if slot.held:
+            return
+        # The ack said it was taken; tell the requester it was not (privately), and why when the listener's own
+        # answer says it.  Events have no one to tell (as bot.slack.errors.report_after_ack).
+        log.warning("a Slack request handed over by the answering process left no work to do")
+        slot.release()
+        if request.body.get("type") != "event_callback":
+            reply = ReplyTo.request(request.body, request.context)
+            self._replies.submit(functools.partial(reply.send, not_done_message(response)))
 
 
 class _Peer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
@@ -61,7 +62,7 @@ class HandedOver:
         self.stopped = True
         self.client.close()
         self.front.stop()
-        self.lane.sender.close(5)
+        self.lane.close(5)
         self.handoff.stop(5)
         if self.runner.ident is not None:
             self.runner.join(10)
@@ -130,6 +131,29 @@ def test_an_answering_process_cut_off_mid_request_does_not_stop_the_next_one(
     wait_until(lambda: help_answers(fake_slack, delivery.response_url), 10, "the next worker's request")
     sides.stop()
     assert not sides.runner.is_alive()
+
+
+def test_a_client_that_connects_and_stalls_does_not_hold_up_the_others(
+        fake_slack: FakeSlackApi, handed_over: Callable[[int], HandedOver]) -> None:
+    sides = handed_over(4)
+    sides.runner.start()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stalled:
+        stalled.connect(sides.handoff.address)  # and says nothing
+        delivery = sides.client.slash("/room", "help", channel_id="C1")
+        wait_until(lambda: help_answers(fake_slack, delivery.response_url), 10, "the request after the stalled one")
+
+
+def test_once_the_answering_side_has_closed_its_connection_requests_are_answered_busy(
+        fake_slack: FakeSlackApi, handed_over: Callable[[int], HandedOver]) -> None:
+    """gunicorn's worker exiting while a thread still answers: nothing may be acknowledged as taken after the
+    hand-over was written out."""
+    sides = handed_over(4)
+    sides.runner.start()
+    sides.lane.close(5)
+    delivery = sides.client.slash("/room", "help", channel_id="C1")
+    assert delivery.status_code == 200 and BUSY_TEXT in delivery.response.text
+    sides.stop()
+    assert help_answers(fake_slack, delivery.response_url) == []
 
 
 def serve_env(sim: SimulatorServer, fake_slack: FakeSlackApi, url: str, port: int) -> dict[str, str]:
