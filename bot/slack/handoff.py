@@ -64,9 +64,21 @@ STALE_HEARTBEAT_SECONDS = 10.0
 READ_OUT_SECONDS = 5.0
 # Answering processes that may be connecting at once (gunicorn's worker, a restarted one, the master's STOP).
 LISTEN_BACKLOG = 16
+SOCKET_NAME = "work.sock"
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on the BSDs, with its terminating zero
 HANDED_OVER_KEY = "roombot_handed_over"
 SLOT_KEY = "roombot_handoff_slot"
 Headers = Mapping[str, str | Sequence[str]]
+
+
+def private_directory() -> str:
+    """A new directory only this user can enter (0700), short enough to hold a Unix socket: in ``TMPDIR``, or in
+    /tmp when ``TMPDIR`` is too long for one (a socket's path is limited to about 100 bytes)."""
+    directory = tempfile.mkdtemp(prefix="roombot-handoff-")
+    if len(os.path.join(directory, SOCKET_NAME).encode()) <= MAX_SOCKET_PATH:
+        return directory
+    os.rmdir(directory)
+    return tempfile.mkdtemp(prefix="roombot-", dir="/tmp")
 
 
 class Handoff:
@@ -79,8 +91,8 @@ class Handoff:
 
     def __init__(self, limit: int = DEFAULT_LANE_PENDING) -> None:
         self.limit = limit
-        self._directory = tempfile.mkdtemp(prefix="roombot-handoff-")  # 0700: this user only
-        self.address = os.path.join(self._directory, "work.sock")
+        self._directory = private_directory()
+        self.address = os.path.join(self._directory, SOCKET_NAME)
         self._listener = Listener(self.address, family="AF_UNIX", backlog=LISTEN_BACKLOG)
         self._owner = os.getpid()
         # CLOCK_MONOTONIC is the same in every process on Linux, and a wall-clock step cannot fake a death.

@@ -7,7 +7,9 @@ import os
 import re
 import signal
 import socket
+import stat
 import struct
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from bot.config import Settings
 from bot.devtools.loopback import LoopbackServer
 from bot.dispatch.room_sync import sync_rooms_from_zoom
 from bot.services import Services
-from bot.slack.handoff import AdmittedLane, ForwardingLane, Handoff, Receiver
+from bot.slack.handoff import MAX_SOCKET_PATH, AdmittedLane, ForwardingLane, Handoff, Receiver
 from bot.slack.lane import BUSY_TEXT, ListenerLane
 from bot.web import create_wsgi_app
 from bot.zoom import ZoomClient
@@ -154,6 +156,20 @@ def test_once_the_answering_side_has_closed_its_connection_requests_are_answered
     assert delivery.status_code == 200 and BUSY_TEXT in delivery.response.text
     sides.stop()
     assert help_answers(fake_slack, delivery.response_url) == []
+
+
+def test_a_long_tmpdir_still_gets_a_socket_that_fits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    long_tmpdir = tmp_path / ("x" * 60) / ("y" * 60)
+    long_tmpdir.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmpdir))
+    handoff = Handoff(limit=1)  # a socket path over the limit would raise OSError here
+    try:
+        assert len(handoff.address.encode()) <= MAX_SOCKET_PATH
+        assert stat.S_IMODE(os.stat(os.path.dirname(handoff.address)).st_mode) == 0o700
+        handoff.connect().close()
+    finally:
+        handoff.remove()
+    assert not os.path.exists(handoff.address)
 
 
 def serve_env(sim: SimulatorServer, fake_slack: FakeSlackApi, url: str, port: int) -> dict[str, str]:
