@@ -48,8 +48,8 @@ def create_app(settings: Settings, *, client: WebClient | None = None, services:
       Bolt's 3-second wait for ``ack()`` — which answered "not handled" and then ran the listener anyway
       when its thread pool was busy — is never used.
     * ``verify_requests=False`` only for the work process of `roombot serve`, which gets requests that the
-      process answering Slack has verified, through a pipe nobody else can write to (``bot.slack.handoff``);
-      a request can wait there longer than the five minutes a signature is valid.
+      process answering Slack has verified, over a Unix socket only this user's processes can reach
+      (``bot.slack.handoff``); a request can wait there longer than the five minutes a signature is valid.
     * ``raise_error_for_unhandled_request=True`` routes requests nobody handles to the central error
       handler, which answers honestly instead of Slack's generic failure.
     """

@@ -2,9 +2,10 @@
 
 gunicorn's worker process answers Slack and hands each request over (``bot.slack.handoff``); this process,
 forked from the master before gunicorn starts, does the work.  It ignores SIGTERM and SIGINT: the master
-stops it, after gunicorn's worker has answered its last request, by queueing ``STOP`` behind that request, so
-nothing acknowledged is lost.  When it dies, the master stops serving (``WorkProcess.watch``), so that a
-supervisor restarts the whole service instead of a front that acknowledges work nobody does.
+stops it once gunicorn's worker has answered its last request and written out what it handed over, by sending
+``STOP``; the work process then reads every connection to its end first, so nothing acknowledged is lost.
+When it dies, the master stops serving (``WorkProcess.watch``), so that a supervisor restarts the whole
+service instead of a front that acknowledges work nobody does.
 """
 
 from __future__ import annotations

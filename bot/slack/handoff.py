@@ -144,7 +144,6 @@ class Sender:
         self._pending = 0
         self._broken = False
         self._closed = False
-        self._connection: Connection | None = None
         self._writer = threading.Thread(target=self._write, name="roombot-handoff-writer", daemon=True)
         self._writer.start()
 
@@ -177,7 +176,7 @@ class Sender:
 
     def _write(self) -> None:
         try:
-            connection = self._connection = self._handoff.connect()
+            connection = self._handoff.connect()
             threading.Thread(target=self._read_done, args=(connection,), name="roombot-handoff-done",
                              daemon=True).start()
             while (item := self._outbox.get()) is not None:
@@ -219,7 +218,6 @@ class ForwardingLane:
         self._sender: Sender | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self.refused = 0
 
     @property
     def sender(self) -> Sender:
@@ -230,7 +228,9 @@ class ForwardingLane:
 
     @property
     def pending(self) -> int:
-        return self.sender.pending
+        with self._lock:  # reading the count opens no connection
+            sender = self._sender
+        return sender.pending if sender is not None else 0
 
     def close(self, timeout: float) -> None:
         """As the answering process exits: write out what was handed over (nothing to do if nothing was)."""
@@ -246,7 +246,6 @@ class ForwardingLane:
         if context.get(HANDED_OVER_KEY):
             return True  # one request, one hand-over: the work process runs all of its listener again
         if self._closed or not self.sender.hand_over(context[REQUEST_KEY]):
-            self.refused += 1
             return False
         context[HANDED_OVER_KEY] = True
         return True
