@@ -204,6 +204,36 @@ def test_requests_acknowledged_just_before_a_stop_are_all_done_once(
     assert len(join_requests(sim)) == 1, output  # the join reached Zoom exactly once
 
 
+def dispatches_counted(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("roombot_dispatches_total{"))
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_metrics_served_by_the_answering_process_count_the_work_processs_dispatches(
+        migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
+        processes: list[Process], tmp_path: Path) -> None:
+    """Dispatches run (and are counted) in the work process; /metrics is answered by the other one."""
+    sim = make_zoom_sim()
+    sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
+    with ZoomClient(sim_zoom_settings(sim)) as zoom:
+        sync_rooms_from_zoom(zoom, migrated_db.sessions)
+    port = closed_port()
+    serve = Process(["serve", "--no-worker", "--threads", "2"], serve_env(sim, fake_slack, migrated_db.url, port),
+                    tmp_path / "serve.log")
+    processes.append(serve)
+    serve_ready(port, serve)
+    assert dispatches_counted(port) == 0
+    client = SignedSlackClient(fake_slack, SIGNING_SECRET, lambda: f"http://127.0.0.1:{port}/slack/events")
+    try:
+        assert client.slash("/room", f"join Boardroom {MEETING_ID} {PASSCODE}", channel_id="C1").status_code == 200
+    finally:
+        client.close()
+    wait_until(lambda: dispatches_counted(port) == 1, 30, "the dispatch in /metrics")
+    assert serve.terminate() < 60 and serve.process.returncode == 0, serve.output()
+
+
 @pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 def test_serve_stops_with_an_error_when_its_work_process_dies(
         migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
