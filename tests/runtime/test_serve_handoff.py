@@ -176,10 +176,9 @@ def serve_env(sim: SimulatorServer, fake_slack: FakeSlackApi, url: str, port: in
     return full_env(sim, fake_slack, url, PORT=str(port), HOST="127.0.0.1", ROOMBOT_SHUTDOWN_GRACE_SECONDS="5")
 
 
-@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
-def test_requests_acknowledged_just_before_a_stop_are_all_done_once(
-        migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
-        processes: list[Process], tmp_path: Path) -> None:
+def serve_with_a_meeting(migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
+                         processes: list[Process], tmp_path: Path) -> tuple[SimulatorServer, int, Process]:
+    """`roombot serve` (no booking worker) on its port, its rooms synced from a simulator with one meeting."""
     sim = make_zoom_sim()
     sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
     with ZoomClient(sim_zoom_settings(sim)) as zoom:
@@ -189,6 +188,14 @@ def test_requests_acknowledged_just_before_a_stop_are_all_done_once(
                     tmp_path / "serve.log")
     processes.append(serve)
     serve_ready(port, serve)
+    return sim, port, serve
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+def test_requests_acknowledged_just_before_a_stop_are_all_done_once(
+        migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
+        processes: list[Process], tmp_path: Path) -> None:
+    sim, port, serve = serve_with_a_meeting(migrated_db, make_zoom_sim, fake_slack, processes, tmp_path)
     client = SignedSlackClient(fake_slack, SIGNING_SECRET, lambda: f"http://127.0.0.1:{port}/slack/events")
     try:
         join = client.slash("/room", f"join Boardroom {MEETING_ID} {PASSCODE}", channel_id="C_JOIN")
@@ -215,15 +222,7 @@ def test_metrics_served_by_the_answering_process_count_the_work_processs_dispatc
         migrated_db: Any, make_zoom_sim: Callable[..., SimulatorServer], fake_slack: FakeSlackApi,
         processes: list[Process], tmp_path: Path) -> None:
     """Dispatches run (and are counted) in the work process; /metrics is answered by the other one."""
-    sim = make_zoom_sim()
-    sim_admin(sim, "POST", "/meetings", {"id": MEETING_ID, "password": PASSCODE})
-    with ZoomClient(sim_zoom_settings(sim)) as zoom:
-        sync_rooms_from_zoom(zoom, migrated_db.sessions)
-    port = closed_port()
-    serve = Process(["serve", "--no-worker", "--threads", "2"], serve_env(sim, fake_slack, migrated_db.url, port),
-                    tmp_path / "serve.log")
-    processes.append(serve)
-    serve_ready(port, serve)
+    sim, port, serve = serve_with_a_meeting(migrated_db, make_zoom_sim, fake_slack, processes, tmp_path)
     assert dispatches_counted(port) == 0
     client = SignedSlackClient(fake_slack, SIGNING_SECRET, lambda: f"http://127.0.0.1:{port}/slack/events")
     try:
