@@ -6,7 +6,9 @@ a busy office) that would spend most of the account's Medium rate limit on statu
 ``RoomStatusBoard`` answers every concurrent ask from one listing (one request per 300 rooms), taken at most
 every ``min_interval`` seconds, and never from a listing older than the caller may accept: after a join or
 leave was sent to a room, only a listing started after it counts for that room, and asking about the same
-room again (watching it join) is answered from a newer listing than the last answer.
+room again (watching it join) is answered from a newer listing than the last answer.  While pre-flights are
+being asked and the joins queued for the rate limit would run out first, the next listing is started before
+the one in hand goes stale, so that a burst's pre-flights do not stop and wait for it.
 
 Slack commands (`/room join`, `/room status`, `/room list`) and the booking worker share one board; it
 lives on the dispatch engine's loop and waits with ``await``, never in a thread.
@@ -58,6 +60,11 @@ class RoomStatusBoard:
         # wanting news, so the next answer comes from a later listing.
         self._served: dict[str, float] = {}
         self._blocked = 0  # asks waiting for a listing that are not watches: their join or answer waits on it
+        # Set while the next listing waits out its interval: a blocked ask shortens the interval, and must not
+        # wait for the waiting listing to look at it again (a burst's joins would run dry meanwhile).
+        self._wake: asyncio.Event | None = None
+        self._took = 0.0  # how long the last listing took, from asking to its answer
+        self._ahead = False  # a listing was started before the last went stale (``_keep_fresh``): take it now
         self.listings = 0  # for benchmarks and metrics
 
     def interval(self) -> float:
@@ -70,7 +77,7 @@ class RoomStatusBoard:
         pages = max(1, -(-len(self._rooms) // ROOMS_PER_PAGE))
         pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
         joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 1
-        if qps <= 0 or not joins_waiting or self._blocked:
+        if qps <= 0 or not joins_waiting or self._blocked or self._ahead:
             return self.min_interval
         return max(self.min_interval, pages / (STATUS_SHARE * qps))
 
@@ -86,14 +93,39 @@ class RoomStatusBoard:
         seen = self._served.get(room.room_id, NEVER)
         while self._listing_started < oldest or self._listing_started <= seen:
             self._blocked += not watching
+            if not watching and self._wake is not None:
+                self._wake.set()
             try:
                 await self._refresh()
             finally:
                 self._blocked -= not watching
+        if not watching:
+            self._keep_fresh()
         status = self._statuses.get(room.room_id) or self._statuses.get(room.id)
         self._served[room.room_id] = self._listing_started
         # Not in the listing (added since, or renamed): ask Zoom about this room alone.
         return status if status is not None else await self._zoom.room_status(room)
+
+    def _keep_fresh(self) -> None:
+        """Pre-flights are being asked (joins are about to be sent): when the listing will be stale for them
+        before a new one could be taken, and the joins already waiting for the rate limit will not last that
+        long, start the next listing now.  Otherwise the pre-flights of a burst stop at each stale listing,
+        the queue of joins runs dry, and rate-limit slots go unused (``bench/bench_bookings.py``)."""
+        if self._fetch is not None:
+            return
+        left = self._listing_started + self.max_age - self._monotonic()
+        if left > self._took:
+            return
+        settings = getattr(self._zoom, "settings", None)
+        qps = float(getattr(settings, "qps_medium", 0) or 0)
+        pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
+        joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 0
+        if qps > 0 and joins_waiting / qps > left + self._took:
+            return  # the joins queued outlast a listing taken when this one goes stale: spare the rate limit
+        self._ahead = True
+        self._fetch = asyncio.ensure_future(self._take_listing())
+        # Nobody may wait for it: a failed listing is then only retried by the next ask, not reported as lost.
+        self._fetch.add_done_callback(_retrieve_failure)
 
     async def rooms(self) -> Sequence[Room]:
         """Every room with its status, from a listing at most ``max_age`` old (`/room list`)."""
@@ -120,11 +152,13 @@ class RoomStatusBoard:
             # The interval is looked at again at least every min_interval: it is long only while joins wait for
             # the rate limit, and once they have all left a listing may go sooner.
             while (wait := self._last_request + self.interval() - self._monotonic()) > 0:
-                await self._sleep(min(wait, self.min_interval))
+                await self._pause(min(wait, self.min_interval))
             asked = self._monotonic()
             self._last_request = asked
+            self._ahead = False
             with prioritised(), recording_send_times() as sent:
                 rooms = await self._zoom.list_rooms()
+            self._took = self._monotonic() - asked
             # As of when the first page left for Zoom: it may have waited its turn in the rate limiter behind
             # joins sent meanwhile, and a listing dated by when it was asked would look older than they are.
             started = sent[0] if sent else asked
@@ -136,3 +170,20 @@ class RoomStatusBoard:
             self._statuses, self._rooms, self._listing_started = statuses, list(rooms), started
         finally:
             self._fetch = None
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if a blocked ask comes meanwhile (``status``)."""
+        wake = self._wake = asyncio.Event()
+        sleeping = asyncio.ensure_future(self._sleep(seconds))
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._wake = None
+            sleeping.cancel()
+            woken.cancel()
+
+
+def _retrieve_failure(listing: asyncio.Future[None]) -> None:
+    if not listing.cancelled() and (error := listing.exception()) is not None:
+        log.info("a status listing taken ahead failed: %s", type(error).__name__)
