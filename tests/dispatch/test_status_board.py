@@ -129,7 +129,7 @@ def test_a_preflight_asked_while_a_watch_waits_out_the_spared_interval_gets_its_
     asyncio.run(scenario())
 
 
-def test_preflights_near_the_end_of_a_listings_freshness_start_the_next_listing_unless_queued_joins_outlast_it() -> None:
+def test_preflights_near_the_end_of_a_listings_freshness_start_the_next_unless_queued_joins_outlast_it() -> None:
     """A burst's pre-flights would otherwise all stop when the listing goes stale and wait for a new one to be
     taken, while the joins queued for the rate limit run dry."""
     board, lister, clock = board_and_lister()
