@@ -305,7 +305,8 @@ class BookingWorker:
             future.set_result(None)
             # Due work was left unclaimed for want of a slot: claim it now, once a batch's worth of slots is free
             # (a tick costs store transactions; the engine's slots reach seconds ahead of Zoom's rate limit).
-            if self._capacity_limited and self._claimable() >= min(CLAIM_BATCH, self.engine.max_in_flight):
+            enough = min(CLAIM_BATCH, self.concurrency or self.engine.max_in_flight)
+            if self._capacity_limited and self._claimable() >= enough:
                 self._wake.set()
 
     def _claimable(self) -> int:
