@@ -67,7 +67,7 @@ def test_a_job_through_to_zoom_gives_its_slot_to_the_next_while_it_watches() -> 
         async def second() -> None:
             second_started.set()
 
-        assert engine.submit(first) and engine.submit(second).queued
+        assert engine.submit(first) and engine.submit(second)  # (queued, unless the first has given its slot back)
         assert second_started.wait(5)  # while the first still watches
         load = engine.load()
         assert (load.in_flight, load.queued, load.watching) == (0, 0, 1)
