@@ -72,7 +72,7 @@ class DispatchParts:
 
 # Dispatches started ahead of their turn at Zoom's Medium rate limit: enough for a burst's pre-flights and audit
 # rows to be done before its joins' slots come, few enough that a burst of thousands is not all in memory at once.
-LEAD_SECONDS = 10.0
+LEAD_SECONDS = 5.0
 QUEUE_SECONDS = 60.0  # accepted work may wait this long for a slot (Slack commands are told they are queued)
 
 

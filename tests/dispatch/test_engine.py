@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -69,6 +70,9 @@ def test_a_job_through_to_zoom_gives_its_slot_to_the_next_while_it_watches() -> 
 
         assert engine.submit(first) and engine.submit(second)  # (queued, unless the first has given its slot back)
         assert second_started.wait(5)  # while the first still watches
+        deadline = time.monotonic() + 5
+        while engine.completed < 1 and time.monotonic() < deadline:  # the second's own end, counted
+            time.sleep(0.01)
         load = engine.load()
         assert (load.in_flight, load.queued, load.watching) == (0, 0, 1)
         engine.loop.call_soon_threadsafe(watching.set)
