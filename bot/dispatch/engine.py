@@ -9,7 +9,7 @@ room join — spends no rate limit of its own (the status board answers it), so 
 dispatch waiting, and the slots can stay few (each started dispatch costs memory).
 
 Admission is decided at once and never blocks the caller: ``submit`` either accepts the work (it starts now,
-or once ``ahead`` dispatches before it have finished) or refuses it because in-flight plus queued work is at
+or once ``ahead`` dispatches before it have reached Zoom) or refuses it because in-flight plus queued work is at
 its bound; the caller then tells the requester the truth.  Accepted work is never dropped: ``stop`` lets it
 finish within a bound and says how much could not.
 
@@ -61,7 +61,7 @@ class Admission:
     """The engine's answer to a submission: ``accepted``, and how many accepted jobs start before it."""
 
     accepted: bool
-    ahead: int = 0  # dispatches that must finish before this one can start (0: it starts now)
+    ahead: int = 0  # dispatches that must reach Zoom (or end) before this one can start (0: it starts now)
     in_flight: int = 0
     limit: int = 0
     stopping: bool = False  # refused because the engine is draining (the process is stopping), not for load
