@@ -12,8 +12,7 @@ metric                                     labels                               
 ``roombot_zoom_request_duration_seconds``  ``category``, ``operation``           both Zoom transports
 ``roombot_zoom_rate_limited_total``        ``category``                          both Zoom transports
 ``roombot_slack_ack_duration_seconds``     ``status``                            ``bot.web`` (/slack/events)
-``roombot_dispatch_engine_jobs``           ``state`` (in_flight, queued,         ``bot.dispatch.engine``
-                                           watching)
+``roombot_dispatch_engine_jobs``           ``state`` (in_flight, queued)         ``bot.dispatch.engine``
 ``roombot_dispatch_engine_refused_total``  ``reason`` (full, stopping)           ``bot.dispatch.engine``
 ``roombot_booking_lag_seconds``            ``claim`` (first, taken_over)         ``bot.scheduling.worker``
 ``roombot_booking_occurrences_total``      ``outcome``                           ``bot.scheduling``
@@ -86,8 +85,7 @@ SLACK_ACK_SECONDS = Histogram(
     ["status"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0))
 ENGINE_JOBS = Gauge(
     "roombot_dispatch_engine_jobs",
-    "Jobs accepted by the dispatch engine: in_flight (holding a slot, not yet through to Zoom), queued (waiting "
-    "for a slot) and watching (through to Zoom, watching the room).",
+    "Jobs accepted by the dispatch engine: in_flight (running) and queued (waiting for a slot).",
     ["state"], multiprocess_mode="livesum")
 ENGINE_REFUSED = Counter(
     "roombot_dispatch_engine_refused_total",
@@ -134,14 +132,12 @@ def slack_ack(status: str, seconds: float) -> None:
     SLACK_ACK_SECONDS.labels(status).observe(seconds)
 
 
-def engine_jobs(*, in_flight: int = 0, queued: int = 0, watching: int = 0) -> None:
+def engine_jobs(*, in_flight: int = 0, queued: int = 0) -> None:
     """The dispatch engine's counts changed by these amounts."""
     if in_flight:
         ENGINE_JOBS.labels("in_flight").inc(in_flight)
     if queued:
         ENGINE_JOBS.labels("queued").inc(queued)
-    if watching:
-        ENGINE_JOBS.labels("watching").inc(watching)
 
 
 def engine_refused(reason: str) -> None:
@@ -325,5 +321,5 @@ def gunicorn_hooks(environ: Mapping[str, str]) -> dict[str, Callable[..., None]]
 
 
 if not multiprocess_mode():  # shown as 0 from the start (in multi-process mode that would open files at import)
-    for _state in ("in_flight", "queued", "watching"):
+    for _state in ("in_flight", "queued"):
         ENGINE_JOBS.labels(_state)

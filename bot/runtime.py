@@ -70,17 +70,14 @@ class DispatchParts:
         return unfinished
 
 
-# Dispatches started ahead of their turn at Zoom's Medium rate limit: enough for a burst's pre-flights and audit
-# rows to be done before its joins' slots come, few enough that a burst of thousands is not all in memory at once.
-LEAD_SECONDS = 5.0
-QUEUE_SECONDS = 60.0  # accepted work may wait this long for a slot (Slack commands are told they are queued)
+QUEUE_SECONDS = 60.0  # a burst may wait this long for its turn at Zoom's rate limit and still be in flight
 
 
-def engine_capacity(zoom: ZoomSettings) -> tuple[int, int]:
-    """Slots and queue of the dispatch engine, from the account's Medium rate limit: a dispatch holds a slot
-    until its request has reached Zoom (each needs at least one Medium request), not while it then watches the
-    room join; a waiting or watching dispatch costs a coroutine, not a thread."""
-    return max(32, int(zoom.qps_medium * LEAD_SECONDS)), max(64, int(zoom.qps_medium * QUEUE_SECONDS))
+def engine_capacity(zoom: ZoomSettings, policy: DispatchPolicy) -> int:
+    """Dispatches in flight at once: enough to keep the Medium rate limit busy through a burst that queues for
+    a minute at the limiter and then waits the whole watch (each needs at least one Medium request, its join).
+    A waiting dispatch costs a coroutine, not a thread."""
+    return max(32, int(zoom.qps_medium * (policy.watch_timeout + QUEUE_SECONDS)))
 
 
 def build_dispatch(zoom_settings: ZoomSettings, sessions: sessionmaker[Session], secret_box: SecretBox | None, *,
@@ -88,9 +85,8 @@ def build_dispatch(zoom_settings: ZoomSettings, sessions: sessionmaker[Session],
                    status_listing_interval: float = STATUS_LISTING_INTERVAL, max_in_flight: int | None = None,
                    max_queued: int | None = None) -> DispatchParts:
     policy = policy or DispatchPolicy()
-    slots, queue = engine_capacity(zoom_settings)
-    engine = DispatchEngine(max_in_flight=max_in_flight or slots,
-                            max_queued=queue if max_queued is None else max_queued,
+    capacity = max_in_flight or engine_capacity(zoom_settings, policy)
+    engine = DispatchEngine(max_in_flight=capacity, max_queued=2 * capacity if max_queued is None else max_queued,
                             blocking_threads=DEFAULT_BLOCKING_THREADS)
     zoom = AsyncZoomClient(zoom_settings, transport)
     # The board refreshes at most every ``status_listing_interval``: poll the watch as often, not more.

@@ -4,12 +4,9 @@ Slack listeners (through the listener lane) and the booking worker submit work h
 room anywhere.  A dispatch spends most of its life waiting — on Zoom's answers, between status polls, on the
 rate limiter, for a room to get into its meeting — and here a wait is an ``await``: it holds no OS thread, so
 the number of dispatches in flight is bounded by Zoom's rate limits (``max_in_flight``), not by a thread pool.
-A dispatch holds its slot until its request has reached Zoom (``release_slot``): what follows — watching the
-room join — spends no rate limit of its own (the status board answers it), so it does not keep the next
-dispatch waiting, and the slots can stay few (each started dispatch costs memory).
 
 Admission is decided at once and never blocks the caller: ``submit`` either accepts the work (it starts now,
-or once ``ahead`` dispatches before it have reached Zoom) or refuses it because in-flight plus queued work is at
+or once ``ahead`` dispatches before it have finished) or refuses it because in-flight plus queued work is at
 its bound; the caller then tells the requester the truth.  Accepted work is never dropped: ``stop`` lets it
 finish within a bound and says how much could not.
 
@@ -61,7 +58,7 @@ class Admission:
     """The engine's answer to a submission: ``accepted``, and how many accepted jobs start before it."""
 
     accepted: bool
-    ahead: int = 0  # dispatches that must reach Zoom (or end) before this one can start (0: it starts now)
+    ahead: int = 0  # dispatches that must finish before this one can start (0: it starts now)
     in_flight: int = 0
     limit: int = 0
     stopping: bool = False  # refused because the engine is draining (the process is stopping), not for load
@@ -76,11 +73,10 @@ class Admission:
 
 @dataclass(frozen=True)
 class EngineLoad:
-    in_flight: int  # holding a slot: not yet through to Zoom
+    in_flight: int
     queued: int
     max_in_flight: int
     max_queued: int
-    watching: int = 0  # through to Zoom, slot given back, watching the room
 
     @property
     def free(self) -> int:
@@ -92,16 +88,6 @@ class EngineLoad:
 # oldest job first, so a burst moves through its steps as a pipeline (the first dispatches reach Zoom while
 # later ones are still being read from the store) instead of every dispatch doing step one before any does two.
 JOB_ORDER: ContextVar[int] = ContextVar("roombot_job_order", default=1 << 62)
-# The running job's "give my slot back" (see release_slot); None outside an engine job.
-_RELEASE_SLOT: ContextVar[Callable[[], None] | None] = ContextVar("roombot_release_slot", default=None)
-
-
-def release_slot() -> None:
-    """The current job's request has reached Zoom, and what is left of it only watches the room: its slot goes
-    to the next job.  Call it on the engine's loop, from the job; a no-op outside a job or when done already."""
-    release = _RELEASE_SLOT.get()
-    if release is not None:
-        release()
 
 
 class OldestJobFirstExecutor(ThreadPoolExecutor):
@@ -174,7 +160,6 @@ class DispatchEngine:
         self._lock = threading.Lock()
         self._running = 0
         self._waiting = 0
-        self._watching = 0
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -205,7 +190,7 @@ class DispatchEngine:
             _MESSAGING_EXECUTORS[loop] = self._messaging
             self._slots = None
             self._tasks = set()
-            self._running = self._waiting = self._watching = 0
+            self._running = self._waiting = 0
             if self._pid != os.getpid():
                 self._closing = False  # a forked child starts open, whatever its parent was doing
             started = threading.Event()
@@ -311,7 +296,7 @@ class DispatchEngine:
 
     def load(self) -> EngineLoad:
         with self._lock:
-            return EngineLoad(self._running, self._waiting, self.max_in_flight, self.max_queued, self._watching)
+            return EngineLoad(self._running, self._waiting, self.max_in_flight, self.max_queued)
 
     def submit(self, job: Job, *, label: str = "dispatch") -> Admission:
         """Accept ``job`` (an async function) or refuse it, at once and without blocking."""
@@ -345,42 +330,21 @@ class DispatchEngine:
     async def _run(self, job: Job, label: str) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
-        slots = self._slots
         started = False
         try:
-            await slots.acquire()
-            holding = True
-
-            def release() -> None:
-                nonlocal holding
-                if holding:
-                    holding = False
-                    slots.release()
-                    with self._lock:
-                        self._running -= 1
-                        self._watching += 1
-                        metrics.engine_jobs(in_flight=-1, watching=1)
-
-            try:
+            async with self._slots:
                 with self._lock:
                     self._waiting -= 1
                     self._running += 1
                     metrics.engine_jobs(in_flight=1, queued=-1)
                 started = True
-                _RELEASE_SLOT.set(release)  # in this task's own context (copied when the task was created)
-                await job()
-            finally:
-                with self._lock:
-                    if holding:
+                try:
+                    await job()
+                finally:
+                    with self._lock:
                         self._running -= 1
+                        self.completed += 1
                         metrics.engine_jobs(in_flight=-1)
-                    else:
-                        self._watching -= 1
-                        metrics.engine_jobs(watching=-1)
-                    self.completed += 1
-                if holding:
-                    holding = False
-                    slots.release()
         except asyncio.CancelledError:
             log.warning("%s cancelled while stopping", label)
         except Exception:

@@ -28,7 +28,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import logcontext
-from bot.dispatch.engine import release_slot, to_thread
+from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import (
     DispatchResult,
     Fix,
@@ -316,7 +316,6 @@ class DispatchService:
             return await self._zoom_failure(target, meeting_id, error, request, source,
                                             row=(dispatch_id, dispatch_ref), notes=base.notes, sent=True)
         self.board.control_sent(target.zoom_room_id)
-        release_slot()  # the join has reached Zoom: only the watch is left
         await to_thread(self.trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self._monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
         progress.emit(Stage.ACCEPTED, reason(Why.WAITING_FOR_JOIN, room=target.name, number=number))
@@ -465,7 +464,6 @@ class DispatchService:
             return await self._zoom_failure(target, None, error, request, None, row=(dispatch_id, dispatch_ref),
                                             sent=True)
         self.board.control_sent(target.zoom_room_id)
-        release_slot()
         kind, left = ResultKind.LEFT, reason(Why.LEAVING, room=target.name)
         if service is None:
             await to_thread(self.trail.record, dispatch_id, "leave", http_status=ack.http_status,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.dispatch.engine import release_slot, to_thread
+from bot.dispatch.engine import to_thread
 from bot.dispatch.outcomes import (
     DispatchResult,
     Fix,
@@ -119,7 +119,6 @@ class ThirdPartyFlow:
         except ZoomError as error:
             return await self._failure(base, target, request, error, sent=True, row=row)
         self.service.board.control_sent(target.zoom_room_id)
-        release_slot()  # the join has reached Zoom: only the watch is left
         await to_thread(trail.record, dispatch_id, "join", http_status=ack.http_status,
                         elapsed=self.service.monotonic() - started, outcome=DispatchOutcome.ACCEPTED, ack=ack)
         progress.emit(Stage.ACCEPTED, reason(Why.WAITING_THIRD_PARTY, room=target.name, service=service))

@@ -69,9 +69,7 @@ class BookingWorker:
         self.clock = clock
         self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease)
         self.engine = services.engine
-        # 0: as many as the engine has slots free (a dispatch watching its room join holds none); set, a bound
-        # of this worker's own on its dispatches, watching ones included.
-        self.concurrency = self.config.concurrency
+        self.concurrency = self.config.concurrency or self.engine.max_in_flight
         self._in_flight = 0
         self._backlog: list[tuple[Job, Future[None]]] = []  # claimed, but the engine was full: submit next tick
         self._running: set[int] = set()  # occurrence ids being dispatched here: their leases are renewed
@@ -95,8 +93,7 @@ class BookingWorker:
         # slow to answer) must never let a live worker's claims expire under it.
         self._keeper = threading.Thread(target=self._keep_leases, name="booking-leases", daemon=True)
         self._keeper.start()
-        log.info("booking worker %s started (up to %d dispatches in flight%s)", self.worker_id,
-                 self.concurrency or self.engine.max_in_flight, "" if self.concurrency else " before Zoom")
+        log.info("booking worker %s started (up to %d dispatches in flight)", self.worker_id, self.concurrency)
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -216,7 +213,7 @@ class BookingWorker:
         report.reminders, report.meetings = self._reminders(now)
         for job, future in self._take_backlog():
             self._submit(job, future)
-        free = self._claimable()
+        free = min(self.concurrency - self._in_flight, self.engine.load().free)
         self._capacity_limited = False
         # Claimed in short batches, each dispatched at once: the first rooms of a burst are on their way to Zoom
         # while the rest are still being claimed, and no claim transaction holds the write lock for long.
@@ -303,16 +300,8 @@ class BookingWorker:
                 self._running.discard(job.view.occurrence_id)
                 self._futures.discard(future)
             future.set_result(None)
-            # Due work was left unclaimed for want of a slot: claim it now, once a batch's worth of slots is free
-            # (a tick costs store transactions; the engine's slots reach seconds ahead of Zoom's rate limit).
-            enough = min(CLAIM_BATCH, self.concurrency or self.engine.max_in_flight)
-            if self._capacity_limited and self._claimable() >= enough:
-                self._wake.set()
-
-    def _claimable(self) -> int:
-        """Occurrences this worker may claim now: the engine's free slots, within its own bound if it has one."""
-        free = self.engine.load().free
-        return min(free, self.concurrency - self._in_flight) if self.concurrency else free
+            if self._capacity_limited:
+                self._wake.set()  # due work was left unclaimed for want of a slot: claim it now
 
     def booker(self, view: OccurrenceView) -> Requester:
         """The booker, looked up like a `/room join` requester: room rules for their groups apply too."""

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import Counter
 
 import pytest
 
-from bot.dispatch.engine import DispatchEngine, release_slot, to_messaging_thread, to_thread
+from bot.dispatch.engine import DispatchEngine, to_messaging_thread, to_thread
 
 
 @pytest.fixture
@@ -50,55 +49,6 @@ def test_admission_says_at_once_who_starts_who_waits_and_who_is_refused(engine: 
     assert done.wait(5)
     assert ran == Counter({0: 1, 1: 1, 2: 1})  # every accepted job exactly once, the refused one never
     assert engine.refused == 1
-
-
-def test_a_job_through_to_zoom_gives_its_slot_to_the_next_while_it_watches() -> None:
-    """A dispatch whose join has reached Zoom only watches the room: the job queued behind it starts, and the
-    engine counts the first as watching, not in flight."""
-    engine = DispatchEngine(max_in_flight=1, max_queued=1, blocking_threads=1)
-    try:
-        watching = _gate(engine)
-        second_started = threading.Event()
-
-        async def first() -> None:
-            release_slot()  # its join was answered
-            release_slot()  # a second call changes nothing
-            await watching.wait()
-
-        async def second() -> None:
-            second_started.set()
-
-        assert engine.submit(first) and engine.submit(second)  # (queued, unless the first has given its slot back)
-        assert second_started.wait(5)  # while the first still watches
-        deadline = time.monotonic() + 5
-        while engine.completed < 1 and time.monotonic() < deadline:  # the second's own end, counted
-            time.sleep(0.01)
-        load = engine.load()
-        assert (load.in_flight, load.queued, load.watching) == (0, 0, 1)
-        engine.loop.call_soon_threadsafe(watching.set)
-        engine.run(asyncio.sleep(0.05))
-        assert engine.load().watching == 0 and engine.completed == 2
-    finally:
-        engine.stop(timeout=5)
-
-
-def test_without_giving_its_slot_back_a_job_keeps_the_next_one_waiting(engine: DispatchEngine) -> None:
-    gate = _gate(engine)
-    started: list[int] = []
-
-    def job(n: int):
-        async def work() -> None:
-            started.append(n)
-            await gate.wait()
-        return work
-
-    for n in range(3):
-        assert engine.submit(job(n))
-    engine.run(asyncio.sleep(0.05))
-    assert sorted(started) == [0, 1] and engine.load().queued == 1
-    engine.loop.call_soon_threadsafe(gate.set)
-    engine.run(asyncio.sleep(0.05))
-    assert sorted(started) == [0, 1, 2]
 
 
 def test_waiting_dispatches_hold_no_thread() -> None:

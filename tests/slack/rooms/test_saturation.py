@@ -90,19 +90,3 @@ def test_ten_concurrent_commands_and_clicks_on_the_embedded_sqlite_store_all_go_
     assert "database" not in text
     leaves = [r for r in bot.stack.zoom_requests("/events") if r["json"]["method"] == "zoomroom.meeting_leave"]
     assert len(leaves) == 10 and len(bot.joins_sent()) == 10
-
-
-def test_a_dispatch_watching_its_room_join_does_not_keep_the_next_command_waiting(make_room_bot) -> None:
-    """One slot: once the first join has reached Zoom, the room's slow join is only watched, and a second
-    command goes to Zoom at once — it is not told it is queued, and both rooms end in their meetings."""
-    bot: RoomBot = make_room_bot(max_in_flight=1, max_queued=1, rooms=SIM_ROOMS, join_delay_seconds=3.0)
-    engine = bot.stack.engine
-    bot.client.slash("/room", f"join Boardroom {EXTERNAL_ID} Xk7_9ab", channel_id="C1")
-    bot.slack.wait_for(lambda: engine.load().watching == 1, 15, what="the first dispatch watching its room")
-    delivery = bot.client.slash("/room", f"join {ROOMS[0]} {EXTERNAL_ID} Xk7_9ab", channel_id="C2")
-    assert delivery.status_code == 200
-    bot.slack.wait_for(lambda: len(bot.joins_sent()) == 2, 15, what="the second join at Zoom")
-    assert engine.load().watching >= 1  # the first is still watching: the second did not wait for it
-    assert not [c for c in bot.slack.calls("chat.update") if "Queued" in str(c.params)]
-    for channel in ("C1", "C2"):
-        assert "is in meeting" in block_text(bot.card(channel))
