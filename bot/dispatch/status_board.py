@@ -72,14 +72,18 @@ class RoomStatusBoard:
         limit — longer when a listing takes several pages, so listings never crowd the joins out.  Not while a
         dispatch waits for the listing before it can send its join (or someone for an answer): then the listing
         is what holds the joins back."""
-        settings = getattr(self._zoom, "settings", None)
-        qps = float(getattr(settings, "qps_medium", 0) or 0)
+        qps, joins_waiting = self._medium_load()
         pages = max(1, -(-len(self._rooms) // ROOMS_PER_PAGE))
-        pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
-        joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 1
-        if qps <= 0 or not joins_waiting or self._blocked or self._ahead:
+        if qps <= 0 or joins_waiting == 0 or self._blocked or self._ahead:
             return self.min_interval
         return max(self.min_interval, pages / (STATUS_SHARE * qps))
+
+    def _medium_load(self) -> tuple[float, int | None]:
+        """The account's Medium rate and the requests waiting for it now (None: the client has no pacer)."""
+        settings = getattr(self._zoom, "settings", None)
+        pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
+        return (float(getattr(settings, "qps_medium", 0) or 0),
+                pacer.waiting(MEDIUM) if pacer is not None else None)
 
     def control_sent(self, room_id: str) -> None:
         """A join or leave reached Zoom: older listings no longer say anything about this room."""
@@ -116,16 +120,12 @@ class RoomStatusBoard:
         left = self._listing_started + self.max_age - self._monotonic()
         if left > self._took:
             return
-        settings = getattr(self._zoom, "settings", None)
-        qps = float(getattr(settings, "qps_medium", 0) or 0)
-        pacer = getattr(getattr(self._zoom, "transport", None), "pacer", None)
-        joins_waiting = pacer.waiting(MEDIUM) if pacer is not None else 0
-        if qps > 0 and joins_waiting / qps > left + self._took:
+        qps, joins_waiting = self._medium_load()
+        if qps > 0 and (joins_waiting or 0) / qps > left + self._took:
             return  # the joins queued outlast a listing taken when this one goes stale: spare the rate limit
         self._ahead = True
-        self._fetch = asyncio.ensure_future(self._take_listing())
         # Nobody may wait for it: a failed listing is then only retried by the next ask, not reported as lost.
-        self._fetch.add_done_callback(_retrieve_failure)
+        self._start_listing().add_done_callback(_retrieve_failure)
 
     async def rooms(self) -> Sequence[Room]:
         """Every room with its status, from a listing at most ``max_age`` old (`/room list`)."""
@@ -142,10 +142,11 @@ class RoomStatusBoard:
 
     async def _refresh(self) -> None:
         """Take part in the next listing: start it, or wait for the one being taken."""
-        if self._fetch is None:
-            self._fetch = asyncio.ensure_future(self._take_listing())
-        fetch = self._fetch
-        await asyncio.shield(fetch)
+        await asyncio.shield(self._fetch or self._start_listing())
+
+    def _start_listing(self) -> asyncio.Future[None]:
+        self._fetch = asyncio.ensure_future(self._take_listing())
+        return self._fetch
 
     async def _take_listing(self) -> None:
         try:
