@@ -325,6 +325,7 @@ class RunResult:
     first_join: float | None
     last_join: float | None
     listing_times: list[float]
+    medium_per_second: list[int]  # Medium requests Zoom saw in each second after the due second (t=0-1, 1-2…)
     finish_times: list[float]  # seconds after the due second at which each occurrence was finished
     peak_in_flight: int
     engine_capacity: int
@@ -511,6 +512,9 @@ class BotUnderTest:
         controls = [r for r in medium if r["path"].endswith("/events")]
         joins = [r["at"] - due_epoch for r in controls
                  if (r.get("json") or {}).get("method") == "zoomroom.meeting_join" and r["status"] < 300]
+        medium_times = [r["at"] - due_epoch for r in medium]
+        per_second = Counter(math.floor(t) for t in medium_times if t >= 0)
+        medium_per_second = [per_second[second] for second in range(max(per_second, default=-1) + 1)]
         sim_joins = sum(room["joins"] for room in sim_admin(self.sim_url, "GET", "/rooms")["rooms"])
         with session_scope(self.sessions) as session:
             outcomes = Counter(str(o.value) for o in session.scalars(
@@ -528,7 +532,8 @@ class BotUnderTest:
             throttled=sum(1 for r in requests if r["status"] == 429), cpu=cpu, thread_cpu=threads,
             rss=(rss_before, rss_burst),
             slack_calls=slack_calls, first_start=first_start, first_join=min(joins) if joins else None,
-            last_join=max(joins) if joins else None, listing_times=sorted(listings), finish_times=finish_times,
+            last_join=max(joins) if joins else None, listing_times=sorted(listings),
+            medium_per_second=medium_per_second, finish_times=finish_times,
             peak_in_flight=peak, engine_capacity=capacity, dispatch_outcomes=outcomes, occurrence_statuses=statuses,
             sim_joins=sim_joins, board_listings=board_listings, unfinished_at_close=unfinished,
             log_lines=LOG_COUNTER.summary(), reasons=reasons)
@@ -668,6 +673,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"Zoom from t={first} s to t={last} s; GET /rooms pages at t= "
                   + " ".join(f"{t:.2f}" for t in run.listing_times[:40])
                   + (" …" if len(run.listing_times) > 40 else ""))
+            print("   Medium requests Zoom saw per second from t=0 (the pacer's rate when the bot keeps up): "
+                  + " ".join(str(count) for count in run.medium_per_second))
             times = run.finish_times
             print("   Slack calls during the burst: " + (", ".join(
                 f"{method} {count}" for method, count in run.slack_calls.most_common()) or "none"))
