@@ -20,9 +20,10 @@ Load, the same for both apps: signed `/room join Boardroom <meeting id> <passcod
 block_actions clicks of the Retry button (action id `retry`, a `DispatchKey` value for the Boardroom) on a
 result card in the channel; every request from its own user and channel (and its own card), so claim-once
 guards do not short-circuit the work.  Each (request kind, concurrency 1 and 10) case sends N requests from
-that many client threads (GIL switch interval 0.2 ms, so that a client thread's own wait for its turn stays
-small next to the answer it times) and times each HTTP response; for roombot it also reads its own ack
-histogram from /metrics before and after, so the time spent inside roombot can be told from the rest.
+that many client threads (light ones: stdlib ``http.client`` over one kept-alive connection each, requests
+signed before the clock starts; see ``send_all``) and times each HTTP response; for roombot it also reads
+its own ack histogram from /metrics before and after, so the time spent inside roombot can be told from the
+rest.
 Before every case the bench waits until roombot's work from earlier requests has stopped (no Zoom or Slack
 call for a few seconds) and puts the Boardroom back to Available.
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import math
 import os
@@ -56,7 +58,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -331,34 +333,51 @@ class Sample:
 
 def send_all(url: str, planned: list[Planned], concurrency: int, signing_secret: str,
              budget_until: float) -> list[Sample | None]:
-    """Send every planned request from ``concurrency`` threads; None for those not sent before the budget ran out."""
+    """Send every planned request from ``concurrency`` client threads; None for those not sent before the
+    budget ran out.
+
+    The clients must cost little CPU next to the servers they time: on this machine they share two cores and
+    one GIL.  With httpx (about 0.7 ms of Python per request) ten client threads kept one core busy, and a
+    thread whose answer had arrived waited for the GIL before it stopped its clock; against a server that
+    answers in a millisecond that wait was longer than against one that answers in ten (bare Bolt's ack
+    wait), so the faster server's tail looked longer (traced on both sides: roombot had written its answer
+    15 ms after the request, and the client saw it 100 ms later).  Ten client processes instead took the
+    cores from the servers.  So: stdlib ``http.client`` over one kept-alive connection per thread, every
+    request signed before the clock starts (its timestamp stays well inside Slack's five minutes), and a GIL
+    switch interval of 0.2 ms."""
+    target = urlsplit(url)
+    stamp = str(int(time.time()))
     verifier = SignatureVerifier(signing_secret)
+    prepared = [(item.body.encode(), {
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=item.body)}) for item in planned]
     results: list[Sample | None] = [None] * len(planned)
-    # A client thread whose answer has arrived waits for this interpreter's GIL before it stops the clock:
-    # switch often, so that the wait is short next to what is measured (CPython's default is 5 ms per thread
-    # ahead of it, and ten busy client threads add tens of ms to a server that answers in one).
     sys.setswitchinterval(CLIENT_SWITCH_INTERVAL)
     cursor = iter(range(len(planned)))
     lock = threading.Lock()
 
     def worker() -> None:
-        with httpx.Client(timeout=CLIENT_TIMEOUT) as client:
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=CLIENT_TIMEOUT)
+        try:
             while time.monotonic() < budget_until:
                 with lock:
                     index = next(cursor, None)
                 if index is None:
                     return
-                body, rid = planned[index].body, planned[index].rid
-                stamp = str(int(time.time()))
-                headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-                           "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body)}
+                body, headers = prepared[index]
                 started = time.perf_counter()
                 try:
-                    response = client.post(url, content=body.encode(), headers=headers)
-                    results[index] = Sample(time.perf_counter() - started, response.status_code,
-                                            response.text[:500], rid)
-                except httpx.HTTPError as error:
-                    results[index] = Sample(time.perf_counter() - started, 0, type(error).__name__, rid)
+                    connection.request("POST", target.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    text = response.read().decode("utf-8", "replace")
+                    results[index] = Sample(time.perf_counter() - started, response.status, text[:500],
+                                            planned[index].rid)
+                except (OSError, http.client.HTTPException) as error:
+                    results[index] = Sample(time.perf_counter() - started, 0, type(error).__name__,
+                                            planned[index].rid)
+                    connection.close()  # the next request reconnects
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=worker, name=f"load-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
