@@ -27,9 +27,9 @@ Set-up, the same for each run, everything on 127.0.0.1:
 The dispatch policy is production's except for a faster watch: first status read after the simulator's
 join delay, then every 1 s (the board's listing interval).  The worker looks at the database every second (its
 default) and is started 2 s before the due second, as a running worker would be (it wakes on the due second).
-As in serve's work process, the sync Zoom client shares the async client's
-rate limiter and the GIL switch interval is CPython's default (only serve's answering process shortens it).  The header
-names the commit measured (the numbers belong to that code).
+As in serve's work process, glibc's malloc arenas are capped at two (``bot.cli.malloc``), the sync Zoom
+client shares the async client's rate limiter and the GIL switch interval is CPython's default (only serve's
+answering process shortens it).  The header names the commit measured (the numbers belong to that code).
 
 A join needs one Medium request, so no dispatcher can finish N joins faster than N / rate seconds (the bound).
 Printed per scenario: the time from the due second until the last join request reached Zoom (every room
@@ -84,6 +84,7 @@ import httpx
 from sqlalchemy import func, make_url, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli.malloc import limit_malloc_arenas
 from bot.cli.serve_work import WORK_SWITCH_INTERVAL
 from bot.config import Settings
 from bot.dispatch.room_sync import sync_rooms_from_zoom
@@ -618,6 +619,7 @@ def print_table(runs: list[RunResult]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_malloc_arenas(os.environ)  # as `roombot serve` and `roombot worker` do, before any thread starts
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), action="append",
                         help="run only this scenario (repeatable; default: a, b and c; m: 500 at 20/s, for memory)")

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bot import logsafety
+from bot.cli.malloc import limit_malloc_arenas
 from bot.config import Settings
 from bot.config_errors import ConfigError
 from bot.services import Services
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     from bot.store.db import DatabaseUnavailable  # SQLAlchemy only for the commands that need it
 
     environ = os.environ if environ is None else environ
+    limit_malloc_arenas(environ)  # before any thread starts: bot.cli.malloc
     try:
         settings = Settings.from_env(environ, require_slack=True, require_secret_key=True)
         worker_config = None if args.no_worker else booking_worker_config(environ)

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import logsafety
+from bot.cli.malloc import limit_malloc_arenas
 from bot.config import Settings
 from bot.config_errors import ConfigError
 
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     from bot.store.migrate import require_up_to_date
 
     environ = os.environ if environ is None else environ
+    limit_malloc_arenas(environ)  # before any thread starts: bot.cli.malloc
     try:
         settings = Settings.from_env(environ, require_slack=False, require_secret_key=True)
         if not settings.slack_bot_token:
