@@ -20,10 +20,10 @@ Load, the same for both apps: signed `/room join Boardroom <meeting id> <passcod
 block_actions clicks of the Retry button (action id `retry`, a `DispatchKey` value for the Boardroom) on a
 result card in the channel; every request from its own user and channel (and its own card), so claim-once
 guards do not short-circuit the work.  Each (request kind, concurrency 1 and 10) case sends N requests from
-that many client threads (light ones: stdlib ``http.client`` over one kept-alive connection each, requests
-signed before the clock starts; see ``send_all``) and times each HTTP response; for roombot it also reads
-its own ack histogram from /metrics before and after, so the time spent inside roombot can be told from the
-rest.
+that many clients — wrk with bench/ack_client.lua when wrk is installed (``send_all_wrk``), else stdlib
+``http.client`` threads (``send_all``); light either way, requests signed before the clock starts — and times
+each HTTP response; for roombot it also reads its own ack histogram from /metrics before and after, so the
+time spent inside roombot can be told from the rest.
 Before every case the bench waits until roombot's work from earlier requests has stopped (no Zoom or Slack
 call for a few seconds) and puts the Boardroom back to Available.
 
@@ -388,6 +388,57 @@ def send_all(url: str, planned: list[Planned], concurrency: int, signing_secret:
     return results
 
 
+WRK_SCRIPT = Path(__file__).resolve().parent / "ack_client.lua"
+Sender = Callable[[str, list[Planned], int, str, float], list[Sample | None]]
+
+
+def send_all_wrk(url: str, planned: list[Planned], concurrency: int, signing_secret: str,
+                 budget_until: float) -> list[Sample | None]:
+    """The same requests as ``send_all``, sent by wrk (C, epoll) with bench/ack_client.lua: one connection per
+    wrk thread, each request signed here beforehand, timed in Lua from hand-over to complete response.  No
+    Python runs on the client side while the servers are measured, so the clients' CPU and GIL drop out of
+    the comparison; wrk is stopped (SIGINT) once every request has its answer or the budget runs out."""
+    workdir = Path(tempfile.mkdtemp(prefix="roombot-ack-wrk-"))
+    try:
+        stamp = str(int(time.time()))
+        verifier = SignatureVerifier(signing_secret)
+        (workdir / "requests.tsv").write_text("".join(
+            f"{verifier.generate_signature(timestamp=stamp, body=item.body)}\t{item.body}\n" for item in planned))
+        threads = max(1, min(concurrency, len(planned)))
+        env = {**os.environ, "ACK_WRK_DIR": str(workdir), "ACK_WRK_TIMESTAMP": stamp,
+               "ACK_WRK_THREADS": str(threads)}
+        seconds = max(1, math.ceil(budget_until - time.monotonic()))
+        wrk = subprocess.Popen(
+            [shutil.which("wrk") or "wrk", "-t", str(threads), "-c", str(threads), "-d", f"{seconds}s",
+             "--timeout", f"{CLIENT_TIMEOUT:g}s", "-s", str(WRK_SCRIPT), url],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            while wrk.poll() is None:
+                if answered(workdir) >= len(planned) or time.monotonic() > budget_until:
+                    wrk.send_signal(signal.SIGINT)
+                    break
+                time.sleep(0.2)
+            output, _ = wrk.communicate(timeout=30)
+        finally:
+            if wrk.poll() is None:
+                wrk.kill()
+                wrk.wait()
+        results: list[Sample | None] = [None] * len(planned)
+        for out in workdir.glob("out-*.tsv"):
+            for line in out.read_text().splitlines():
+                index, status, micros, text = (line.split("\t", 3) + [""])[:4]
+                results[int(index)] = Sample(float(micros) / 1e6, int(status), text, planned[int(index)].rid)
+        if not any(results):
+            raise RuntimeError(f"wrk sent nothing: {output.strip()[-300:]}")
+        return results
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def answered(workdir: Path) -> int:
+    return sum(out.read_bytes().count(b"\n") for out in workdir.glob("out-*.tsv"))
+
+
 # ----- one case ---------------------------------------------------------------------------------------
 @dataclass
 class CaseResult:
@@ -453,7 +504,7 @@ def log_findings(text: str) -> Counter[str]:
 
 
 def run_case(stack: Stack, app: str, kind: str, concurrency: int, count: int, *, budget: float,
-             deadline: float) -> CaseResult:
+             deadline: float, sender: Sender = send_all) -> CaseResult:
     tag = f"{app[0]}{kind[0]}{concurrency:02d}"
     idle = stack.wait_idle(deadline, cap=120.0)  # earlier requests' dispatches must not load this case
     stack.sim_admin("PATCH", f"/rooms/{ROOM}", {"status": "Available"})
@@ -463,7 +514,7 @@ def run_case(stack: Stack, app: str, kind: str, concurrency: int, count: int, *,
     slack_start = int(stack.slack_calls(since=10**9)["total"])
     budget_until = min(deadline, time.monotonic() + budget)
     acks_before = ack_buckets(stack) if app == "roombot" else {}
-    samples = send_all(stack.urls[app], planned, concurrency, stack.signing_secret, budget_until)
+    samples = sender(stack.urls[app], planned, concurrency, stack.signing_secret, budget_until)
     result = CaseResult(app, kind, concurrency, count, [s for s in samples if s is not None], idle_wait=idle)
     if app == "roombot":
         after = ack_buckets(stack)
@@ -590,7 +641,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of sending per case before the rest is skipped (default 150)")
     parser.add_argument("--timeout", type=int, default=1200, help="total seconds before everything is stopped")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (logs, database)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator: wrk with bench/ack_client.lua, or Python http.client threads "
+                             "(default: wrk when it is installed)")
     args = parser.parse_args(argv)
+    client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
+    if client == "wrk" and not shutil.which("wrk"):
+        parser.error("--client wrk: wrk is not installed (Debian: apt-get install wrk)")
+    sender: Sender = send_all_wrk if client == "wrk" else send_all
     count = args.requests or (50 if args.quick else 200)
     started = time.monotonic()
     deadline = started + args.timeout - 30  # leave time to stop the servers and print
@@ -601,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     options = bare_gunicorn_options(0)
     print(f"Slack ack benchmark: {count} requests per case; Zoom answers every call after +{LATENCY_MS} ms; "
           f"gunicorn {options['worker_class']}, {options['workers']} worker, {options['threads']} threads "
-          f"(as `roombot serve`), both apps")
+          f"(as `roombot serve`), both apps; clients: {client}")
     try:
         with alarm(args.timeout):
             stack.start()
@@ -613,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
                         if time.monotonic() > deadline:
                             raise BenchTimeout("total timeout reached")
                         result = run_case(stack, app, kind, concurrency, count, budget=args.case_budget,
-                                          deadline=deadline)
+                                          deadline=deadline, sender=sender)
                         results.append(result)
                         server = result.server_p99()
                         inside = f", 99 % inside roombot ≤ {ms(server)}" if server is not None else ""
