@@ -114,10 +114,10 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
-# The threads that can use the store at once besides those answering Slack requests: the dispatch engine's 4
-# store and 16 Slack threads (those only store a message's ts), the 4 Slack listener lane threads, the booking
-# worker and its lease timer, and /healthz's database check.
-BACKGROUND_STORE_THREADS = 4 + 16 + 4 + 2 + 1
+# The threads that can use the store at once besides those answering Slack requests: the dispatch engine's 8
+# store and 16 Slack threads (those only store a message's ts; bot.dispatch.engine), the 4 Slack listener lane
+# threads, the booking worker and its lease timer, and /healthz's database check.
+BACKGROUND_STORE_THREADS = 8 + 16 + 4 + 2 + 1
 
 
 def pool_size_for(request_threads: int) -> int:

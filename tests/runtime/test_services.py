@@ -15,6 +15,7 @@ from bot.devtools.loopback import LoopbackServer
 from bot.dispatch.service import DispatchService
 from bot.runtime import build_services, close_services, engine_of
 from bot.services import Services
+from bot.slack.lane import DEFAULT_LANE_THREADS
 from bot.store.crypto import SecretBox
 from bot.store.db import DEFAULT_POOL_SIZE, pool_size_for
 from bot.web import create_wsgi_app
@@ -50,6 +51,21 @@ def test_serve_with_more_request_threads_gets_a_connection_for_each(zoom_sim: Si
         engine = engine_of(services)
         assert engine is not None
         assert engine.pool.size() == pool_size_for(40) == DEFAULT_POOL_SIZE + 32  # type: ignore[attr-defined]
+    finally:
+        close_services(services)
+
+
+def test_the_default_pool_has_a_connection_for_every_thread_that_uses_the_store(
+        zoom_sim: SimulatorServer, migrated_db: MigratedDatabase) -> None:
+    # A thread that waits for a pooled connection another holds idle would stall its dispatch step; the engine's
+    # store and Slack threads, the listener lane, the worker (and its lease timer), /healthz and serve's 8
+    # request threads all may hold one at once.
+    services = serve_command.build_services(sim_settings(zoom_sim, migrated_db.url))
+    try:
+        engine, dispatch = engine_of(services), services.engine
+        assert engine is not None and dispatch is not None
+        users = dispatch.blocking_threads + dispatch.messaging_threads + DEFAULT_LANE_THREADS + 2 + 1 + 8
+        assert engine.pool.size() >= users  # type: ignore[attr-defined]
     finally:
         close_services(services)
 
