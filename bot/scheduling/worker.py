@@ -255,9 +255,7 @@ class BookingWorker:
         if not running:
             return
         with session_scope(self.sessions, write_lock=True) as session:
-            for occurrence_id in running:
-                occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, now=now,
-                                         lease=self.config.lease)
+            occurrences.extend_leases(session, running, worker_id=self.worker_id, now=now, lease=self.config.lease)
 
     def _take_backlog(self) -> list[tuple[Job, Future[None]]]:
         with self._lock:

@@ -165,6 +165,40 @@ def extend_lease(
                       guard={"status": OccurrenceStatus.CLAIMED, "lease_owner": worker_id})
 
 
+# Ids per renewal statement: well under SQLite's oldest limit of 999 bound parameters.
+LEASE_RENEWAL_CHUNK = 500
+
+
+def extend_leases(
+    session: Session,
+    occurrence_ids: Sequence[int],
+    *,
+    worker_id: str,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> int:
+    """:func:`extend_lease` for every one of ``occurrence_ids`` that ``worker_id`` still holds, in one statement
+    per few hundred ids: a worker with a thousand dispatches running renews them all in a handful of round trips,
+    not a thousand in one long transaction holding their rows.  Returns how many leases were extended."""
+    now = now or utcnow()
+    extended = 0
+    for start in range(0, len(occurrence_ids), LEASE_RENEWAL_CHUNK):
+        chunk = list(occurrence_ids[start:start + LEASE_RENEWAL_CHUNK])
+        params = {"ids": chunk, "worker": worker_id, "claimed": OccurrenceStatus.CLAIMED, "expires": now + lease,
+                  "now": now}
+        result = session.execute(_EXTEND_LEASES, params)
+        extended += cast(CursorResult[Any], result).rowcount
+    return extended
+
+
+_EXTEND_LEASES = (
+    update(OCCURRENCES)
+    .where(OCCURRENCES.c.id.in_(bindparam("ids", expanding=True)), OCCURRENCES.c.status == bindparam("claimed"),
+           OCCURRENCES.c.lease_owner == bindparam("worker"))
+    .values(lease_expires_at=bindparam("expires"), updated_at=bindparam("now"))
+)
+
+
 def finish(
     session: Session,
     occurrence_id: int,

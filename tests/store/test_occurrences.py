@@ -24,6 +24,7 @@ from tests.support.db import MigratedDatabase
 CREATED = datetime(2030, 5, 1, 8, tzinfo=UTC)
 START = CREATED + timedelta(hours=2)
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 
 
 def _schedule(migrated_db: MigratedDatabase, count: int, *, mode: MeetingMode = MeetingMode.LINK) -> list[int]:
@@ -79,6 +80,39 @@ def test_finish_records_outcome_with_the_dispatch_in_one_transaction(migrated_db
         assert occurrence.dispatch.outcome is DispatchOutcome.JOINED
         assert occurrence.lease_owner is None and occurrence.finished_at is not None
         assert occurrence.booking.status is BookingStatus.FINISHED  # a one-off ends with its occurrence
+
+
+def test_leases_are_renewed_together_only_where_the_worker_still_holds_them(migrated_db: MigratedDatabase,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(occurrences, "LEASE_RENEWAL_CHUNK", 2)  # several statements for five ids
+    ids = _schedule(migrated_db, 5)
+    lease = timedelta(seconds=30)
+    with session_scope(migrated_db.sessions, write_lock=True) as session:
+        occurrences.claim_due(session, worker_id="w1", now=START + 5 * MINUTE, lease=lease, grace=HOUR)
+    with session_scope(migrated_db.sessions, write_lock=True) as session:  # w1's claim of the third lapsed
+        assert occurrences.claim_due(session, worker_id="w2", now=START + 5 * MINUTE + 2 * lease, grace=HOUR,
+                                     lease=HOUR, limit=1).claimed
+    taken = session_ids_owned(migrated_db, "w2")
+    assert len(taken) == 1
+    renewed_at = START + 5 * MINUTE + 2 * lease
+    with session_scope(migrated_db.sessions, write_lock=True) as session:
+        assert occurrences.extend_leases(session, [*ids, 999_999], worker_id="w1", now=renewed_at,
+                                         lease=lease) == 4
+    with session_scope(migrated_db.sessions) as session:
+        rows = {o.id: o for o in session.scalars(select(Occurrence))}
+    for occurrence_id in ids:
+        row = rows[occurrence_id]
+        if occurrence_id in taken:  # w2's claim is left alone
+            assert row.lease_owner == "w2" and row.lease_expires_at == renewed_at + HOUR
+        else:
+            assert row.lease_owner == "w1" and row.lease_expires_at == renewed_at + lease
+    with session_scope(migrated_db.sessions, write_lock=True) as session:  # nothing of w2's is renewed for w1
+        assert occurrences.extend_leases(session, taken, worker_id="w1", now=renewed_at + lease, lease=lease) == 0
+
+
+def session_ids_owned(migrated_db: MigratedDatabase, worker_id: str) -> list[int]:
+    with session_scope(migrated_db.sessions) as session:
+        return list(session.scalars(select(Occurrence.id).where(Occurrence.lease_owner == worker_id)))
 
 
 def test_expired_lease_is_reclaimed_and_the_old_owner_cannot_finish(migrated_db: MigratedDatabase) -> None:
