@@ -45,9 +45,9 @@ DEFAULT_MAX_IN_FLIGHT = 200
 DEFAULT_MAX_QUEUED = 1000
 # Store work.  A call's CPU is a millisecond or two, but on PostgreSQL each of its round trips gives up the GIL
 # and waits to get it back, so under a burst one call takes 10-40 ms of wall time: four threads capped a burst
-# at about 30 dispatches a second (1,000 due at 60/s: 1.78-2.19x the bound), eight kept up with the limit
-# (1.11-1.37x, and less CPU, as a burst that keeps up needs fewer status listings), twelve burned more CPU in
-# GIL hand-offs (1.58x).  SQLite: 1.09x with eight, 1.11x with four (bench/bench_bookings.py).
+# at about 30 dispatches a second.  1,000 due at 60/s on PostgreSQL, runs alternated: four 1.80x and 2.06x the
+# bound, eight 1.63x and 1.77x (1.11-1.39x earlier the same day), with less CPU (a burst that keeps up needs
+# fewer status listings); twelve burned more CPU in GIL hand-offs (1.58x).  SQLite: eight 1.09x, four 1.11x.
 DEFAULT_BLOCKING_THREADS = 8
 # Slack calls: they mostly wait on the network (up to seconds when Slack is slow or rate-limits).
 DEFAULT_MESSAGING_THREADS = 16
