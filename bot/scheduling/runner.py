@@ -85,12 +85,10 @@ class Job:
 
 
 class OccurrenceRunner:
-    def __init__(self, services: BookingBackends, *, worker_id: str,
-                 lease: timedelta = occurrences.DEFAULT_LEASE) -> None:
+    def __init__(self, services: BookingBackends, *, worker_id: str) -> None:
         self.sessions = services.session_factory
         self.secret_box = services.secret_box
         self.worker_id = worker_id
-        self.lease = lease
         # The same dispatch flow (and room-status board) as `/room join`.
         self.dispatcher: DispatchService = services.dispatcher
         self.meetings: MeetingService = services.meetings
@@ -203,10 +201,6 @@ class OccurrenceRunner:
     def remember_progress_message(self, occurrence_id: int, ts: str) -> None:
         with session_scope(self.sessions, write_lock=True) as session:
             occurrences.set_progress_message(session, occurrence_id, ts)
-
-    def extend_lease(self, occurrence_id: int) -> None:
-        with session_scope(self.sessions, write_lock=True) as session:
-            occurrences.extend_lease(session, occurrence_id, worker_id=self.worker_id, lease=self.lease)
 
     def _earlier_dispatch(self, job: Job) -> tuple[bool, DispatchRow | None]:
         """Whether a join may have left for this occurrence, and the dispatch that sent it (id, reference)."""

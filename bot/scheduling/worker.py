@@ -67,7 +67,7 @@ class BookingWorker:
         self.notifier = notifier
         self.requesters = requesters
         self.clock = clock
-        self.runner = OccurrenceRunner(services, worker_id=self.worker_id, lease=self.config.lease)
+        self.runner = OccurrenceRunner(services, worker_id=self.worker_id)
         self.engine = services.engine
         self.concurrency = self.config.concurrency or self.engine.max_in_flight
         self._in_flight = 0

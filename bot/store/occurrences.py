@@ -160,9 +160,7 @@ def extend_lease(
     lease: timedelta = DEFAULT_LEASE,
 ) -> bool:
     """Keep a long dispatch's claim alive (while watching the room join).  False: the lease was lost."""
-    now = now or utcnow()
-    return update_row(session, OCCURRENCES, occurrence_id, {"lease_expires_at": now + lease, "updated_at": now},
-                      guard={"status": OccurrenceStatus.CLAIMED, "lease_owner": worker_id})
+    return extend_leases(session, [occurrence_id], worker_id=worker_id, now=now, lease=lease) == 1
 
 
 # Ids per renewal statement: well under SQLite's oldest limit of 999 bound parameters.
