@@ -331,6 +331,13 @@ class Sample:
     rid: str  # the request's response_url id
 
 
+def sign_all(planned: list[Planned], signing_secret: str) -> tuple[str, list[str]]:
+    """One timestamp for the batch (it stays well inside Slack's five minutes) and each body's signature."""
+    stamp = str(int(time.time()))
+    verifier = SignatureVerifier(signing_secret)
+    return stamp, [verifier.generate_signature(timestamp=stamp, body=item.body) for item in planned]
+
+
 def send_all(url: str, planned: list[Planned], concurrency: int, signing_secret: str,
              budget_until: float) -> list[Sample | None]:
     """Send every planned request from ``concurrency`` client threads; None for those not sent before the
@@ -346,11 +353,10 @@ def send_all(url: str, planned: list[Planned], concurrency: int, signing_secret:
     request signed before the clock starts (its timestamp stays well inside Slack's five minutes), and a GIL
     switch interval of 0.2 ms."""
     target = urlsplit(url)
-    stamp = str(int(time.time()))
-    verifier = SignatureVerifier(signing_secret)
+    stamp, signatures = sign_all(planned, signing_secret)
     prepared = [(item.body.encode(), {
         "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=item.body)}) for item in planned]
+        "X-Slack-Signature": signature}) for item, signature in zip(planned, signatures, strict=True)]
     results: list[Sample | None] = [None] * len(planned)
     sys.setswitchinterval(CLIENT_SWITCH_INTERVAL)
     cursor = iter(range(len(planned)))
@@ -400,10 +406,9 @@ def send_all_wrk(url: str, planned: list[Planned], concurrency: int, signing_sec
     the comparison; wrk is stopped (SIGINT) once every request has its answer or the budget runs out."""
     workdir = Path(tempfile.mkdtemp(prefix="roombot-ack-wrk-"))
     try:
-        stamp = str(int(time.time()))
-        verifier = SignatureVerifier(signing_secret)
+        stamp, signatures = sign_all(planned, signing_secret)
         (workdir / "requests.tsv").write_text("".join(
-            f"{verifier.generate_signature(timestamp=stamp, body=item.body)}\t{item.body}\n" for item in planned))
+            f"{signature}\t{item.body}\n" for item, signature in zip(planned, signatures, strict=True)))
         threads = max(1, min(concurrency, len(planned)))
         env = {**os.environ, "ACK_WRK_DIR": str(workdir), "ACK_WRK_TIMESTAMP": stamp,
                "ACK_WRK_THREADS": str(threads)}

@@ -469,8 +469,9 @@ class BotUnderTest:
         # and has the room-status listing taken just before): its CPU from its start on counts.
         while datetime.now(UTC) < due - timedelta(seconds=WORKER_LEAD):
             time.sleep(0.002)
-        cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs},
-                      "postgres": postgres_cpu_seconds()}
+        # Read before the bot's own CPU, so that reading /proc is not counted as the bot's.
+        postgres_before = postgres_cpu_seconds() if self.database == "postgresql" else 0.0
+        cpu_before = {"bot": own_cpu_seconds(), **{proc.name: proc.cpu_seconds() for proc in procs}}
         threads_before = thread_cpu_seconds()
         self.worker.start()
         while datetime.now(UTC) < due:
@@ -498,8 +499,8 @@ class BotUnderTest:
             time.sleep(0.1)
         cpu = {"bot": own_cpu_seconds() - cpu_before["bot"],
                **{proc.name: proc.cpu_seconds() - cpu_before[proc.name] for proc in procs}}
-        if self.database == "postgresql" and cpu_before["postgres"] > 0:
-            cpu["postgres"] = postgres_cpu_seconds() - cpu_before["postgres"]
+        if postgres_before > 0:  # a PostgreSQL server on this machine
+            cpu["postgres"] = postgres_cpu_seconds() - postgres_before
         threads = thread_cpu_seconds()
         threads.subtract(threads_before)
         self.worker.stop(timeout=10)
